@@ -1,0 +1,190 @@
+//! Command-line interface: the clap definitions, dispatch to the handlers in
+//! `cli/`, and the mapping from errors to exit codes.
+//!
+//! Exit codes: 0 success, 1 failure, 2 usage error (clap), 69 the Docker
+//! daemon cannot be reached (`EX_UNAVAILABLE`).
+
+mod demo;
+mod groups;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::platform::{Docker, PlatformError};
+
+/// Exit code when the Docker daemon does not answer.
+pub const EXIT_UNAVAILABLE: u8 = 69;
+
+/// understudy: rehearse failure on an understudy of production.
+#[derive(Debug, Parser)]
+#[command(name = "understudy", version, about, long_about = None)]
+pub struct Cli {
+    /// Write logs to this file (default: a file under the state directory
+    /// while the console runs, stderr otherwise).
+    #[arg(long, global = true, env = "UNDERSTUDY_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+
+    /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the console (the default when no command is given).
+    Console,
+    /// List the groups (compose projects) on the engine.
+    Groups(GroupsArgs),
+    /// The built-in sample production "shop": build, bring up, show, remove.
+    Demo(DemoArgs),
+    /// Run one role of the demo application (used inside its containers).
+    #[command(hide = true)]
+    Shop(ShopArgs),
+    /// HTTP health probe: exit 0 when URL answers 2xx (used by healthchecks).
+    Probe(ProbeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GroupsArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Compose project name of the demo production.
+    #[arg(
+        long,
+        short = 'p',
+        global = true,
+        default_value = "shop",
+        env = "UNDERSTUDY_DEMO_PROJECT"
+    )]
+    pub project: String,
+
+    #[command(subcommand)]
+    pub command: Option<DemoCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Build the image (`understudy:latest`) from this binary, offline.
+    Build,
+    /// Build if needed, then create the project and wait until healthy.
+    Up(DemoUpArgs),
+    /// Print the project's containers and gateway URL.
+    Status(JsonArg),
+    /// Remove the project's containers, network and volume.
+    Down(DemoDownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoUpArgs {
+    /// Seconds to wait for every container to become healthy.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+    /// Print the status as JSON when ready.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoDownArgs {
+    /// Also remove the images the demo built.
+    #[arg(long)]
+    pub images: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShopArgs {
+    #[arg(value_enum)]
+    pub role: crate::demo::roles::Role,
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// URL to GET, e.g. http://127.0.0.1:8080/healthz (IP literal hosts only).
+    pub url: String,
+    /// Give up after this long.
+    #[arg(long, default_value = "2s", value_parser = parse_duration_arg)]
+    pub timeout: std::time::Duration,
+}
+
+fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
+    crate::domain::units::parse_duration(s).map_err(|e| e.to_string())
+}
+
+impl Cli {
+    /// Whether this invocation hands the terminal to the console.
+    pub fn opens_console(&self) -> bool {
+        use std::io::IsTerminal;
+        match &self.command {
+            None | Some(Command::Console) => true,
+            Some(Command::Demo(d)) => d.command.is_none() && std::io::stdout().is_terminal(),
+            _ => false,
+        }
+    }
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        None | Some(Command::Console) => {
+            let docker = Docker::connect().await?;
+            crate::console::run(docker, crate::console::Options::default()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Groups(args)) => groups::run(&args).await,
+        Some(Command::Demo(args)) => demo::run(args).await,
+        Some(Command::Shop(args)) => {
+            crate::demo::roles::run(args.role).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Probe(args)) => Ok(crate::demo::probe::run(&args.url, args.timeout).await),
+    }
+}
+
+/// The error chain as one line.
+pub fn describe(error: &anyhow::Error) -> String {
+    if let Some(p) = error.downcast_ref::<PlatformError>() {
+        if matches!(p, PlatformError::Unreachable { .. }) {
+            return p.to_string();
+        }
+    }
+    format!("{error:#}")
+}
+
+/// The exit code an error maps to.
+pub fn exit_code(error: &anyhow::Error) -> ExitCode {
+    let unreachable = error.chain().any(|e| {
+        matches!(
+            e.downcast_ref::<PlatformError>(),
+            Some(PlatformError::Unreachable { .. })
+        )
+    });
+    if unreachable {
+        ExitCode::from(EXIT_UNAVAILABLE)
+    } else {
+        ExitCode::FAILURE
+    }
+}

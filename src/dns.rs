@@ -1,0 +1,1 @@
+//! Minimal DNS client. (Placeholder.)

@@ -1,0 +1,23 @@
+//! understudy: rehearse failure on an understudy of production.
+//!
+//! Module map (dependencies point inward, see `../shared/STYLE.md`):
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`domain`] | the concepts as plain data: groups, selectors, specs, stats, units |
+//! | [`platform`] | the container platform seam and its Docker implementation (the only bollard user) |
+//! | [`metrics`] | derivations on collected data (CPU %, rates) |
+//! | [`dns`] | a minimal DNS client for `FROM scratch` containers (no libc resolver there) |
+//! | [`demo`] | the sample production "shop": its roles, its offline image, its lifecycle |
+//! | [`console`] | the terminal console (the only ratatui / crossterm user) |
+//! | [`cli`] | argument parsing and command handlers (wiring, anyhow) |
+//! | [`telemetry`] | tracing setup: a file while the console owns the screen, stderr otherwise |
+
+pub mod cli;
+pub mod console;
+pub mod demo;
+pub mod dns;
+pub mod domain;
+pub mod metrics;
+pub mod platform;
+pub mod telemetry;

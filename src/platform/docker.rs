@@ -1,0 +1,609 @@
+//! The Docker Engine behind the platform seam, through bollard. The only file
+//! (with its submodules) that names bollard.
+//!
+//! Connects through the local socket or `DOCKER_HOST`, negotiates the API
+//! version (engines as old as API 1.41 answer; see `../shared/docker-notes.md`).
+
+mod body;
+mod convert;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use bollard::errors::Error as BollardError;
+use bollard::models::NetworkConnectRequest;
+use bollard::query_parameters::{
+    BuildImageOptions, CreateContainerOptions, EventsOptions, ListContainersOptions,
+    ListImagesOptions, ListNetworksOptions, ListVolumesOptions, LogsOptions,
+    RemoveContainerOptions, RemoveImageOptions, RemoveVolumeOptions, StatsOptions,
+    StopContainerOptions,
+};
+use bollard::{body_full, container::LogOutput};
+use futures::stream::{BoxStream, StreamExt};
+
+use super::{
+    ContainerDetails, EngineEvent, EngineInfo, ImageSummary, LogLine, LogOptions, LogStream,
+    NetworkSummary, Platform, PlatformError, Result, VolumeSummary,
+};
+use crate::domain::{ContainerSpec, ContainerSummary, NetworkSpec, RawStats, Selector, VolumeSpec};
+
+/// Lifecycle actions streamed by default (never exec_*: every healthcheck
+/// would emit three per container per interval).
+const LIFECYCLE_ACTIONS: [&str; 8] = [
+    "create",
+    "start",
+    "die",
+    "oom",
+    "kill",
+    "stop",
+    "health_status",
+    "restart",
+];
+
+/// A connection to one Docker Engine.
+#[derive(Clone)]
+pub struct Docker {
+    client: bollard::Docker,
+    endpoint: String,
+}
+
+impl std::fmt::Debug for Docker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Docker")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+fn endpoint_from_env() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned())
+}
+
+fn filters(selector: Option<&Selector>) -> Option<HashMap<String, Vec<String>>> {
+    selector.map(|s| HashMap::from([("label".to_owned(), s.engine_filters())]))
+}
+
+impl Docker {
+    /// Connects (`DOCKER_HOST` or the local socket), checks the daemon
+    /// answers and negotiates the API version.
+    pub async fn connect() -> Result<Self> {
+        let endpoint = endpoint_from_env();
+        let unreachable = |reason: String| PlatformError::Unreachable {
+            endpoint: endpoint.clone(),
+            reason,
+        };
+        let client =
+            bollard::Docker::connect_with_defaults().map_err(|e| unreachable(e.to_string()))?;
+        let client = client
+            .negotiate_version()
+            .await
+            .map_err(|e| unreachable(root_cause(&e)))?;
+        Ok(Self { client, endpoint })
+    }
+
+    /// Maps a bollard error for `operation` on the object `kind` `name`.
+    fn map_err(
+        &self,
+        operation: &str,
+        kind: &'static str,
+        name: &str,
+        e: BollardError,
+    ) -> PlatformError {
+        match e {
+            BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            } => PlatformError::NotFound {
+                kind,
+                name: name.to_owned(),
+            },
+            BollardError::DockerResponseServerError {
+                status_code: 409,
+                message,
+            } => PlatformError::Conflict {
+                kind,
+                name: name.to_owned(),
+                message,
+            },
+            BollardError::DockerResponseServerError {
+                status_code,
+                message,
+            } => PlatformError::Api {
+                operation: format!("{operation} {kind} {name:?}"),
+                status: status_code,
+                message,
+            },
+            BollardError::IOError { .. }
+            | BollardError::HyperLegacyError { .. }
+            | BollardError::SocketNotFoundError(_)
+            | BollardError::RequestTimeoutError => PlatformError::Unreachable {
+                endpoint: self.endpoint.clone(),
+                reason: root_cause(&e),
+            },
+            other => PlatformError::Other {
+                operation: format!("{operation} {kind} {name:?}"),
+                message: root_cause(&other),
+            },
+        }
+    }
+
+    async fn connect_extra_networks(&self, id: &str, spec: &ContainerSpec) -> Result<()> {
+        for attachment in spec.networks.iter().skip(1) {
+            let request = NetworkConnectRequest {
+                container: id.to_owned(),
+                endpoint_config: Some(body::connect_endpoint(&attachment.aliases)),
+            };
+            self.client
+                .connect_network(&attachment.network, request)
+                .await
+                .map_err(|e| self.map_err("connect", "network", &attachment.network, e))?;
+        }
+        Ok(())
+    }
+}
+
+fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        source = s.source();
+    }
+    message
+}
+
+impl Platform for Docker {
+    async fn engine(&self) -> Result<EngineInfo> {
+        let version = self
+            .client
+            .version()
+            .await
+            .map_err(|e| self.map_err("version", "engine", &self.endpoint, e))?;
+        let info = self
+            .client
+            .info()
+            .await
+            .map_err(|e| self.map_err("info", "engine", &self.endpoint, e))?;
+        Ok(EngineInfo {
+            endpoint: self.endpoint.clone(),
+            version: version.version.unwrap_or_default(),
+            api_version: version.api_version.unwrap_or_default(),
+            os: info.operating_system.unwrap_or_default(),
+            kernel: info.kernel_version.unwrap_or_default(),
+            cpus: info.ncpu.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+            memory_bytes: info
+                .mem_total
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+        })
+    }
+
+    async fn list_containers(&self, selector: Option<&Selector>) -> Result<Vec<ContainerSummary>> {
+        let options = ListContainersOptions {
+            all: true,
+            filters: filters(selector),
+            ..ListContainersOptions::default()
+        };
+        let list = self
+            .client
+            .list_containers(Some(options))
+            .await
+            .map_err(|e| self.map_err("list", "containers", "", e))?;
+        let mut out: Vec<ContainerSummary> = list.into_iter().map(convert::summary).collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    async fn inspect_container(&self, id: &str) -> Result<ContainerDetails> {
+        let inspect = self
+            .client
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| self.map_err("inspect", "container", id, e))?;
+        Ok(convert::details(inspect))
+    }
+
+    async fn create_container(&self, spec: &ContainerSpec) -> Result<String> {
+        let options = CreateContainerOptions {
+            name: Some(spec.name.clone()),
+            ..CreateContainerOptions::default()
+        };
+        let created = self
+            .client
+            .create_container(Some(options), body::container(spec))
+            .await
+            .map_err(|e| self.map_err("create", "container", &spec.name, e))?;
+        if let Err(e) = self.connect_extra_networks(&created.id, spec).await {
+            let _ = self.remove_container(&created.id, true).await;
+            return Err(e);
+        }
+        Ok(created.id)
+    }
+
+    async fn start_container(&self, id: &str) -> Result<()> {
+        self.client
+            .start_container(id, None)
+            .await
+            .map_err(|e| self.map_err("start", "container", id, e))
+    }
+
+    async fn stop_container(&self, id: &str, grace: Duration) -> Result<()> {
+        let t = i32::try_from(grace.as_secs()).unwrap_or(i32::MAX);
+        let options = StopContainerOptions {
+            t: Some(t),
+            signal: None,
+        };
+        let client = self
+            .client
+            .clone()
+            .with_timeout(grace + Duration::from_secs(30));
+        match client.stop_container(id, Some(options)).await {
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
+            Err(e) => Err(self.map_err("stop", "container", id, e)),
+        }
+    }
+
+    async fn remove_container(&self, id: &str, force: bool) -> Result<()> {
+        let options = RemoveContainerOptions {
+            force,
+            v: false,
+            link: false,
+        };
+        match self.client.remove_container(id, Some(options)).await {
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(self.map_err("remove", "container", id, e)),
+        }
+    }
+
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {
+        let created = self
+            .client
+            .create_network(body::network(spec))
+            .await
+            .map_err(|e| self.map_err("create", "network", &spec.name, e))?;
+        Ok(created.id)
+    }
+
+    async fn list_networks(&self, selector: Option<&Selector>) -> Result<Vec<NetworkSummary>> {
+        let options = ListNetworksOptions {
+            filters: filters(selector),
+        };
+        let list = self
+            .client
+            .list_networks(Some(options))
+            .await
+            .map_err(|e| self.map_err("list", "networks", "", e))?;
+        let mut out: Vec<NetworkSummary> = list
+            .into_iter()
+            .map(|n| NetworkSummary {
+                id: n.id.unwrap_or_default(),
+                name: n.name.unwrap_or_default(),
+                internal: n.internal.unwrap_or(false),
+                labels: n.labels.unwrap_or_default().into_iter().collect(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    async fn remove_network(&self, name: &str) -> Result<()> {
+        match self.client.remove_network(name).await {
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(self.map_err("remove", "network", name, e)),
+        }
+    }
+
+    async fn create_volume(&self, spec: &VolumeSpec) -> Result<String> {
+        let created = self
+            .client
+            .create_volume(body::volume(spec))
+            .await
+            .map_err(|e| self.map_err("create", "volume", &spec.name, e))?;
+        Ok(created.name)
+    }
+
+    async fn list_volumes(&self, selector: Option<&Selector>) -> Result<Vec<VolumeSummary>> {
+        let options = ListVolumesOptions {
+            filters: filters(selector),
+        };
+        let list = self
+            .client
+            .list_volumes(Some(options))
+            .await
+            .map_err(|e| self.map_err("list", "volumes", "", e))?;
+        let mut out: Vec<VolumeSummary> = list
+            .volumes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| VolumeSummary {
+                name: v.name,
+                labels: v.labels.into_iter().collect(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<()> {
+        let options = RemoveVolumeOptions { force: false };
+        match self.client.remove_volume(name, Some(options)).await {
+            Ok(())
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(self.map_err("remove", "volume", name, e)),
+        }
+    }
+
+    async fn build_image(
+        &self,
+        context_tar: Vec<u8>,
+        tag: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<String> {
+        let options = BuildImageOptions {
+            dockerfile: "Dockerfile".to_owned(),
+            t: Some(tag.to_owned()),
+            rm: true,
+            forcerm: true,
+            labels: Some(labels.clone().into_iter().collect()),
+            ..BuildImageOptions::default()
+        };
+        let build_err = |message: String| PlatformError::Build {
+            tag: tag.to_owned(),
+            message,
+        };
+        let mut stream =
+            self.client
+                .build_image(options, None, Some(body_full(context_tar.into())));
+        let mut image_id = None;
+        let mut log = Vec::new();
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| {
+                build_err(format!(
+                    "{}; build output: {}",
+                    root_cause(&e),
+                    log.join("")
+                ))
+            })?;
+            if let Some(detail) = info.error_detail {
+                return Err(build_err(detail.message.unwrap_or_default()));
+            }
+            if let Some(line) = info.stream {
+                tracing::debug!(target: "understudy::build", "{}", line.trim_end());
+                log.push(line);
+            }
+            if let Some(aux) = info.aux {
+                if let Some(id) = aux.id {
+                    image_id = Some(id);
+                }
+            }
+        }
+        match image_id {
+            Some(id) => Ok(id),
+            None => self.inspect_image(tag).await?.map(|i| i.id).ok_or_else(|| {
+                build_err(format!("no image id reported; output: {}", log.join("")))
+            }),
+        }
+    }
+
+    async fn inspect_image(&self, reference: &str) -> Result<Option<ImageSummary>> {
+        match self.client.inspect_image(reference).await {
+            Ok(i) => Ok(Some(ImageSummary {
+                id: i.id.unwrap_or_default(),
+                tags: i.repo_tags.unwrap_or_default(),
+                labels: i
+                    .config
+                    .and_then(|c| c.labels)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+            })),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(self.map_err("inspect", "image", reference, e)),
+        }
+    }
+
+    async fn list_images(&self, selector: Option<&Selector>) -> Result<Vec<ImageSummary>> {
+        let options = ListImagesOptions {
+            filters: filters(selector),
+            ..ListImagesOptions::default()
+        };
+        let list = self
+            .client
+            .list_images(Some(options))
+            .await
+            .map_err(|e| self.map_err("list", "images", "", e))?;
+        Ok(list
+            .into_iter()
+            .map(|i| ImageSummary {
+                id: i.id,
+                tags: i.repo_tags,
+                labels: i.labels.into_iter().collect(),
+            })
+            .collect())
+    }
+
+    async fn remove_image(&self, reference: &str) -> Result<()> {
+        let options = RemoveImageOptions {
+            force: true,
+            ..RemoveImageOptions::default()
+        };
+        match self
+            .client
+            .remove_image(reference, Some(options), None)
+            .await
+        {
+            Ok(_)
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(self.map_err("remove", "image", reference, e)),
+        }
+    }
+
+    fn stats(&self, id: &str) -> BoxStream<'static, Result<RawStats>> {
+        let options = StatsOptions {
+            stream: true,
+            one_shot: false,
+        };
+        let this = self.clone();
+        let id = id.to_owned();
+        let stream = self.client.stats(&id, Some(options));
+        stream
+            .map(move |frame| {
+                frame
+                    .map(|s| convert::raw_stats(&id, s))
+                    .map_err(|e| this.map_err("stats", "container", &id, e))
+            })
+            .boxed()
+    }
+
+    fn events(
+        &self,
+        selector: Option<&Selector>,
+        actions: &[&str],
+    ) -> BoxStream<'static, Result<EngineEvent>> {
+        let actions: Vec<String> = if actions.is_empty() {
+            LIFECYCLE_ACTIONS.iter().map(|a| (*a).to_owned()).collect()
+        } else {
+            actions.iter().map(|a| (*a).to_owned()).collect()
+        };
+        let mut filter = filters(selector).unwrap_or_default();
+        filter.insert("type".to_owned(), vec!["container".to_owned()]);
+        filter.insert("event".to_owned(), actions);
+        let options = EventsOptions {
+            filters: Some(filter),
+            ..EventsOptions::default()
+        };
+        let this = self.clone();
+        self.client
+            .events(Some(options))
+            .filter_map(move |e| {
+                let out = match e {
+                    Ok(message) => convert::event(message).map(Ok),
+                    Err(e) => Some(Err(this.map_err("events", "engine", "", e))),
+                };
+                futures::future::ready(out)
+            })
+            .boxed()
+    }
+
+    fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogLine>> {
+        let since = options
+            .since
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| i32::try_from(d.as_secs()).unwrap_or(i32::MAX));
+        let request = LogsOptions {
+            follow: options.follow,
+            stdout: true,
+            stderr: true,
+            since,
+            until: 0,
+            timestamps: false,
+            tail: options
+                .tail
+                .map_or_else(|| "all".to_owned(), |n| n.to_string()),
+        };
+        let this = self.clone();
+        let id = id.to_owned();
+        let stream = self.client.logs(&id, Some(request));
+        let mut assembler = LineAssembler::default();
+        stream
+            .map(Some)
+            .chain(futures::stream::once(async { None }))
+            .flat_map(move |chunk| {
+                let lines: Vec<Result<LogLine>> = match chunk {
+                    Some(Ok(output)) => {
+                        let (stream, bytes) = match output {
+                            LogOutput::StdErr { message } => (LogStream::Stderr, message),
+                            LogOutput::StdOut { message }
+                            | LogOutput::Console { message }
+                            | LogOutput::StdIn { message } => (LogStream::Stdout, message),
+                        };
+                        assembler.push(stream, &bytes).into_iter().map(Ok).collect()
+                    }
+                    Some(Err(e)) => vec![Err(this.map_err("logs", "container", &id, e))],
+                    None => assembler.finish().into_iter().map(Ok).collect(),
+                };
+                futures::stream::iter(lines)
+            })
+            .boxed()
+    }
+}
+
+/// Reassembles lines that the engine split across frames, per stream.
+#[derive(Default)]
+struct LineAssembler {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl LineAssembler {
+    fn push(&mut self, stream: LogStream, bytes: &[u8]) -> Vec<LogLine> {
+        let buffer = match stream {
+            LogStream::Stdout => &mut self.stdout,
+            LogStream::Stderr => &mut self.stderr,
+        };
+        buffer.extend_from_slice(bytes);
+        let mut lines = Vec::new();
+        while let Some(pos) = buffer.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buffer.drain(..=pos).collect();
+            let text = String::from_utf8_lossy(&line[..line.len() - 1]);
+            lines.push(LogLine {
+                stream,
+                text: text.trim_end_matches('\r').to_owned(),
+            });
+        }
+        lines
+    }
+
+    fn finish(&mut self) -> Vec<LogLine> {
+        let mut lines = Vec::new();
+        for (stream, buffer) in [
+            (LogStream::Stdout, &mut self.stdout),
+            (LogStream::Stderr, &mut self.stderr),
+        ] {
+            if !buffer.is_empty() {
+                lines.push(LogLine {
+                    stream,
+                    text: String::from_utf8_lossy(buffer).into_owned(),
+                });
+                buffer.clear();
+            }
+        }
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_across_frames_are_joined() {
+        let mut a = LineAssembler::default();
+        assert!(a.push(LogStream::Stdout, b"GET /a HT").is_empty());
+        let lines = a.push(LogStream::Stdout, b"TP/1.1\nsecond\r\nthi");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].text, "GET /a HTTP/1.1");
+        assert_eq!(lines[1].text, "second");
+        assert!(a.push(LogStream::Stderr, b"err\n")[0].stream == LogStream::Stderr);
+        let rest = a.finish();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].text, "thi");
+    }
+}
