@@ -6,6 +6,7 @@
 
 mod demo;
 mod groups;
+mod shadow;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,11 +43,149 @@ pub enum Command {
     Groups(GroupsArgs),
     /// The built-in sample production "shop": build, bring up, show, remove.
     Demo(DemoArgs),
+    /// Write a group's Spec (its declarative capture) as TOML.
+    Snapshot(SnapshotArgs),
+    /// Shadow deployments: plan, up, ls, down, gc.
+    Shadow(ShadowArgs),
     /// Run one role of the demo application (used inside its containers).
     #[command(hide = true)]
     Shop(ShopArgs),
     /// HTTP health probe: exit 0 when URL answers 2xx (used by healthchecks).
     Probe(ProbeArgs),
+    /// L4 relay, a shadow's ingress (runs inside its container).
+    #[command(hide = true)]
+    Relay(RelayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Routes `LISTEN_PORT=HOST:PORT`, e.g. `10000=gateway:8080`.
+    #[arg(required = true)]
+    pub routes: Vec<String>,
+}
+
+/// Which group to capture: exactly one of these.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct SourceArgs {
+    /// A compose project on the engine (see `understudy groups`).
+    #[arg(long, short = 'g')]
+    pub group: Option<String>,
+    /// Running containers matching labels, e.g. `app=shop,tier=web`.
+    #[arg(long, value_parser = parse_selector)]
+    pub selector: Option<crate::domain::Selector>,
+    /// A compose file whose images are already on the engine.
+    #[arg(long)]
+    pub compose: Option<PathBuf>,
+    /// A Spec file written by `understudy snapshot`.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
+}
+
+fn parse_selector(s: &str) -> Result<crate::domain::Selector, String> {
+    s.parse()
+        .map_err(|e: crate::domain::selector::SelectorError| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Project name for --compose (default: the file's `name:` or directory).
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Write the Spec here instead of stdout.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShadowArgs {
+    #[command(subcommand)]
+    pub command: ShadowCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShadowCommand {
+    /// Show what `shadow up` would create and every rewrite, without side effects.
+    Plan(ShadowPlanArgs),
+    /// Create (or converge) a shadow and wait until it is ready.
+    Up(ShadowUpArgs),
+    /// List shadows.
+    Ls(JsonArg),
+    /// Remove a shadow (or all) and everything it created.
+    Down(ShadowDownArgs),
+    /// Remove shadows nobody tracks any more (after a crash or SIGKILL).
+    Gc(JsonArg),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanChoiceArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Project name for --compose.
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+    /// Entry service(s) reached through the ingress (default: those that publish ports).
+    #[arg(long)]
+    pub entry: Vec<String>,
+    /// What to do with volumes and bind mounts.
+    #[arg(long, value_enum, default_value = "snapshot")]
+    pub volumes: crate::shadow::plan::VolumeMode,
+    /// Accept a setting that is refused by default.
+    #[arg(long, value_enum)]
+    pub allow: Vec<crate::shadow::plan::Allowance>,
+    /// Pause each production container while its data is copied.
+    #[arg(long)]
+    pub consistent: bool,
+    /// Address pool for shadow subnets (default 10.213.0.0/16, or UNDERSTUDY_SUBNET_POOL).
+    #[arg(long, value_parser = parse_cidr)]
+    pub subnet_pool: Option<crate::shadow::subnet::Ipv4Net>,
+    /// Converge this shadow id.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Always create another shadow, even if the group has one.
+    #[arg(long, conflicts_with = "id")]
+    pub new: bool,
+}
+
+fn parse_cidr(s: &str) -> Result<crate::shadow::subnet::Ipv4Net, String> {
+    s.parse()
+        .map_err(|e: crate::shadow::subnet::CidrError| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct ShadowPlanArgs {
+    #[command(flatten)]
+    pub choices: PlanChoiceArgs,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShadowUpArgs {
+    #[command(flatten)]
+    pub choices: PlanChoiceArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How long every clone may take to become ready.
+    #[arg(long, default_value = "60s", value_parser = parse_duration_arg)]
+    pub timeout: std::time::Duration,
+    /// Keep what was created when a clone never becomes ready.
+    #[arg(long)]
+    pub keep_failed: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShadowDownArgs {
+    /// The shadow id (see `understudy shadow ls`).
+    #[arg(required_unless_present = "all")]
+    pub id: Option<String>,
+    /// Every shadow.
+    #[arg(long, conflicts_with = "id")]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -156,11 +295,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Groups(args)) => groups::run(&args).await,
         Some(Command::Demo(args)) => demo::run(args).await,
+        Some(Command::Snapshot(args)) => shadow::snapshot(args).await,
+        Some(Command::Shadow(args)) => shadow::run(args).await,
         Some(Command::Shop(args)) => {
             crate::demo::roles::run(args.role).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Probe(args)) => Ok(crate::demo::probe::run(&args.url, args.timeout).await),
+        Some(Command::Relay(args)) => {
+            crate::relay::run(&args.routes).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

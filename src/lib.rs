@@ -10,6 +10,8 @@
 //! | [`dns`] | a minimal DNS client for `FROM scratch` containers (no libc resolver there) |
 //! | [`demo`] | the sample production "shop": its roles, its offline image, its lifecycle |
 //! | [`console`] | the terminal console (the only ratatui / crossterm user) |
+//! | [`shadow`] | shadow deployments: capture, plan (pure), apply, tear down, gc |
+//! | [`relay`] | the L4 ingress relay that runs inside a shadow |
 //! | [`cli`] | argument parsing and command handlers (wiring, anyhow) |
 //! | [`telemetry`] | tracing setup: a file while the console owns the screen, stderr otherwise |
 
@@ -20,4 +22,6 @@ pub mod dns;
 pub mod domain;
 pub mod metrics;
 pub mod platform;
+pub mod relay;
+pub mod shadow;
 pub mod telemetry;

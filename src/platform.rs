@@ -52,6 +52,10 @@ pub enum PlatformError {
     Build { tag: String, message: String },
     #[error("{operation}: {message}")]
     Other { operation: String, message: String },
+    #[error("{operation} is not supported by this platform")]
+    Unsupported { operation: &'static str },
+    #[error("{operation} timed out after {after:?}")]
+    Timeout { operation: String, after: Duration },
 }
 
 pub type Result<T, E = PlatformError> = std::result::Result<T, E>;
@@ -108,6 +112,17 @@ pub struct NetworkSummary {
     pub name: String,
     pub internal: bool,
     pub labels: BTreeMap<String, String>,
+    /// IPAM subnets in CIDR form.
+    #[serde(default)]
+    pub subnets: Vec<String>,
+}
+
+/// What a command run inside a container returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecOutput {
+    pub exit_code: i64,
+    /// stdout and stderr, interleaved.
+    pub output: String,
 }
 
 /// A volume as listed.
@@ -242,6 +257,50 @@ pub trait Platform: Clone + Send + Sync + 'static {
     ) -> BoxStream<'static, Result<EngineEvent>>;
 
     fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogLine>>;
+
+    /// Runs a command inside a running container and waits for it (at most
+    /// `timeout`).
+    fn exec(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Duration,
+    ) -> impl Future<Output = Result<ExecOutput>> + Send {
+        let _ = (id, argv, timeout);
+        async { Err(PlatformError::Unsupported { operation: "exec" }) }
+    }
+
+    /// Copies `from_path` of container `from` (running or not) into the
+    /// directory `to_dir` of container `to` (created, maybe not started).
+    /// Returns the bytes of archive moved.
+    fn copy_path(
+        &self,
+        from: &str,
+        from_path: &str,
+        to: &str,
+        to_dir: &str,
+    ) -> impl Future<Output = Result<u64>> + Send {
+        let _ = (from, from_path, to, to_dir);
+        async {
+            Err(PlatformError::Unsupported {
+                operation: "copy between containers",
+            })
+        }
+    }
+
+    fn pause_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send {
+        let _ = id;
+        async { Err(PlatformError::Unsupported { operation: "pause" }) }
+    }
+
+    fn unpause_container(&self, id: &str) -> impl Future<Output = Result<()>> + Send {
+        let _ = id;
+        async {
+            Err(PlatformError::Unsupported {
+                operation: "unpause",
+            })
+        }
+    }
 }
 
 /// Error for a group name that does not exist, listing those that do.

@@ -1,10 +1,125 @@
-//! `understudy demo ...` handlers. (Placeholder.)
+//! `understudy demo [build|up|status|down]`.
+//!
+//! `demo` alone builds the image, brings the project up and opens the console
+//! on it; without a terminal on stdout it prints the status and exits 0.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use super::DemoArgs;
+use anyhow::Context;
 
-#[allow(clippy::unused_async)]
-pub async fn run(_args: DemoArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not yet")
+use super::{DemoArgs, DemoCommand};
+use crate::demo::{image, lifecycle};
+use crate::platform::Docker;
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let project = args.project;
+    crate::demo::project::validate_project(&project)?;
+    let docker = Docker::connect().await?;
+    match args.command {
+        Some(DemoCommand::Build) => {
+            let image = image::ensure(&docker, true).await?;
+            println!(
+                "image: {} {} built in {:.2}s",
+                image.reference,
+                short(&image.id),
+                image.elapsed.as_secs_f64()
+            );
+        }
+        Some(DemoCommand::Up(up)) => {
+            let report = bring_up(&docker, &project, Duration::from_secs(up.timeout)).await?;
+            if up.json {
+                println!("{}", serde_json::to_string_pretty(&report.status)?);
+            }
+        }
+        Some(DemoCommand::Status(s)) => {
+            let status = lifecycle::status(&docker, &project).await?;
+            if s.json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print_status(&status);
+            }
+        }
+        Some(DemoCommand::Down(d)) => {
+            let removed = lifecycle::down(&docker, &project, d.images).await?;
+            if removed.is_empty() {
+                println!("{project}: nothing to remove");
+            }
+            for r in removed {
+                println!("removed {r}");
+            }
+        }
+        None => {
+            bring_up(&docker, &project, Duration::from_secs(60)).await?;
+            if std::io::stdout().is_terminal() {
+                let options = crate::console::Options {
+                    group: Some(project),
+                    ..crate::console::Options::default()
+                };
+                crate::console::run(docker, options).await?;
+            } else {
+                print_status(&lifecycle::status(&docker, &project).await?);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn short(id: &str) -> &str {
+    let id = id.trim_start_matches("sha256:");
+    id.get(..12).unwrap_or(id)
+}
+
+async fn bring_up(
+    docker: &Docker,
+    project: &str,
+    timeout: Duration,
+) -> anyhow::Result<lifecycle::UpReport> {
+    eprintln!("{project}: preparing image {} ...", image::IMAGE);
+    let report = lifecycle::up(docker, project, timeout)
+        .await
+        .with_context(|| format!("bringing up the demo project {project:?}"))?;
+    let verb = if report.image.built {
+        "built"
+    } else {
+        "up to date"
+    };
+    eprintln!(
+        "image: {} {} {verb} ({:.2}s)",
+        report.image.reference,
+        short(&report.image.id),
+        report.image.elapsed.as_secs_f64()
+    );
+    eprintln!(
+        "{project}: {} containers healthy in {:.2}s ({} created, {} kept)",
+        report.status.containers.len(),
+        report.ready_after.as_secs_f64(),
+        report.created,
+        report.kept
+    );
+    match &report.status.gateway {
+        Some(url) => println!("gateway: {url}"),
+        None => anyhow::bail!("the gateway of {project:?} publishes no port on 127.0.0.1"),
+    }
+    Ok(report)
+}
+
+fn print_status(status: &lifecycle::DemoStatus) {
+    if status.containers.is_empty() {
+        println!(
+            "{}: not running (start it with `understudy demo up`)",
+            status.project
+        );
+        return;
+    }
+    if let Some(url) = &status.gateway {
+        println!("gateway: {url}");
+    }
+    for c in &status.containers {
+        println!(
+            "{:<24} {:<10} {:<9} {}",
+            c.name, c.service, c.state, c.health
+        );
+    }
 }

@@ -53,6 +53,52 @@ pub struct ContainerSpec {
         with = "duration_text::option"
     )]
     pub stop_grace: Option<Duration>,
+    /// `host`, `none` or `container:NAME`; `None` means the networks above.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<String>,
+    /// `host:ip` entries for /etc/hosts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
+    #[serde(skip_serializing_if = "Security::is_default")]
+    pub security: Security,
+}
+
+/// Privileges and isolation settings; the defaults are Docker's.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Security {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub privileged: bool,
+    /// `host` shares the host's PID namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid_mode: Option<String>,
+    /// `host`, `shareable`, `container:NAME`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ipc_mode: Option<String>,
+    /// Host devices mapped in (`/dev/fuse:/dev/fuse:rwm`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_drop: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub readonly_rootfs: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sysctls: BTreeMap<String, String>,
+    /// Bytes of /dev/shm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shm_size: Option<i64>,
+}
+
+impl Security {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 /// A healthcheck in exec form (`["CMD", ...]`) or shell form (`["CMD-SHELL", ...]`).

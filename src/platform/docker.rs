@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bollard::errors::Error as BollardError;
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::NetworkConnectRequest;
 use bollard::query_parameters::{
     BuildImageOptions, CreateContainerOptions, EventsOptions, ListContainersOptions,
@@ -18,12 +19,13 @@ use bollard::query_parameters::{
     RemoveContainerOptions, RemoveImageOptions, RemoveVolumeOptions, StatsOptions,
     StopContainerOptions,
 };
-use bollard::{body_full, container::LogOutput};
+use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
+use bollard::{body_full, body_try_stream, container::LogOutput};
 use futures::stream::{BoxStream, StreamExt};
 
 use super::{
-    ContainerDetails, EngineEvent, EngineInfo, ImageSummary, LogLine, LogOptions, LogStream,
-    NetworkSummary, Platform, PlatformError, Result, VolumeSummary,
+    ContainerDetails, EngineEvent, EngineInfo, ExecOutput, ImageSummary, LogLine, LogOptions,
+    LogStream, NetworkSummary, Platform, PlatformError, Result, VolumeSummary,
 };
 use crate::domain::{ContainerSpec, ContainerSummary, NetworkSpec, RawStats, Selector, VolumeSpec};
 
@@ -287,6 +289,13 @@ impl Platform for Docker {
                 id: n.id.unwrap_or_default(),
                 name: n.name.unwrap_or_default(),
                 internal: n.internal.unwrap_or(false),
+                subnets: n
+                    .ipam
+                    .and_then(|i| i.config)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|c| c.subnet)
+                    .collect(),
                 labels: n.labels.unwrap_or_default().into_iter().collect(),
             })
             .collect();
@@ -500,6 +509,102 @@ impl Platform for Docker {
                 futures::future::ready(out)
             })
             .boxed()
+    }
+
+    async fn exec(&self, id: &str, argv: &[String], timeout: Duration) -> Result<ExecOutput> {
+        let operation = format!("exec {:?} in {id}", argv.join(" "));
+        let run = async {
+            let created = self
+                .client
+                .create_exec(
+                    id,
+                    CreateExecOptions {
+                        cmd: Some(argv.to_vec()),
+                        attach_stdout: Some(true),
+                        attach_stderr: Some(true),
+                        ..CreateExecOptions::default()
+                    },
+                )
+                .await
+                .map_err(|e| self.map_err("exec", "container", id, e))?;
+            let mut output = String::new();
+            if let StartExecResults::Attached {
+                output: mut stream, ..
+            } = self
+                .client
+                .start_exec(&created.id, None::<StartExecOptions>)
+                .await
+                .map_err(|e| self.map_err("exec", "container", id, e))?
+            {
+                while let Some(chunk) = stream.next().await {
+                    match chunk {
+                        Ok(out) => output.push_str(&String::from_utf8_lossy(&out.into_bytes())),
+                        Err(e) => return Err(self.map_err("exec", "container", id, e)),
+                    }
+                }
+            }
+            let inspect = self
+                .client
+                .inspect_exec(&created.id)
+                .await
+                .map_err(|e| self.map_err("exec", "container", id, e))?;
+            Ok(ExecOutput {
+                exit_code: inspect.exit_code.unwrap_or(-1),
+                output,
+            })
+        };
+        tokio::time::timeout(timeout, run)
+            .await
+            .map_err(|_| PlatformError::Timeout {
+                operation,
+                after: timeout,
+            })?
+    }
+
+    async fn copy_path(&self, from: &str, from_path: &str, to: &str, to_dir: &str) -> Result<u64> {
+        let counted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = std::sync::Arc::clone(&counted);
+        let download = self
+            .client
+            .download_from_container(
+                from,
+                Some(DownloadFromContainerOptions {
+                    path: from_path.to_owned(),
+                }),
+            )
+            .map(move |chunk| {
+                chunk
+                    .inspect(|bytes| {
+                        counter.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    })
+                    .map_err(std::io::Error::other)
+            });
+        self.client
+            .upload_to_container(
+                to,
+                Some(UploadToContainerOptions {
+                    path: to_dir.to_owned(),
+                    ..UploadToContainerOptions::default()
+                }),
+                body_try_stream(download),
+            )
+            .await
+            .map_err(|e| self.map_err("copy into", "container", to, e))?;
+        Ok(counted.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    async fn pause_container(&self, id: &str) -> Result<()> {
+        self.client
+            .pause_container(id)
+            .await
+            .map_err(|e| self.map_err("pause", "container", id, e))
+    }
+
+    async fn unpause_container(&self, id: &str) -> Result<()> {
+        self.client
+            .unpause_container(id)
+            .await
+            .map_err(|e| self.map_err("unpause", "container", id, e))
     }
 
     fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogLine>> {

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Ipam, IpamConfig, Mount,
-    MountType, NetworkCreateRequest, NetworkingConfig, PortBinding, PortMap, ResourcesUlimits,
-    RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
+    ContainerCreateBody, DeviceMapping, EndpointSettings, HealthConfig, HostConfig, Ipam,
+    IpamConfig, Mount, MountType, NetworkCreateRequest, NetworkingConfig, PortBinding, PortMap,
+    ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum, VolumeCreateRequest,
 };
 
 use crate::domain::spec::{self, MountKind};
@@ -54,6 +54,7 @@ fn endpoint(aliases: &[String]) -> EndpointSettings {
 /// before start.
 pub fn container(spec: &ContainerSpec) -> ContainerCreateBody {
     let r = &spec.resources;
+    let sec = &spec.security;
     let mut port_bindings: PortMap = HashMap::new();
     let mut exposed: Vec<String> = spec.exposed.clone();
     for p in &spec.publish {
@@ -108,12 +109,31 @@ pub fn container(spec: &ContainerSpec) -> ContainerCreateBody {
         restart_policy: Some(restart(spec.restart)),
         port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
         mounts: (!mounts.is_empty()).then_some(mounts),
-        network_mode: spec.networks.first().map(|n| n.network.clone()),
+        network_mode: spec
+            .network_mode
+            .clone()
+            .or_else(|| spec.networks.first().map(|n| n.network.clone())),
+        extra_hosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.clone()),
+        privileged: Some(sec.privileged),
+        pid_mode: sec.pid_mode.clone(),
+        ipc_mode: sec.ipc_mode.clone(),
+        devices: (!sec.devices.is_empty()).then(|| sec.devices.iter().map(|d| device(d)).collect()),
+        cap_add: (!sec.cap_add.is_empty()).then(|| sec.cap_add.clone()),
+        cap_drop: (!sec.cap_drop.is_empty()).then(|| sec.cap_drop.clone()),
+        security_opt: (!sec.security_opt.is_empty()).then(|| sec.security_opt.clone()),
+        readonly_rootfs: Some(sec.readonly_rootfs),
+        init: sec.init,
+        sysctls: map(&sec.sysctls),
+        shm_size: sec.shm_size,
         ..HostConfig::default()
     };
-    let networking_config = spec.networks.first().map(|n| NetworkingConfig {
-        endpoints_config: Some(HashMap::from([(n.network.clone(), endpoint(&n.aliases))])),
-    });
+    let networking_config = spec
+        .networks
+        .first()
+        .filter(|_| spec.network_mode.is_none())
+        .map(|n| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(n.network.clone(), endpoint(&n.aliases))])),
+        });
     ContainerCreateBody {
         image: Some(spec.image.clone()),
         entrypoint: spec.entrypoint.clone(),
@@ -140,6 +160,19 @@ pub fn container(spec: &ContainerSpec) -> ContainerCreateBody {
         host_config: Some(host_config),
         networking_config,
         ..ContainerCreateBody::default()
+    }
+}
+
+/// `/dev/a:/dev/b:rwm` (or `/dev/a`) as a device mapping.
+fn device(text: &str) -> DeviceMapping {
+    let mut parts = text.split(':');
+    let host = parts.next().unwrap_or_default().to_owned();
+    let container = parts.next().map_or_else(|| host.clone(), str::to_owned);
+    let permissions = parts.next().unwrap_or("rwm").to_owned();
+    DeviceMapping {
+        path_on_host: Some(host),
+        path_in_container: Some(container),
+        cgroup_permissions: Some(permissions),
     }
 }
 

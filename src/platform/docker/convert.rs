@@ -11,7 +11,8 @@ use bollard::models::{
 };
 
 use crate::domain::spec::{
-    Healthcheck, Mount, MountKind, NetworkAttachment, Publish, Resources, RestartPolicy, Ulimit,
+    Healthcheck, Mount, MountKind, NetworkAttachment, Publish, Resources, RestartPolicy, Security,
+    Ulimit,
 };
 use crate::domain::{ContainerSpec, ContainerSummary, Health, PortBinding, RawStats, RunState};
 use crate::platform::{ContainerDetails, EngineEvent, NetworkEndpoint};
@@ -80,6 +81,28 @@ fn published(ports: Option<PortMap>) -> Vec<PortBinding> {
                     host_port,
                 });
             }
+        }
+    }
+    out.sort_by(|a, b| (a.container_port, &a.host_ip).cmp(&(b.container_port, &b.host_ip)));
+    out
+}
+
+/// The publish requests of a container (`HostConfig.PortBindings`), where
+/// an empty host port means "any free port".
+fn requested_publish(ports: Option<PortMap>) -> Vec<Publish> {
+    let mut out = Vec::new();
+    for (key, bindings) in ports.unwrap_or_default() {
+        let (port, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(container_port) = port.parse() else {
+            continue;
+        };
+        for b in bindings.unwrap_or_default() {
+            out.push(Publish {
+                container_port,
+                protocol: protocol.to_owned(),
+                host_ip: b.host_ip.unwrap_or_default(),
+                host_port: b.host_port.and_then(|p| p.parse().ok()).filter(|&p: &u16| p != 0),
+            });
         }
     }
     out.sort_by(|a, b| (a.container_port, &a.host_ip).cmp(&(b.container_port, &b.host_ip)));
@@ -192,6 +215,38 @@ fn mounts(hc: &HostConfig) -> Vec<Mount> {
     out
 }
 
+fn security(hc: &HostConfig) -> Security {
+    Security {
+        privileged: hc.privileged.unwrap_or(false),
+        pid_mode: hc.pid_mode.clone().filter(|m| !m.is_empty()),
+        ipc_mode: hc
+            .ipc_mode
+            .clone()
+            .filter(|m| !m.is_empty() && m != "private" && m != "shareable"),
+        devices: hc
+            .devices
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| {
+                format!(
+                    "{}:{}:{}",
+                    d.path_on_host.unwrap_or_default(),
+                    d.path_in_container.unwrap_or_default(),
+                    d.cgroup_permissions.unwrap_or_default()
+                )
+            })
+            .collect(),
+        cap_add: hc.cap_add.clone().unwrap_or_default(),
+        cap_drop: hc.cap_drop.clone().unwrap_or_default(),
+        security_opt: hc.security_opt.clone().unwrap_or_default(),
+        readonly_rootfs: hc.readonly_rootfs.unwrap_or(false),
+        init: hc.init,
+        sysctls: btree(hc.sysctls.clone()),
+        shm_size: hc.shm_size.filter(|&s| s > 0 && s != 64 * 1024 * 1024),
+    }
+}
+
 fn split_env(env: Vec<String>) -> BTreeMap<String, String> {
     env.into_iter()
         .map(|kv| match kv.split_once('=') {
@@ -220,15 +275,7 @@ pub fn details(c: ContainerInspectResponse) -> ContainerDetails {
         })
         .collect();
     networks.sort_by(|a, b| a.network.cmp(&b.network));
-    let publish = published(hc.port_bindings.clone())
-        .into_iter()
-        .map(|p| Publish {
-            container_port: p.container_port,
-            protocol: p.protocol,
-            host_ip: p.host_ip,
-            host_port: Some(p.host_port).filter(|&port| port != 0),
-        })
-        .collect();
+    let publish = requested_publish(hc.port_bindings.clone());
     let spec = ContainerSpec {
         name: c
             .name
@@ -270,6 +317,12 @@ pub fn details(c: ContainerInspectResponse) -> ContainerDetails {
             .stop_timeout
             .and_then(|s| u64::try_from(s).ok())
             .map(Duration::from_secs),
+        network_mode: hc
+            .network_mode
+            .clone()
+            .filter(|m| m == "host" || m == "none" || m.starts_with("container:")),
+        extra_hosts: hc.extra_hosts.clone().unwrap_or_default(),
+        security: security(&hc),
     };
     ContainerDetails {
         id,

@@ -1,0 +1,227 @@
+//! `understudy snapshot` and `understudy shadow plan|up|ls|down|gc`.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{PlanChoiceArgs, ShadowArgs, ShadowCommand, SnapshotArgs, SourceArgs};
+use crate::demo::image;
+use crate::domain::{Selector, labels};
+use crate::platform::{Docker, Platform};
+use crate::shadow::prepare::{self, Choices, Source};
+use crate::shadow::registry::Registry;
+use crate::shadow::{apply, plan, teardown};
+
+fn source(args: &SourceArgs, project: Option<&String>) -> Source {
+    if let Some(g) = &args.group {
+        Source::Group(g.clone())
+    } else if let Some(s) = &args.selector {
+        Source::Selector(s.clone())
+    } else if let Some(path) = &args.compose {
+        Source::Compose {
+            path: path.clone(),
+            project: project.cloned(),
+        }
+    } else {
+        Source::SpecFile(args.spec.clone().unwrap_or_default())
+    }
+}
+
+fn registry() -> Registry {
+    Registry::new(&crate::telemetry::state_dir())
+}
+
+fn choices(args: &PlanChoiceArgs) -> Choices {
+    Choices {
+        id: args.id.clone(),
+        new: args.new,
+        entry: args.entry.clone(),
+        volumes: args.volumes,
+        allow: args.allow.clone(),
+        consistent: args.consistent,
+        pool: args.subnet_pool,
+    }
+}
+
+async fn captured(docker: &Docker, args: &PlanChoiceArgs) -> anyhow::Result<crate::domain::GroupSpec> {
+    let captured = prepare::capture_spec(docker, &source(&args.source, args.project.as_ref())).await?;
+    for w in &captured.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(captured.spec)
+}
+
+pub async fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
+    let docker = Docker::connect().await?;
+    let captured = prepare::capture_spec(&docker, &source(&args.source, args.project.as_ref())).await?;
+    for w in &captured.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = toml::to_string_pretty(&captured.spec).context("serializing the Spec")?;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "wrote the Spec of {} ({} services) to {}",
+                captured.spec.group,
+                captured.spec.services.len(),
+                path.display()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
+    let docker = Docker::connect().await?;
+    let registry = registry();
+    match args.command {
+        ShadowCommand::Plan(p) => {
+            let spec = captured(&docker, &p.choices).await?;
+            let plan = prepare::plan_for(&docker, &registry, &spec, &choices(&p.choices)).await?;
+            if p.json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                print!("{}", plan::render_text(&plan));
+            }
+            Ok(if plan.is_refused() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        ShadowCommand::Up(u) => {
+            let spec = captured(&docker, &u.choices).await?;
+            let plan = prepare::plan_for(&docker, &registry, &spec, &choices(&u.choices)).await?;
+            if plan.is_refused() {
+                eprint!("{}", plan::render_text(&plan));
+                anyhow::bail!("the plan is refused; see above (use --allow to accept a setting)");
+            }
+            if plan.ingress.is_some() {
+                image::ensure(&docker, false).await.context("preparing the ingress image")?;
+            }
+            if !u.json {
+                eprintln!("shadow {} of {}: creating ...", plan.id, plan.group);
+            }
+            let options = apply::ApplyOptions {
+                timeout: u.timeout,
+                keep_failed: u.keep_failed,
+            };
+            let report = apply::apply(&docker, &registry, &plan, &options)
+                .await
+                .with_context(|| format!("shadow {} of {}", plan.id, plan.group))?;
+            if u.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&report);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ShadowCommand::Ls(l) => ls(&docker, &registry, l.json).await,
+        ShadowCommand::Down(d) => {
+            let ids: Vec<String> = if d.all {
+                let mut ids = teardown::ids_on_engine(&docker).await?;
+                ids.extend(registry.list().into_iter().map(|r| r.id));
+                ids.into_iter().collect()
+            } else {
+                vec![d.id.unwrap_or_default()]
+            };
+            if ids.is_empty() {
+                println!("no shadows");
+            }
+            for id in ids {
+                let removed = teardown::down(&docker, &registry, &id).await?;
+                println!(
+                    "shadow {id}: removed {} containers, {} networks, {} volumes",
+                    removed.containers.len(),
+                    removed.networks.len(),
+                    removed.volumes.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ShadowCommand::Gc(g) => {
+            let report = teardown::gc(&docker, &registry).await?;
+            if g.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if report.removed.is_empty() && report.stale_records.is_empty() {
+                println!("nothing to collect");
+            } else {
+                for (removed, reason) in &report.removed {
+                    println!(
+                        "shadow {}: {reason}; removed {} containers, {} networks, {} volumes",
+                        removed.id,
+                        removed.containers.len(),
+                        removed.networks.len(),
+                        removed.volumes.len()
+                    );
+                }
+                for id in &report.stale_records {
+                    println!("shadow {id}: forgot its record (nothing left on the engine)");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_report(report: &apply::ApplyReport) {
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    for c in &report.containers {
+        println!(
+            "  {:<40} ready in {:>5} ms ({}, {:?})",
+            c.name, c.ready_ms, c.action, c.via
+        );
+    }
+    println!("shadow {} of {} ready in {} ms", report.id, report.group, report.ready_ms);
+    for (service, url) in &report.entry {
+        println!("{service}: {url}");
+    }
+}
+
+async fn ls(docker: &Docker, registry: &Registry, json: bool) -> anyhow::Result<ExitCode> {
+    let any = Selector {
+        terms: vec![crate::domain::selector::Term {
+            key: labels::SHADOW.to_owned(),
+            value: None,
+        }],
+    };
+    let containers = docker.list_containers(Some(&any)).await?;
+    let records = registry.list();
+    let engine_ids = teardown::ids_on_engine(docker).await?;
+    let mut rows = Vec::new();
+    for id in records.iter().map(|r| r.id.clone()).chain(engine_ids.iter().cloned()).collect::<std::collections::BTreeSet<_>>() {
+        let record = records.iter().find(|r| r.id == id);
+        let mine: Vec<_> = containers.iter().filter(|c| c.labels.get(labels::SHADOW) == Some(&id)).collect();
+        let running = mine.iter().filter(|c| c.state == crate::domain::RunState::Running).count();
+        rows.push(serde_json::json!({
+            "id": id,
+            "group": record.map_or_else(|| mine.first().and_then(|c| c.labels.get(labels::OF).cloned()).unwrap_or_default(), |r| r.group.clone()),
+            "status": record.map_or("untracked".to_owned(), |r| format!("{:?}", r.status).to_lowercase()),
+            "containers": mine.len(),
+            "running": running,
+            "entry": record.map(|r| r.entry.clone()).unwrap_or_default(),
+        }));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else if rows.is_empty() {
+        println!("no shadows");
+    } else {
+        println!("{:<8} {:<16} {:<10} {:<10} entry", "ID", "GROUP", "STATUS", "RUNNING");
+        for r in rows {
+            let entry: Vec<String> = r["entry"]
+                .as_object()
+                .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
+                .unwrap_or_default();
+            println!(
+                "{:<8} {:<16} {:<10} {:<10} {}",
+                r["id"].as_str().unwrap_or(""),
+                r["group"].as_str().unwrap_or(""),
+                r["status"].as_str().unwrap_or(""),
+                format!("{}/{}", r["running"], r["containers"]),
+                entry.join(" ")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

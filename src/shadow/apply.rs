@@ -1,0 +1,399 @@
+//! Applying a plan: networks, volume snapshots, clones tier by tier, the
+//! ingress, readiness, all through the platform seam. Idempotent: a second
+//! apply of the same shadow keeps clones whose spec hash matches, recreates
+//! drifted ones, creates missing ones and removes extras. On failure
+//! everything of the shadow is removed unless `keep_failed`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::naming;
+use super::plan::{PlannedContainer, ShadowPlan};
+use super::readiness::{self, ReadyVia};
+use super::registry::{Registry, ShadowRecord, Status};
+use super::teardown;
+use crate::domain::{ContainerSpec, ContainerSummary, RunState, Selector, labels};
+use crate::platform::{Platform, PlatformError};
+
+/// How to apply.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Total time allowed for every clone to become ready.
+    pub timeout: Duration,
+    /// Keep the resources of a failed apply for inspection.
+    pub keep_failed: bool,
+}
+
+/// One clone's readiness in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerReport {
+    pub name: String,
+    pub service: String,
+    pub ready_ms: u64,
+    pub via: ReadyVia,
+    /// `created`, `kept` or `recreated`.
+    pub action: &'static str,
+}
+
+/// What `shadow up --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    pub id: String,
+    pub group: String,
+    /// Entry service -> `http://127.0.0.1:PORT`.
+    pub entry: BTreeMap<String, String>,
+    pub containers: Vec<ContainerReport>,
+    pub ready_ms: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Why an apply failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("the plan is refused: {}", .0.join("; "))]
+    Refused(Vec<String>),
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    #[error(transparent)]
+    Registry(#[from] super::registry::RegistryError),
+    #[error("{}{}", .failures.join("\n"), if *.kept { "\n(resources kept for inspection: --keep-failed)" } else { "\n(everything the shadow created was removed)" })]
+    NotReady { failures: Vec<String>, kept: bool },
+}
+
+fn shadow_selector(id: &str) -> Selector {
+    Selector::label(labels::SHADOW, id)
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What to do with each planned clone, given what exists (pure).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Convergence {
+    pub create: BTreeSet<String>,
+    pub recreate: BTreeSet<String>,
+    pub keep: BTreeSet<String>,
+    /// Ids of containers of the shadow that the plan does not hold.
+    pub remove_extra: Vec<String>,
+}
+
+pub fn converge(planned: &[&ContainerSpec], existing: &[ContainerSummary]) -> Convergence {
+    let by_name: BTreeMap<&str, &ContainerSummary> =
+        existing.iter().map(|c| (c.name.as_str(), c)).collect();
+    let mut out = Convergence::default();
+    for spec in planned {
+        match by_name.get(spec.name.as_str()) {
+            None => {
+                out.create.insert(spec.name.clone());
+            }
+            Some(c)
+                if c.label(naming::SPEC_HASH)
+                    == spec.labels.get(naming::SPEC_HASH).map(String::as_str)
+                    && !matches!(c.state, RunState::Dead | RunState::Removing) =>
+            {
+                out.keep.insert(spec.name.clone());
+            }
+            Some(_) => {
+                out.recreate.insert(spec.name.clone());
+            }
+        }
+    }
+    let wanted: BTreeSet<&str> = planned.iter().map(|s| s.name.as_str()).collect();
+    out.remove_extra = existing
+        .iter()
+        .filter(|c| !wanted.contains(c.name.as_str()))
+        .map(|c| c.id.clone())
+        .collect();
+    out
+}
+
+/// Applies `plan`; see the module docs.
+pub async fn apply(
+    platform: &impl Platform,
+    registry: &Registry,
+    plan: &ShadowPlan,
+    options: &ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
+    if plan.is_refused() {
+        return Err(ApplyError::Refused(
+            plan.refusals
+                .iter()
+                .map(|r| format!("{}: {}", r.service, r.setting))
+                .collect(),
+        ));
+    }
+    let started = Instant::now();
+    let mut record = registry.get(&plan.id).unwrap_or(ShadowRecord {
+        id: plan.id.clone(),
+        group: plan.group.clone(),
+        status: Status::Creating,
+        pid: std::process::id(),
+        pid_start: super::registry::process_start(std::process::id()),
+        created_unix: now_unix(),
+        entry: BTreeMap::new(),
+    });
+    record.status = Status::Creating;
+    record.pid = std::process::id();
+    record.pid_start = super::registry::process_start(std::process::id());
+    registry.put(&record)?;
+    match build(platform, plan, options, started).await {
+        Ok(report) => {
+            record.status = Status::Ready;
+            record.entry.clone_from(&report.entry);
+            registry.put(&record)?;
+            Ok(report)
+        }
+        Err(e) => {
+            if options.keep_failed {
+                record.status = Status::Failed;
+                registry.put(&record)?;
+            } else {
+                let _ = teardown::down(platform, registry, &plan.id).await;
+            }
+            Err(match e {
+                ApplyError::NotReady { failures, .. } => ApplyError::NotReady {
+                    failures,
+                    kept: options.keep_failed,
+                },
+                other => other,
+            })
+        }
+    }
+}
+
+async fn build(
+    platform: &impl Platform,
+    plan: &ShadowPlan,
+    options: &ApplyOptions,
+    started: Instant,
+) -> Result<ApplyReport, ApplyError> {
+    let mut warnings = plan.warnings.clone();
+    if let super::plan::GuardCapability::Available { iptables } = &plan.guard {
+        if let Err(e) = super::host_guard::install(iptables) {
+            warnings.push(format!("host isolation rule not installed: {e}"));
+        }
+    }
+    let selector = shadow_selector(&plan.id);
+    let networks = platform.list_networks(Some(&selector)).await?;
+    for n in &plan.networks {
+        if !networks.iter().any(|e| e.name == n.name) {
+            platform.create_network(n).await?;
+        }
+    }
+    let existing_volumes = platform.list_volumes(Some(&selector)).await?;
+    let fresh_volumes: Vec<_> = plan
+        .volumes
+        .iter()
+        .filter(|v| !existing_volumes.iter().any(|e| e.name == v.spec.name))
+        .collect();
+    for v in &fresh_volumes {
+        platform.create_volume(&v.spec).await?;
+    }
+    let existing = platform.list_containers(Some(&selector)).await?;
+    let mut planned: Vec<&ContainerSpec> = plan.containers().map(|c| &c.spec).collect();
+    if let Some(i) = &plan.ingress {
+        planned.push(&i.spec);
+    }
+    let conv = converge(&planned, &existing);
+    for id in &conv.remove_extra {
+        platform.remove_container(id, true).await?;
+    }
+    for name in &conv.recreate {
+        platform.remove_container(name, true).await?;
+    }
+    let to_create: Vec<&ContainerSpec> = planned
+        .iter()
+        .copied()
+        .filter(|s| conv.create.contains(&s.name) || conv.recreate.contains(&s.name))
+        .collect();
+    let created =
+        futures::future::join_all(to_create.iter().map(|s| platform.create_container(s))).await;
+    for r in created {
+        r?;
+    }
+    // Snapshots go into the created, not yet started, clones.
+    for v in &fresh_volumes {
+        if let Some((source, path)) = &v.copy_from {
+            if !conv.create.contains(&v.copy_into.0) && !conv.recreate.contains(&v.copy_into.0) {
+                continue;
+            }
+            copy_volume(platform, source, path, &v.copy_into.0, v.pause_source).await?;
+        }
+    }
+    for tier in &plan.tiers {
+        let starts =
+            futures::future::join_all(tier.iter().map(|c| start_if_needed(platform, &c.spec.name)))
+                .await;
+        for s in starts {
+            s?;
+        }
+    }
+    let mut entry = BTreeMap::new();
+    if let Some(ingress) = &plan.ingress {
+        start_if_needed(platform, &ingress.spec.name).await?;
+        let details = platform.inspect_container(&ingress.spec.name).await?;
+        for route in &ingress.routes {
+            if let Some(p) = details
+                .ports
+                .iter()
+                .find(|p| p.container_port == route.relay_port)
+            {
+                entry.insert(route.service.clone(), p.http_url());
+            }
+        }
+    }
+    let prober = plan.ingress.as_ref().map(|i| i.spec.name.as_str());
+    let deadline = Instant::now() + options.timeout;
+    let clones: Vec<&PlannedContainer> = plan.containers().collect();
+    let results = futures::future::join_all(
+        clones
+            .iter()
+            .map(|c| readiness::wait_ready(platform, &c.spec, prober, deadline)),
+    )
+    .await;
+    let mut containers = Vec::new();
+    let mut failures = Vec::new();
+    for (c, r) in clones.iter().zip(results) {
+        match r {
+            Ok((via, after)) => containers.push(ContainerReport {
+                name: c.spec.name.clone(),
+                service: c.service.clone(),
+                ready_ms: u64::try_from(after.as_millis()).unwrap_or(u64::MAX),
+                via,
+                action: if conv.keep.contains(&c.spec.name) {
+                    "kept"
+                } else if conv.recreate.contains(&c.spec.name) {
+                    "recreated"
+                } else {
+                    "created"
+                },
+            }),
+            Err(e) => {
+                let logs = last_log_lines(platform, &e.container, 5).await;
+                failures.push(format!(
+                    "{} did not become ready ({}): {}{logs}",
+                    e.container, e.state, e.detail
+                ));
+            }
+        }
+    }
+    if !failures.is_empty() {
+        return Err(ApplyError::NotReady {
+            failures,
+            kept: false,
+        });
+    }
+    Ok(ApplyReport {
+        id: plan.id.clone(),
+        group: plan.group.clone(),
+        entry,
+        containers,
+        ready_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        warnings,
+    })
+}
+
+async fn start_if_needed(platform: &impl Platform, name: &str) -> Result<(), PlatformError> {
+    match platform.start_container(name).await {
+        Ok(()) => Ok(()),
+        // 304: already started.
+        Err(PlatformError::Api { status: 304, .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn copy_volume(
+    platform: &impl Platform,
+    source: &str,
+    path: &str,
+    into: &str,
+    pause: bool,
+) -> Result<(), PlatformError> {
+    let parent = std::path::Path::new(path)
+        .parent()
+        .map_or_else(|| "/".to_owned(), |p| p.to_string_lossy().into_owned());
+    let parent = if parent.is_empty() {
+        "/".to_owned()
+    } else {
+        parent
+    };
+    if pause {
+        platform.pause_container(source).await?;
+    }
+    let copied = platform.copy_path(source, path, into, &parent).await;
+    if pause {
+        platform.unpause_container(source).await?;
+    }
+    copied.map(|_| ())
+}
+
+async fn last_log_lines(platform: &impl Platform, name: &str, n: u64) -> String {
+    use futures::StreamExt;
+    let options = crate::platform::LogOptions {
+        tail: Some(n),
+        ..crate::platform::LogOptions::default()
+    };
+    let lines: Vec<String> = platform
+        .logs(name, &options)
+        .filter_map(|l| async move { l.ok().map(|l| l.text) })
+        .collect()
+        .await;
+    if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\n    last log lines:\n      {}", lines.join("\n      "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Health;
+
+    fn spec(name: &str, hash: &str) -> ContainerSpec {
+        ContainerSpec {
+            name: name.into(),
+            labels: BTreeMap::from([(naming::SPEC_HASH.to_owned(), hash.to_owned())]),
+            ..ContainerSpec::default()
+        }
+    }
+
+    fn listed(name: &str, hash: &str) -> ContainerSummary {
+        ContainerSummary {
+            id: format!("id-{name}"),
+            name: name.into(),
+            image: String::new(),
+            state: RunState::Running,
+            health: Health::Healthy,
+            status: String::new(),
+            labels: BTreeMap::from([(naming::SPEC_HASH.to_owned(), hash.to_owned())]),
+            ports: vec![],
+        }
+    }
+
+    #[test]
+    fn converge_keeps_recreates_creates_and_removes_extras() {
+        let a = spec("a", "1");
+        let b = spec("b", "2");
+        let c = spec("c", "3");
+        let existing = [listed("a", "1"), listed("b", "old"), listed("z", "9")];
+        let conv = converge(&[&a, &b, &c], &existing);
+        assert_eq!(conv.keep.iter().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(conv.recreate.iter().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(conv.create.iter().collect::<Vec<_>>(), ["c"]);
+        assert_eq!(conv.remove_extra, ["id-z"]);
+    }
+
+    #[test]
+    fn converge_on_an_identical_shadow_changes_nothing() {
+        let a = spec("a", "1");
+        let conv = converge(&[&a], &[listed("a", "1")]);
+        assert!(conv.create.is_empty() && conv.recreate.is_empty() && conv.remove_extra.is_empty());
+    }
+}

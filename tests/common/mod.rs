@@ -1,0 +1,195 @@
+//! Shared fixtures for integration tests: the binary under test, a Docker
+//! availability gate (a failure under `CI=true`, a skip otherwise), unique
+//! project names, a drop guard that removes everything a test created, and a
+//! tiny loopback HTTP client.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The `understudy` binary cargo built for this test run.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_understudy"))
+}
+
+/// Runs the binary with arguments, with a state dir private to the test.
+pub fn understudy(args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env("UNDERSTUDY_STATE_DIR", state_dir())
+        .output()
+        .expect("run understudy")
+}
+
+pub fn state_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("understudy-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Whether Docker answers. Under `CI=true` a missing Docker fails the test.
+pub fn docker_available() -> bool {
+    let ok = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI=true but the Docker daemon does not answer (`docker info` failed)"
+        );
+        eprintln!("skipping: the Docker daemon does not answer");
+    }
+    ok
+}
+
+/// A project name unique to this test process and call.
+pub fn unique_project(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}{}x{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn docker(args: &[&str]) -> String {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// Ids of containers / names of networks and volumes with a label.
+pub fn labelled(kind: &str, label: &str) -> Vec<String> {
+    let format = match kind {
+        "container" => "{{.ID}}",
+        _ => "{{.Name}}",
+    };
+    let list = match kind {
+        "container" => docker(&["ps", "-aq", "--filter", &format!("label={label}")]),
+        _ => docker(&[
+            kind,
+            "ls",
+            "--filter",
+            &format!("label={label}"),
+            "--format",
+            format,
+        ]),
+    };
+    list.lines()
+        .map(str::to_owned)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Removes every container, network and volume of a compose project when
+/// dropped, also when the test panics. Uses the docker CLI, independent of
+/// the code under test.
+pub struct ProjectGuard {
+    pub project: String,
+}
+
+impl ProjectGuard {
+    pub fn new(project: &str) -> Self {
+        Self {
+            project: project.to_owned(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        format!("com.docker.compose.project={}", self.project)
+    }
+}
+
+impl Drop for ProjectGuard {
+    fn drop(&mut self) {
+        let label = self.label();
+        let ids = labelled("container", &label);
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            docker(&args);
+        }
+        for n in labelled("network", &label) {
+            docker(&["network", "rm", &n]);
+        }
+        for v in labelled("volume", &label) {
+            docker(&["volume", "rm", "-f", &v]);
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one request to a loopback URL (`http://127.0.0.1:PORT/path`).
+pub fn http(method: &str, url: &str, body: Option<&str>) -> std::io::Result<Response> {
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .expect("tests only talk to 127.0.0.1");
+    let (port, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(p, path)| (p, format!("/{path}")));
+    let mut stream = TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap()))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: understudy-test\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Ok(Response {
+        status,
+        headers,
+        body: body.to_owned(),
+    })
+}
+
+/// Polls `check` until it returns `Some` or the deadline passes.
+pub fn eventually<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
