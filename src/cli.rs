@@ -38,7 +38,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the console (the default when no command is given).
-    Console,
+    Console(ConsoleArgs),
     /// List the groups (compose projects) on the engine.
     Groups(GroupsArgs),
     /// The built-in sample production "shop": build, bring up, show, remove.
@@ -188,6 +188,16 @@ pub struct ShadowDownArgs {
     pub all: bool,
 }
 
+#[derive(Debug, Args, Default)]
+pub struct ConsoleArgs {
+    /// Select this group (compose project) first.
+    #[arg(long, short = 'g')]
+    pub group: Option<String>,
+    /// A theme file (see themes/); else UNDERSTUDY_THEME; else the built-in one.
+    #[arg(long)]
+    pub theme: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct GroupsArgs {
     /// Print JSON.
@@ -271,7 +281,7 @@ impl Cli {
     pub fn opens_console(&self) -> bool {
         use std::io::IsTerminal;
         match &self.command {
-            None | Some(Command::Console) => true,
+            None | Some(Command::Console(_)) => true,
             Some(Command::Demo(d)) => d.command.is_none() && std::io::stdout().is_terminal(),
             _ => false,
         }
@@ -288,11 +298,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        None | Some(Command::Console) => {
-            let docker = Docker::connect().await?;
-            crate::console::run(docker, crate::console::Options::default()).await?;
-            Ok(ExitCode::SUCCESS)
-        }
+        None => console(ConsoleArgs::default()).await,
+        Some(Command::Console(args)) => console(args).await,
         Some(Command::Groups(args)) => groups::run(&args).await,
         Some(Command::Demo(args)) => demo::run(args).await,
         Some(Command::Snapshot(args)) => shadow::snapshot(args).await,
@@ -307,6 +314,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn console(args: ConsoleArgs) -> anyhow::Result<ExitCode> {
+    let docker = Docker::connect().await?;
+    let options = crate::console::Options {
+        group: args.group,
+        theme: args.theme,
+    };
+    crate::console::run(docker, options).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The error chain as one line.

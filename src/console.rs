@@ -1,11 +1,99 @@
-//! The terminal console. (Placeholder until the console lands.)
+//! The terminal console (`understudy` with no arguments): the groups on the
+//! engine, the selected group's services with replicas, state, health and
+//! live CPU / memory / network / block I/O.
+//!
+//! Elm architecture on one channel (STYLE §3):
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`event`] | the task merging terminal input, the tick and signals into `Msg`s |
+//! | `feed` | the task owning the platform: listings, engine events, stats streams |
+//! | `msg` | `Msg` (everything that happens) and `Cmd` (what update asks for) |
+//! | `model` | the state, and the rows the panes show |
+//! | `update` | `update(&mut Model, Msg) -> Vec<Cmd>`: pure, nested per pane |
+//! | [`keymap`] | the one key table: dispatch, the key bar, the help overlay |
+//! | `view` | drawing from `&Model` (per pane under `view/`) |
+//! | [`theme`] | semantic styles from `themes/*.toml`, `NO_COLOR` |
+//! | `terminal` | the guard restoring the terminal on quit, error and panic |
+//! | `shell` | the loop: receive, update, run commands, draw |
+//!
+//! The only module that names ratatui or crossterm.
+
+pub mod event;
+mod feed;
+pub mod keymap;
+mod model;
+mod msg;
+mod shell;
+mod terminal;
+pub mod theme;
+mod update;
+mod view;
+
+#[cfg(test)]
+mod fixtures;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::platform::Platform;
 
-#[derive(Debug, Default, Clone)]
-pub struct Options {}
+pub use feed::FeedConfig;
+pub use theme::{Theme, ThemeError};
 
-#[allow(clippy::unused_async)]
-pub async fn run<P: Platform>(_platform: P, _options: Options) -> anyhow::Result<()> {
-    anyhow::bail!("the console is not built yet")
+/// How often the clock ticks (and the screen redraws when nothing else
+/// happens).
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// How the console starts.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// The group to select first (a compose project name).
+    pub group: Option<String>,
+    /// A theme file; else `UNDERSTUDY_THEME`; else the built-in theme.
+    pub theme: Option<PathBuf>,
+}
+
+/// Runs the console until the user quits (q, Ctrl-C, a termination signal).
+/// The terminal is restored on every way out.
+pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<()> {
+    let theme = load_theme(&options)?;
+    let cancel = CancellationToken::new();
+    // Every way out of this function stops the feed and the event task.
+    let _stop_tasks = cancel.clone().drop_guard();
+    let (tx, mut rx) = mpsc::channel(256);
+    let (feed, feed_task) = feed::spawn(
+        platform,
+        tx.clone(),
+        cancel.child_token(),
+        FeedConfig::default(),
+    );
+    let mut guard = terminal::TerminalGuard::enter().context("cannot take over the terminal")?;
+    let events_task = event::spawn(tx, cancel.child_token(), TICK);
+    let model = model::Model::new(options.group);
+    let result = shell::run(guard.terminal(), &mut rx, model, &theme, &feed, feed_task).await;
+    cancel.cancel();
+    drop(guard);
+    if tokio::time::timeout(Duration::from_secs(1), events_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the console's event task did not stop in time");
+    }
+    result
+}
+
+/// The theme the options, `UNDERSTUDY_THEME` and `NO_COLOR` ask for.
+fn load_theme(options: &Options) -> Result<Theme, ThemeError> {
+    let path = options.theme.clone().or_else(|| {
+        std::env::var_os("UNDERSTUDY_THEME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    });
+    let no_color = theme::no_color(std::env::var_os("NO_COLOR").as_deref());
+    Theme::load(path.as_deref(), no_color)
 }

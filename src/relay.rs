@@ -62,7 +62,7 @@ impl Upstream {
     fn new(route: Route) -> Self {
         Self {
             route,
-            cache: Mutex::new((Instant::now() - RESOLVE_EVERY * 2, Vec::new())),
+            cache: Mutex::new((Instant::now(), Vec::new())),
             next: AtomicUsize::new(0),
         }
     }

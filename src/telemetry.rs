@@ -4,6 +4,7 @@
 //! `RUST_LOG` overrides the level chosen by `-v`.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
@@ -35,9 +36,18 @@ fn filter(verbose: u8) -> EnvFilter {
         .unwrap_or_else(|_| EnvFilter::new(format!("{level},hyper=warn,bollard=warn,h2=warn")))
 }
 
+static LOCAL_OFFSET: OnceLock<Option<time::UtcOffset>> = OnceLock::new();
+
+/// The local UTC offset, read once while the process was single-threaded
+/// (the `time` crate refuses to read it later); `None` if unknown.
+pub fn local_offset() -> Option<time::UtcOffset> {
+    *LOCAL_OFFSET.get_or_init(|| time::UtcOffset::current_local_offset().ok())
+}
+
 /// Installs the subscriber; keep the guard alive until exit so buffered
-/// lines are flushed.
+/// lines are flushed. Call before any thread starts.
 pub fn init(cli: &Cli) -> Option<WorkerGuard> {
+    let _ = local_offset();
     let path = cli.log_file.clone().or_else(|| {
         cli.opens_console()
             .then(|| state_dir().join("understudy.log"))

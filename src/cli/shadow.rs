@@ -43,8 +43,12 @@ fn choices(args: &PlanChoiceArgs) -> Choices {
     }
 }
 
-async fn captured(docker: &Docker, args: &PlanChoiceArgs) -> anyhow::Result<crate::domain::GroupSpec> {
-    let captured = prepare::capture_spec(docker, &source(&args.source, args.project.as_ref())).await?;
+async fn captured(
+    docker: &Docker,
+    args: &PlanChoiceArgs,
+) -> anyhow::Result<crate::domain::GroupSpec> {
+    let captured =
+        prepare::capture_spec(docker, &source(&args.source, args.project.as_ref())).await?;
     for w in &captured.warnings {
         eprintln!("warning: {w}");
     }
@@ -53,7 +57,8 @@ async fn captured(docker: &Docker, args: &PlanChoiceArgs) -> anyhow::Result<crat
 
 pub async fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
     let docker = Docker::connect().await?;
-    let captured = prepare::capture_spec(&docker, &source(&args.source, args.project.as_ref())).await?;
+    let captured =
+        prepare::capture_spec(&docker, &source(&args.source, args.project.as_ref())).await?;
     for w in &captured.warnings {
         eprintln!("warning: {w}");
     }
@@ -85,7 +90,11 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
             } else {
                 print!("{}", plan::render_text(&plan));
             }
-            Ok(if plan.is_refused() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if plan.is_refused() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         ShadowCommand::Up(u) => {
             let spec = captured(&docker, &u.choices).await?;
@@ -95,7 +104,9 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("the plan is refused; see above (use --allow to accept a setting)");
             }
             if plan.ingress.is_some() {
-                image::ensure(&docker, false).await.context("preparing the ingress image")?;
+                image::ensure(&docker, false)
+                    .await
+                    .context("preparing the ingress image")?;
             }
             if !u.json {
                 eprintln!("shadow {} of {}: creating ...", plan.id, plan.group);
@@ -172,7 +183,10 @@ fn print_report(report: &apply::ApplyReport) {
             c.name, c.ready_ms, c.action, c.via
         );
     }
-    println!("shadow {} of {} ready in {} ms", report.id, report.group, report.ready_ms);
+    println!(
+        "shadow {} of {} ready in {} ms",
+        report.id, report.group, report.ready_ms
+    );
     for (service, url) in &report.entry {
         println!("{service}: {url}");
     }
@@ -189,10 +203,21 @@ async fn ls(docker: &Docker, registry: &Registry, json: bool) -> anyhow::Result<
     let records = registry.list();
     let engine_ids = teardown::ids_on_engine(docker).await?;
     let mut rows = Vec::new();
-    for id in records.iter().map(|r| r.id.clone()).chain(engine_ids.iter().cloned()).collect::<std::collections::BTreeSet<_>>() {
+    for id in records
+        .iter()
+        .map(|r| r.id.clone())
+        .chain(engine_ids.iter().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
         let record = records.iter().find(|r| r.id == id);
-        let mine: Vec<_> = containers.iter().filter(|c| c.labels.get(labels::SHADOW) == Some(&id)).collect();
-        let running = mine.iter().filter(|c| c.state == crate::domain::RunState::Running).count();
+        let mine: Vec<_> = containers
+            .iter()
+            .filter(|c| c.labels.get(labels::SHADOW) == Some(&id))
+            .collect();
+        let running = mine
+            .iter()
+            .filter(|c| c.state == crate::domain::RunState::Running)
+            .count();
         rows.push(serde_json::json!({
             "id": id,
             "group": record.map_or_else(|| mine.first().and_then(|c| c.labels.get(labels::OF).cloned()).unwrap_or_default(), |r| r.group.clone()),
@@ -207,11 +232,18 @@ async fn ls(docker: &Docker, registry: &Registry, json: bool) -> anyhow::Result<
     } else if rows.is_empty() {
         println!("no shadows");
     } else {
-        println!("{:<8} {:<16} {:<10} {:<10} entry", "ID", "GROUP", "STATUS", "RUNNING");
+        println!(
+            "{:<8} {:<16} {:<10} {:<10} entry",
+            "ID", "GROUP", "STATUS", "RUNNING"
+        );
         for r in rows {
             let entry: Vec<String> = r["entry"]
                 .as_object()
-                .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect())
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                        .collect()
+                })
                 .unwrap_or_default();
             println!(
                 "{:<8} {:<16} {:<10} {:<10} {}",

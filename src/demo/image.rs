@@ -88,21 +88,25 @@ fn read_u64(b: &[u8], at: usize) -> Option<usize> {
     usize::try_from(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?)).ok()
 }
 
+/// The bytes are not a 64-bit little-endian ELF file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotElf;
+
 /// The program interpreter (`PT_INTERP`) of a 64-bit little-endian ELF
 /// executable; `Ok(None)` for a static binary.
-pub fn elf_interpreter(elf: &[u8]) -> Result<Option<String>, ()> {
+pub fn elf_interpreter(elf: &[u8]) -> Result<Option<String>, NotElf> {
     if elf.get(..4) != Some(b"\x7fELF") || elf.get(4) != Some(&2) || elf.get(5) != Some(&1) {
-        return Err(());
+        return Err(NotElf);
     }
-    let phoff = read_u64(elf, 0x20).ok_or(())?;
-    let phentsize = usize::from(read_u16(elf, 0x36).ok_or(())?);
-    let phnum = usize::from(read_u16(elf, 0x38).ok_or(())?);
+    let phoff = read_u64(elf, 0x20).ok_or(NotElf)?;
+    let phentsize = usize::from(read_u16(elf, 0x36).ok_or(NotElf)?);
+    let phnum = usize::from(read_u16(elf, 0x38).ok_or(NotElf)?);
     for i in 0..phnum {
         let ph = phoff + i * phentsize;
-        if read_u32(elf, ph).ok_or(())? == 3 {
-            let offset = read_u64(elf, ph + 8).ok_or(())?;
-            let size = read_u64(elf, ph + 32).ok_or(())?;
-            let raw = elf.get(offset..offset + size).ok_or(())?;
+        if read_u32(elf, ph).ok_or(NotElf)? == 3 {
+            let offset = read_u64(elf, ph + 8).ok_or(NotElf)?;
+            let size = read_u64(elf, ph + 32).ok_or(NotElf)?;
+            let raw = elf.get(offset..offset + size).ok_or(NotElf)?;
             let text = String::from_utf8_lossy(raw)
                 .trim_end_matches('\0')
                 .to_owned();
@@ -143,7 +147,8 @@ fn read(path: &Path) -> Result<Vec<u8>, ImageError> {
 pub fn current_binary_files() -> Result<Vec<ContextFile>, ImageError> {
     let exe = PathBuf::from("/proc/self/exe");
     let binary = read(&exe)?;
-    let interpreter = elf_interpreter(&binary).map_err(|()| ImageError::NotElf { path: exe })?;
+    let interpreter =
+        elf_interpreter(&binary).map_err(|NotElf| ImageError::NotElf { path: exe })?;
     let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
     let mut files = vec![ContextFile {
         path: BINARY_PATH.to_owned(),
@@ -176,11 +181,7 @@ pub fn fingerprint(files: &[ContextFile]) -> String {
         hasher.update(f.bytes.len().to_le_bytes());
         hasher.update(&f.bytes);
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::domain::units::hex(&hasher.finalize())
 }
 
 /// Builds `understudy:latest` from the running binary unless an image with

@@ -184,7 +184,7 @@ pub fn services(project: &str, image: &str) -> Vec<ServiceDef> {
 pub fn config_hash(template: &ContainerSpec) -> String {
     let json = serde_json::to_vec(template).unwrap_or_default();
     let digest = Sha256::digest(&json);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::domain::units::hex(&digest)
 }
 
 /// The container name compose v1 gives replica `n` of `service`.

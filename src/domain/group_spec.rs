@@ -60,7 +60,7 @@ pub struct ServiceSpec {
     pub image_id: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
-    #[serde(default, skip_serializing_if = "is_none_source")]
+    #[serde(default, skip_serializing_if = "DependencySource::is_none")]
     pub dependency_source: DependencySource,
     /// The production containers, for snapshots and reference.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -69,8 +69,11 @@ pub struct ServiceSpec {
     pub container: ContainerSpec,
 }
 
-fn is_none_source(s: &DependencySource) -> bool {
-    *s == DependencySource::None
+impl DependencySource {
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+    fn is_none(&self) -> bool {
+        *self == Self::None
+    }
 }
 
 /// A production container of a service.

@@ -143,6 +143,17 @@ pub fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// Lowercase hex of bytes (digests, ids).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
 /// A rate in bytes per second for humans: `0B/s`, `12.3KiB/s`.
 pub struct ByteRate(pub f64);
 

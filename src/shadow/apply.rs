@@ -179,50 +179,25 @@ async fn build(
             warnings.push(format!("host isolation rule not installed: {e}"));
         }
     }
-    let selector = shadow_selector(&plan.id);
-    let networks = platform.list_networks(Some(&selector)).await?;
-    for n in &plan.networks {
-        if !networks.iter().any(|e| e.name == n.name) {
-            platform.create_network(n).await?;
-        }
-    }
-    let existing_volumes = platform.list_volumes(Some(&selector)).await?;
-    let fresh_volumes: Vec<_> = plan
-        .volumes
-        .iter()
-        .filter(|v| !existing_volumes.iter().any(|e| e.name == v.spec.name))
-        .collect();
-    for v in &fresh_volumes {
-        platform.create_volume(&v.spec).await?;
-    }
-    let existing = platform.list_containers(Some(&selector)).await?;
+    let fresh_volumes = ensure_networks_and_volumes(platform, plan).await?;
     let mut planned: Vec<&ContainerSpec> = plan.containers().map(|c| &c.spec).collect();
     if let Some(i) = &plan.ingress {
         planned.push(&i.spec);
     }
+    let existing = platform
+        .list_containers(Some(&shadow_selector(&plan.id)))
+        .await?;
     let conv = converge(&planned, &existing);
-    for id in &conv.remove_extra {
-        platform.remove_container(id, true).await?;
-    }
-    for name in &conv.recreate {
-        platform.remove_container(name, true).await?;
-    }
-    let to_create: Vec<&ContainerSpec> = planned
-        .iter()
-        .copied()
-        .filter(|s| conv.create.contains(&s.name) || conv.recreate.contains(&s.name))
-        .collect();
-    let created =
-        futures::future::join_all(to_create.iter().map(|s| platform.create_container(s))).await;
-    for r in created {
-        r?;
-    }
+    create_clones(platform, &planned, &conv).await?;
     // Snapshots go into the created, not yet started, clones.
-    for v in &fresh_volumes {
-        if let Some((source, path)) = &v.copy_from {
-            if !conv.create.contains(&v.copy_into.0) && !conv.recreate.contains(&v.copy_into.0) {
-                continue;
-            }
+    for v in plan
+        .volumes
+        .iter()
+        .filter(|v| fresh_volumes.contains(&v.spec.name))
+    {
+        let fresh_target =
+            conv.create.contains(&v.copy_into.0) || conv.recreate.contains(&v.copy_into.0);
+        if let (Some((source, path)), true) = (&v.copy_from, fresh_target) {
             copy_volume(platform, source, path, &v.copy_into.0, v.pause_source).await?;
         }
     }
@@ -230,10 +205,68 @@ async fn build(
         let starts =
             futures::future::join_all(tier.iter().map(|c| start_if_needed(platform, &c.spec.name)))
                 .await;
-        for s in starts {
-            s?;
+        starts.into_iter().collect::<Result<Vec<()>, _>>()?;
+    }
+    let entry = start_ingress(platform, plan).await?;
+    let containers = await_ready(platform, plan, &conv, Instant::now() + options.timeout).await?;
+    Ok(ApplyReport {
+        id: plan.id.clone(),
+        group: plan.group.clone(),
+        entry,
+        containers,
+        ready_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        warnings,
+    })
+}
+
+/// Creates missing networks and volumes; returns the names of volumes
+/// created now (those get a snapshot).
+async fn ensure_networks_and_volumes(
+    platform: &impl Platform,
+    plan: &ShadowPlan,
+) -> Result<BTreeSet<String>, PlatformError> {
+    let selector = shadow_selector(&plan.id);
+    let networks = platform.list_networks(Some(&selector)).await?;
+    for n in &plan.networks {
+        if !networks.iter().any(|e| e.name == n.name) {
+            platform.create_network(n).await?;
         }
     }
+    let existing = platform.list_volumes(Some(&selector)).await?;
+    let mut fresh = BTreeSet::new();
+    for v in &plan.volumes {
+        if !existing.iter().any(|e| e.name == v.spec.name) {
+            platform.create_volume(&v.spec).await?;
+            fresh.insert(v.spec.name.clone());
+        }
+    }
+    Ok(fresh)
+}
+
+async fn create_clones(
+    platform: &impl Platform,
+    planned: &[&ContainerSpec],
+    conv: &Convergence,
+) -> Result<(), PlatformError> {
+    for id in &conv.remove_extra {
+        platform.remove_container(id, true).await?;
+    }
+    for name in &conv.recreate {
+        platform.remove_container(name, true).await?;
+    }
+    let to_create = planned
+        .iter()
+        .filter(|s| conv.create.contains(&s.name) || conv.recreate.contains(&s.name));
+    let created = futures::future::join_all(to_create.map(|s| platform.create_container(s))).await;
+    created.into_iter().collect::<Result<Vec<String>, _>>()?;
+    Ok(())
+}
+
+/// Starts the relay and reads back its loopback ports as entry URLs.
+async fn start_ingress(
+    platform: &impl Platform,
+    plan: &ShadowPlan,
+) -> Result<BTreeMap<String, String>, PlatformError> {
     let mut entry = BTreeMap::new();
     if let Some(ingress) = &plan.ingress {
         start_if_needed(platform, &ingress.spec.name).await?;
@@ -248,8 +281,16 @@ async fn build(
             }
         }
     }
+    Ok(entry)
+}
+
+async fn await_ready(
+    platform: &impl Platform,
+    plan: &ShadowPlan,
+    conv: &Convergence,
+    deadline: Instant,
+) -> Result<Vec<ContainerReport>, ApplyError> {
     let prober = plan.ingress.as_ref().map(|i| i.spec.name.as_str());
-    let deadline = Instant::now() + options.timeout;
     let clones: Vec<&PlannedContainer> = plan.containers().collect();
     let results = futures::future::join_all(
         clones
@@ -283,27 +324,20 @@ async fn build(
             }
         }
     }
-    if !failures.is_empty() {
-        return Err(ApplyError::NotReady {
+    if failures.is_empty() {
+        Ok(containers)
+    } else {
+        Err(ApplyError::NotReady {
             failures,
             kept: false,
-        });
+        })
     }
-    Ok(ApplyReport {
-        id: plan.id.clone(),
-        group: plan.group.clone(),
-        entry,
-        containers,
-        ready_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        warnings,
-    })
 }
 
 async fn start_if_needed(platform: &impl Platform, name: &str) -> Result<(), PlatformError> {
     match platform.start_container(name).await {
-        Ok(()) => Ok(()),
         // 304: already started.
-        Err(PlatformError::Api { status: 304, .. }) => Ok(()),
+        Ok(()) | Err(PlatformError::Api { status: 304, .. }) => Ok(()),
         Err(e) => Err(e),
     }
 }

@@ -54,15 +54,15 @@ pub fn capture(
         let found: Vec<(u32, &ContainerDetails)> = service
             .instances
             .iter()
-            .filter_map(|i| match details.get(&i.container.id) {
-                Some(d) => Some((i.number, d)),
-                None => {
+            .filter_map(|i| {
+                let found = details.get(&i.container.id).map(|d| (i.number, d));
+                if found.is_none() {
                     warnings.push(format!(
                         "{}: container {} vanished during capture",
                         service.name, i.container.name
                     ));
-                    None
                 }
+                found
             })
             .collect();
         let Some((_, first)) = found.first() else {

@@ -93,6 +93,10 @@ pub async fn capture_spec(
             ))
         }
         Source::Compose { path, project } => {
+            let path = &std::fs::canonicalize(path).map_err(|e| PrepareError::Read {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
             let text = read(path)?;
             let input = ComposeInput {
                 path,
@@ -280,7 +284,7 @@ mod tests {
         let text = "a = 1\nbb = [\n  x\n]";
         assert_eq!(line_column(text, 0), (1, 1));
         assert_eq!(line_column(text, 6), (2, 1));
-        assert_eq!(line_column(text, 16), (3, 3));
+        assert_eq!(line_column(text, 15), (3, 3));
     }
 
     #[test]

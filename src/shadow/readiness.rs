@@ -55,6 +55,51 @@ pub fn tcp_targets(spec: &ContainerSpec) -> Vec<String> {
 
 const POLL: Duration = Duration::from_millis(100);
 
+/// One probe attempt's outcome.
+enum Attempt {
+    Ready(ReadyVia),
+    NotYet(String),
+}
+
+/// Runs the container's healthcheck command once through exec.
+async fn exec_check(
+    platform: &impl Platform,
+    name: &str,
+    argv: &[String],
+    timeout: Duration,
+) -> Result<Attempt, String> {
+    match platform.exec(name, argv, timeout).await {
+        Ok(out) if out.exit_code == 0 => Ok(Attempt::Ready(ReadyVia::Healthcheck)),
+        Ok(out) => Ok(Attempt::NotYet(out.output.trim().to_owned())),
+        // exec unsupported, or the check's binary is missing: rely on the
+        // engine's own health status from now on.
+        Err(PlatformError::Unsupported { .. }) => Err(String::new()),
+        Err(e) if e.to_string().contains("executable file not found") => Err(e.to_string()),
+        Err(e) => Ok(Attempt::NotYet(e.to_string())),
+    }
+}
+
+/// Connects to every exposed TCP port from inside the shadow (the relay).
+async fn tcp_check(platform: &impl Platform, relay: &str, targets: &[String]) -> Attempt {
+    for target in targets {
+        let argv = [
+            "/understudy",
+            "probe",
+            target.as_str(),
+            "--timeout",
+            "500ms",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        match platform.exec(relay, &argv, Duration::from_secs(2)).await {
+            Ok(out) if out.exit_code == 0 => {}
+            Ok(out) => return Attempt::NotYet(out.output.trim().to_owned()),
+            Err(e) => return Attempt::NotYet(e.to_string()),
+        }
+    }
+    Attempt::Ready(ReadyVia::Tcp)
+}
+
 /// Waits until `spec`'s container is ready or `deadline` passes.
 pub async fn wait_ready(
     platform: &impl Platform,
@@ -73,33 +118,29 @@ pub async fn wait_ready(
     let tcp = tcp_targets(spec);
     let mut exec_works = true;
     let mut last = String::new();
+    let not_ready = |state, detail: String| NotReady {
+        container: spec.name.clone(),
+        state,
+        detail,
+    };
     loop {
         let details = platform
             .inspect_container(&spec.name)
             .await
-            .map_err(|e| NotReady {
-                container: spec.name.clone(),
-                state: RunState::Unknown,
-                detail: e.to_string(),
-            })?;
-        match details.state {
-            RunState::Running => {}
-            RunState::Created | RunState::Restarting => {}
-            other => {
-                return Err(NotReady {
-                    container: spec.name.clone(),
-                    state: other,
-                    detail: format!(
-                        "exit code {}{}",
-                        details.exit_code,
-                        if details.oom_killed {
-                            ", OOM killed"
-                        } else {
-                            ""
-                        }
-                    ),
-                });
-            }
+            .map_err(|e| not_ready(RunState::Unknown, e.to_string()))?;
+        if !matches!(
+            details.state,
+            RunState::Running | RunState::Created | RunState::Restarting
+        ) {
+            let oom = if details.oom_killed {
+                ", OOM killed"
+            } else {
+                ""
+            };
+            return Err(not_ready(
+                details.state,
+                format!("exit code {}{oom}", details.exit_code),
+            ));
         }
         if details.health == Health::Healthy {
             return Ok((ReadyVia::Healthcheck, started.elapsed()));
@@ -107,64 +148,34 @@ pub async fn wait_ready(
         if let Some(h) = details.health_log.last() {
             last.clone_from(h);
         }
-        if details.state == RunState::Running {
-            if let (Some(argv), true) = (&check, exec_works) {
-                match platform.exec(&spec.name, argv, exec_timeout).await {
-                    Ok(out) if out.exit_code == 0 => {
-                        return Ok((ReadyVia::Healthcheck, started.elapsed()));
-                    }
-                    Ok(out) => last = out.output.trim().to_owned(),
-                    Err(PlatformError::Unsupported { .. }) => exec_works = false,
-                    Err(e) => {
-                        // e.g. the check's binary is missing: rely on the engine's status.
-                        last = e.to_string();
-                        exec_works = !last.contains("executable file not found");
-                    }
-                }
-            } else if spec.healthcheck.is_none() {
-                match (prober, tcp.is_empty()) {
-                    (_, true) | (None, _) => return Ok((ReadyVia::Running, started.elapsed())),
-                    (Some(relay), false) => {
-                        let mut all = true;
-                        for target in &tcp {
-                            let argv = [
-                                "/understudy",
-                                "probe",
-                                target.as_str(),
-                                "--timeout",
-                                "500ms",
-                            ]
-                            .map(str::to_owned)
-                            .to_vec();
-                            match platform.exec(relay, &argv, Duration::from_secs(2)).await {
-                                Ok(out) if out.exit_code == 0 => {}
-                                Ok(out) => {
-                                    all = false;
-                                    last = out.output.trim().to_owned();
-                                }
-                                Err(e) => {
-                                    all = false;
-                                    last = e.to_string();
-                                }
-                            }
-                        }
-                        if all {
-                            return Ok((ReadyVia::Tcp, started.elapsed()));
-                        }
+        let attempt = match (details.state, &check, spec.healthcheck.is_some(), prober) {
+            (RunState::Running, Some(argv), _, _) if exec_works => {
+                match exec_check(platform, &spec.name, argv, exec_timeout).await {
+                    Ok(a) => Some(a),
+                    Err(reason) => {
+                        exec_works = false;
+                        Some(Attempt::NotYet(reason))
                     }
                 }
             }
+            (RunState::Running, _, false, Some(relay)) if !tcp.is_empty() => {
+                Some(tcp_check(platform, relay, &tcp).await)
+            }
+            (RunState::Running, _, false, _) => Some(Attempt::Ready(ReadyVia::Running)),
+            _ => None,
+        };
+        match attempt {
+            Some(Attempt::Ready(via)) => return Ok((via, started.elapsed())),
+            Some(Attempt::NotYet(reason)) if !reason.is_empty() => last = reason,
+            _ => {}
         }
         if Instant::now() >= deadline {
-            return Err(NotReady {
-                container: spec.name.clone(),
-                state: details.state,
-                detail: if last.is_empty() {
-                    format!("health {}", details.health)
-                } else {
-                    format!("health {}; last check: {last}", details.health)
-                },
-            });
+            let detail = if last.is_empty() {
+                format!("health {}", details.health)
+            } else {
+                format!("health {}; last check: {last}", details.health)
+            };
+            return Err(not_ready(details.state, detail));
         }
         tokio::time::sleep(POLL).await;
     }

@@ -153,7 +153,6 @@ pub fn decide_gc(
         let reason = match by_id.get(id.as_str()) {
             None => Some("not tracked by any record".to_owned()),
             Some(r) => match r.status {
-                Status::Ready => None,
                 Status::Failed => Some("its `shadow up` failed".to_owned()),
                 Status::Creating | Status::Removing if !alive(r) => Some(format!(
                     "the process that was {} it (pid {}) is gone",
@@ -164,7 +163,7 @@ pub fn decide_gc(
                     },
                     r.pid
                 )),
-                Status::Creating | Status::Removing => None,
+                Status::Ready | Status::Creating | Status::Removing => None,
             },
         };
         if let Some(reason) = reason {

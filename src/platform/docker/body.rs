@@ -53,8 +53,6 @@ fn endpoint(aliases: &[String]) -> EndpointSettings {
 /// create time (API 1.41 accepts one endpoint); the rest are connected
 /// before start.
 pub fn container(spec: &ContainerSpec) -> ContainerCreateBody {
-    let r = &spec.resources;
-    let sec = &spec.security;
     let mut port_bindings: PortMap = HashMap::new();
     let mut exposed: Vec<String> = spec.exposed.clone();
     for p in &spec.publish {
@@ -86,7 +84,47 @@ pub fn container(spec: &ContainerSpec) -> ContainerCreateBody {
             ..Mount::default()
         })
         .collect();
-    let host_config = HostConfig {
+    let host_config = host_config(spec, port_bindings, mounts);
+    let networking_config = spec
+        .networks
+        .first()
+        .filter(|_| spec.network_mode.is_none())
+        .map(|n| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(n.network.clone(), endpoint(&n.aliases))])),
+        });
+    ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        entrypoint: spec.entrypoint.clone(),
+        cmd: (!spec.cmd.is_empty()).then(|| spec.cmd.clone()),
+        env: (!spec.env.is_empty())
+            .then(|| spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+        working_dir: spec.working_dir.clone(),
+        user: spec.user.clone(),
+        hostname: spec.hostname.clone(),
+        labels: map(&spec.labels),
+        healthcheck: spec.healthcheck.as_ref().map(|h| HealthConfig {
+            test: Some(h.test.clone()),
+            interval: Some(nanos(h.interval)),
+            timeout: Some(nanos(h.timeout)),
+            retries: Some(i64::from(h.retries)),
+            start_period: Some(nanos(h.start_period)),
+            start_interval: None,
+        }),
+        exposed_ports: (!exposed.is_empty()).then_some(exposed),
+        stop_signal: spec.stop_signal.clone(),
+        stop_timeout: spec
+            .stop_grace
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        host_config: Some(host_config),
+        networking_config,
+        ..ContainerCreateBody::default()
+    }
+}
+
+fn host_config(spec: &ContainerSpec, port_bindings: PortMap, mounts: Vec<Mount>) -> HostConfig {
+    let r = &spec.resources;
+    let sec = &spec.security;
+    HostConfig {
         nano_cpus: r.nano_cpus,
         cpu_quota: r.cpu_quota,
         cpu_period: r.cpu_period,
@@ -126,40 +164,6 @@ pub fn container(spec: &ContainerSpec) -> ContainerCreateBody {
         sysctls: map(&sec.sysctls),
         shm_size: sec.shm_size,
         ..HostConfig::default()
-    };
-    let networking_config = spec
-        .networks
-        .first()
-        .filter(|_| spec.network_mode.is_none())
-        .map(|n| NetworkingConfig {
-            endpoints_config: Some(HashMap::from([(n.network.clone(), endpoint(&n.aliases))])),
-        });
-    ContainerCreateBody {
-        image: Some(spec.image.clone()),
-        entrypoint: spec.entrypoint.clone(),
-        cmd: (!spec.cmd.is_empty()).then(|| spec.cmd.clone()),
-        env: (!spec.env.is_empty())
-            .then(|| spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
-        working_dir: spec.working_dir.clone(),
-        user: spec.user.clone(),
-        hostname: spec.hostname.clone(),
-        labels: map(&spec.labels),
-        healthcheck: spec.healthcheck.as_ref().map(|h| HealthConfig {
-            test: Some(h.test.clone()),
-            interval: Some(nanos(h.interval)),
-            timeout: Some(nanos(h.timeout)),
-            retries: Some(i64::from(h.retries)),
-            start_period: Some(nanos(h.start_period)),
-            start_interval: None,
-        }),
-        exposed_ports: (!exposed.is_empty()).then_some(exposed),
-        stop_signal: spec.stop_signal.clone(),
-        stop_timeout: spec
-            .stop_grace
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
-        host_config: Some(host_config),
-        networking_config,
-        ..ContainerCreateBody::default()
     }
 }
 

@@ -101,7 +101,10 @@ fn requested_publish(ports: Option<PortMap>) -> Vec<Publish> {
                 container_port,
                 protocol: protocol.to_owned(),
                 host_ip: b.host_ip.unwrap_or_default(),
-                host_port: b.host_port.and_then(|p| p.parse().ok()).filter(|&p: &u16| p != 0),
+                host_port: b
+                    .host_port
+                    .and_then(|p| p.parse().ok())
+                    .filter(|&p: &u16| p != 0),
             });
         }
     }

@@ -39,7 +39,7 @@ pub fn spec_hash(spec: &ContainerSpec) -> String {
     s.labels.remove(naming::OWNER_PID);
     s.labels.remove(naming::CREATED);
     let digest = Sha256::digest(serde_json::to_vec(&s).unwrap_or_default());
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    crate::domain::units::hex(&digest[..8])
 }
 
 impl<'a> Context<'a> {
@@ -154,7 +154,7 @@ impl<'a> Context<'a> {
         prod_name: Option<&str>,
     ) -> ContainerSpec {
         let mut spec = service.container.clone();
-        spec.name = name.to_owned();
+        name.clone_into(&mut spec.name);
         spec.image = if service.image_id.is_empty() {
             spec.image
         } else {
@@ -188,6 +188,13 @@ impl<'a> Context<'a> {
             aliases: aliases.into_iter().collect(),
         }];
         spec.network_mode = self.network_mode(service, n, spec.network_mode.take());
+        if spec.network_mode.is_some() {
+            // Docker refuses networks, a hostname or exposed ports next to
+            // `host` or `container:` network modes.
+            spec.networks.clear();
+            spec.hostname = None;
+            spec.exposed.clear();
+        }
         spec.mounts = self.mounts(service, n, name, prod_name, &spec.mounts);
         let hash = super::rewrite::spec_hash(&spec);
         spec.labels.insert(naming::SPEC_HASH.to_owned(), hash);
@@ -202,12 +209,7 @@ impl<'a> Context<'a> {
     ) -> Option<String> {
         let mode = mode?;
         if let Some(target) = mode.strip_prefix("container:") {
-            let peer = self.spec.services.iter().find_map(|s| {
-                s.instances
-                    .iter()
-                    .find(|i| i.name == target || target.starts_with(&i.name))
-                    .map(|i| naming::container(self.group(), self.id(), &s.name, i.number))
-            });
+            let peer = self.container_peer(target);
             if let Some(peer) = peer {
                 if n == 1 {
                     self.rewrites.push(rewrite(
@@ -221,6 +223,30 @@ impl<'a> Context<'a> {
             return None;
         }
         (mode == "host").then_some(mode)
+    }
+
+    /// The clone that stands for production container `target`: matched by
+    /// a captured instance name, else by a `...-<service>-<n>` (or `_`)
+    /// name as a compose file names its containers.
+    fn container_peer(&self, target: &str) -> Option<String> {
+        let by_instance = self.spec.services.iter().find_map(|s| {
+            s.instances
+                .iter()
+                .find(|i| i.name == target || target.starts_with(&i.name))
+                .map(|i| naming::container(self.group(), self.id(), &s.name, i.number))
+        });
+        by_instance.or_else(|| {
+            let (rest, number) = target.rsplit_once(['-', '_'])?;
+            let number: u32 = number.parse().ok()?;
+            self.spec
+                .services
+                .iter()
+                .find(|s| {
+                    rest.ends_with(&format!("-{}", s.name))
+                        || rest.ends_with(&format!("_{}", s.name))
+                })
+                .map(|s| naming::container(self.group(), self.id(), &s.name, number))
+        })
     }
 
     fn check_refusals(&mut self, service: &ServiceSpec) {
@@ -330,7 +356,7 @@ impl<'a> Context<'a> {
                     });
                 }
                 VolumeMode::Snapshot => {
-                    out.push(self.snapshot(service, name, prod, index, m, &what))
+                    out.push(self.snapshot(service, name, prod, index, m, &what));
                 }
             }
         }

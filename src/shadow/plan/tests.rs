@@ -224,3 +224,32 @@ fn planning_is_deterministic() {
     let b = plan(&shop_spec(), &options()).unwrap();
     assert_eq!(a, b);
 }
+
+#[test]
+fn container_network_mode_is_remapped_to_the_peer_clone() {
+    let mut spec = shop_spec();
+    for s in &mut spec.services {
+        s.instances.clear(); // as from a compose file: nothing runs yet
+    }
+    let api = spec.services.iter_mut().find(|s| s.name == "api").unwrap();
+    api.container.network_mode = Some("container:shop-store-1".into());
+    let mut o = options();
+    o.allow = [Allowance::ContainerNetwork].into_iter().collect();
+    let p = plan(&spec, &o).unwrap();
+    let api1 = p
+        .containers()
+        .find(|c| c.spec.name.ends_with("api-1"))
+        .unwrap();
+    assert_eq!(
+        api1.spec.network_mode.as_deref(),
+        Some("container:shop-shadow-a1b2c3-store-1")
+    );
+    o.allow.clear();
+    assert!(
+        plan(&spec, &o)
+            .unwrap()
+            .refusals
+            .iter()
+            .any(|r| r.allow.as_deref() == Some("container-network"))
+    );
+}

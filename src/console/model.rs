@@ -1,0 +1,236 @@
+//! The console's state: what the feed reported (engine, groups, stats), where
+//! the cursor is, which pane has focus, the mode (normal, help, filter) and
+//! the status line. Plain data plus read-only derivations that `update` and
+//! `view` share (the visible rows of the services pane).
+//!
+//! Owns: state and its queries. Does not own changes (`update`) or drawing
+//! (`view`).
+
+use std::collections::{HashMap, VecDeque};
+
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::TextArea;
+
+use crate::domain::stats::ContainerStats;
+use crate::domain::{Group, Instance, RunState, Service};
+use crate::platform::EngineInfo;
+
+/// How many CPU samples a container keeps for its sparkline.
+pub const CPU_HISTORY: usize = 24;
+
+/// The two panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Groups,
+    Services,
+}
+
+/// What keys do right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Normal,
+    Help,
+    Filter,
+}
+
+/// The latest sample of a container and its recent CPU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Samples {
+    pub latest: ContainerStats,
+    /// Oldest first, at most [`CPU_HISTORY`] values.
+    pub cpu: VecDeque<f64>,
+}
+
+impl Samples {
+    pub fn new(first: ContainerStats) -> Self {
+        let mut cpu = VecDeque::with_capacity(CPU_HISTORY);
+        cpu.push_back(first.cpu_percent);
+        Self { latest: first, cpu }
+    }
+
+    pub fn push(&mut self, sample: ContainerStats) {
+        if self.cpu.len() == CPU_HISTORY {
+            self.cpu.pop_front();
+        }
+        self.cpu.push_back(sample.cpu_percent);
+        self.latest = sample;
+    }
+}
+
+/// The groups pane: the cursor and the group it selects (kept by name so a
+/// re-listing that reorders groups does not move the selection).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupsPane {
+    pub cursor: usize,
+    pub selected: Option<String>,
+}
+
+/// The services pane: the cursor over container rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServicesPane {
+    pub cursor: usize,
+}
+
+/// The filter box (a single-line textarea). Its text filters container rows
+/// live while typing; Enter keeps it, Esc clears it.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub input: TextArea<'static>,
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        let mut input = TextArea::default();
+        input.set_cursor_line_style(Style::default());
+        input.set_cursor_style(Style::default());
+        input.set_placeholder_text("container or service name");
+        Self { input }
+    }
+}
+
+impl Filter {
+    /// The filter text, trimmed.
+    pub fn text(&self) -> &str {
+        self.input.lines().first().map_or("", |l| l.trim())
+    }
+
+    pub fn set_editing(&mut self, editing: bool) {
+        let cursor = if editing {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+        };
+        self.input.set_cursor_style(cursor);
+    }
+
+    /// Whether a row with this container and service name passes.
+    pub fn matches(&self, container: &str, service: &str) -> bool {
+        let needle = self.text().to_lowercase();
+        needle.is_empty()
+            || container.to_lowercase().contains(&needle)
+            || service.to_lowercase().contains(&needle)
+    }
+}
+
+/// The status line: an error from the feed, or a notice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+/// The whole console state.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The clock text the header shows (injected by the tick).
+    pub clock: String,
+    pub engine: Option<EngineInfo>,
+    /// `None` until the first listing arrives.
+    pub groups: Option<Vec<Group>>,
+    /// Samples by container id, for the watched group's containers.
+    pub stats: HashMap<String, Samples>,
+    pub focus: Pane,
+    pub mode: Mode,
+    pub groups_pane: GroupsPane,
+    pub services_pane: ServicesPane,
+    pub filter: Filter,
+    pub status: Status,
+}
+
+impl Model {
+    /// A fresh console; `group` preselects a group by name.
+    pub fn new(group: Option<String>) -> Self {
+        Self {
+            clock: String::new(),
+            engine: None,
+            groups: None,
+            stats: HashMap::new(),
+            focus: Pane::Groups,
+            mode: Mode::Normal,
+            groups_pane: GroupsPane {
+                cursor: 0,
+                selected: group,
+            },
+            services_pane: ServicesPane::default(),
+            filter: Filter::default(),
+            status: Status::default(),
+        }
+    }
+
+    pub fn groups(&self) -> &[Group] {
+        self.groups.as_deref().unwrap_or_default()
+    }
+
+    /// The group whose services the right pane shows.
+    pub fn selected_group(&self) -> Option<&Group> {
+        let name = self.groups_pane.selected.as_deref()?;
+        self.groups().iter().find(|g| g.name == name)
+    }
+
+    /// The services pane's rows after filtering.
+    pub fn service_rows(&self) -> Vec<Row<'_>> {
+        self.selected_group()
+            .map(|g| service_rows(g, &self.filter))
+            .unwrap_or_default()
+    }
+
+    /// How many container rows the services pane shows (the cursor's range).
+    pub fn container_row_count(&self) -> usize {
+        self.service_rows()
+            .iter()
+            .filter(|r| matches!(r, Row::Container { .. }))
+            .count()
+    }
+
+    pub fn samples(&self, container_id: &str) -> Option<&Samples> {
+        self.stats.get(container_id)
+    }
+}
+
+/// A row of the services pane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Row<'a> {
+    /// A service header: name, replicas, health.
+    Service(&'a Service),
+    /// A replica; `index` counts container rows from 0 (the cursor's unit).
+    Container {
+        service: &'a Service,
+        instance: &'a Instance,
+        index: usize,
+    },
+}
+
+/// The rows of a group: each service with any replica passing the filter,
+/// followed by those replicas.
+pub fn service_rows<'a>(group: &'a Group, filter: &Filter) -> Vec<Row<'a>> {
+    let mut rows = Vec::new();
+    let mut index = 0;
+    for service in &group.services {
+        let passing: Vec<&Instance> = service
+            .instances
+            .iter()
+            .filter(|i| filter.matches(&i.container.name, &service.name))
+            .collect();
+        if passing.is_empty() {
+            continue;
+        }
+        rows.push(Row::Service(service));
+        for instance in passing {
+            rows.push(Row::Container {
+                service,
+                instance,
+                index,
+            });
+            index += 1;
+        }
+    }
+    rows
+}
+
+/// Ids of the running containers of a group (those with a stats stream).
+pub fn running_ids(group: &Group) -> impl Iterator<Item = &str> {
+    group
+        .containers()
+        .filter(|c| c.state == RunState::Running)
+        .map(|c| c.id.as_str())
+}

@@ -1,0 +1,257 @@
+//! `update(&mut Model, Msg) -> Vec<Cmd>`: every state change of the console,
+//! pure (no await, no I/O, no clock). Keys go through the key table first;
+//! actions are then handled per mode and per pane.
+//!
+//! Owns: the meaning of messages and actions. Does not own which key means
+//! what (`keymap`) or carrying out commands (`console::shell`).
+
+use ratatui_textarea::{Input, Key as TextKey};
+
+use super::keymap::{self, Action, Key};
+use super::model::{Mode, Model, Pane, Samples, running_ids};
+use super::msg::{Cmd, Msg};
+
+use crossterm::event::KeyEvent;
+
+#[cfg(test)]
+mod tests;
+
+/// Applies one message; returns what the shell must do.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
+    match msg {
+        Msg::Key(event) => key(model, &event),
+        Msg::Action(action) => act(model, action),
+        Msg::Resize => Vec::new(),
+        Msg::Tick(clock) => {
+            model.clock = clock;
+            Vec::new()
+        }
+        Msg::Engine(info) => {
+            model.engine = Some(info);
+            Vec::new()
+        }
+        Msg::Groups(groups) => groups::replace(model, groups),
+        Msg::Stats(sample) => {
+            services::record(model, sample);
+            Vec::new()
+        }
+        Msg::FeedError(text) => {
+            model.status.error = Some(text);
+            Vec::new()
+        }
+    }
+}
+
+fn key(model: &mut Model, event: &KeyEvent) -> Vec<Cmd> {
+    let chain = keymap::chain(model.mode, model.focus);
+    match keymap::lookup(chain, Key::from_event(event)) {
+        Some(action) => act(model, action),
+        None if model.mode == Mode::Filter => {
+            filter::edit(model, event);
+            Vec::new()
+        }
+        None => Vec::new(),
+    }
+}
+
+fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
+    match action {
+        Action::Quit => vec![Cmd::Quit],
+        Action::Refresh => vec![Cmd::Refresh],
+        Action::ToggleHelp => {
+            model.mode = match model.mode {
+                Mode::Help => Mode::Normal,
+                Mode::Normal | Mode::Filter => Mode::Help,
+            };
+            Vec::new()
+        }
+        Action::OpenFilter => filter::open(model),
+        Action::KeepFilter => filter::keep(model),
+        Action::ClearFilter => filter::clear(model),
+        Action::FocusNext | Action::FocusPrev => {
+            // Two panes: next and previous are the same move.
+            model.focus = match model.focus {
+                Pane::Groups => Pane::Services,
+                Pane::Services => Pane::Groups,
+            };
+            Vec::new()
+        }
+        Action::FocusGroups => {
+            model.focus = Pane::Groups;
+            Vec::new()
+        }
+        Action::FocusServices | Action::Open => {
+            model.focus = Pane::Services;
+            Vec::new()
+        }
+        Action::Up | Action::Down | Action::Top | Action::Bottom => match model.focus {
+            Pane::Groups => groups::navigate(model, action),
+            Pane::Services => {
+                services::navigate(model, action);
+                Vec::new()
+            }
+        },
+    }
+}
+
+/// The cursor position after a move within `len` items.
+fn moved(cursor: usize, len: usize, action: Action) -> usize {
+    let last = len.saturating_sub(1);
+    match action {
+        Action::Up => cursor.saturating_sub(1),
+        Action::Down => (cursor + 1).min(last),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => cursor.min(last),
+    }
+}
+
+/// The groups pane: selection follows the cursor; a new selection asks the
+/// feed for that group's stats.
+mod groups {
+    use crate::domain::Group;
+
+    use super::{Action, Cmd, Model, moved};
+
+    pub fn navigate(model: &mut Model, action: Action) -> Vec<Cmd> {
+        let len = model.groups().len();
+        if len == 0 {
+            return Vec::new();
+        }
+        let cursor = moved(model.groups_pane.cursor, len, action);
+        select(model, cursor)
+    }
+
+    /// Puts the cursor on `cursor` and, if that changes the selected group,
+    /// resets the services pane and asks the feed to watch the new group.
+    fn select(model: &mut Model, cursor: usize) -> Vec<Cmd> {
+        model.groups_pane.cursor = cursor;
+        let name = model.groups().get(cursor).map(|g| g.name.clone());
+        if name == model.groups_pane.selected {
+            return Vec::new();
+        }
+        model.groups_pane.selected.clone_from(&name);
+        model.services_pane.cursor = 0;
+        model.stats.clear();
+        vec![Cmd::WatchGroup(name)]
+    }
+
+    /// A fresh listing: keeps the selection by name, or falls back to the
+    /// nearest position; clears the feed error (the engine answered).
+    pub fn replace(model: &mut Model, groups: Vec<Group>) -> Vec<Cmd> {
+        let first_listing = model.groups.is_none();
+        model.status.error = None;
+        model.groups = Some(groups);
+        let wanted = model.groups_pane.selected.clone();
+        let found = wanted
+            .as_deref()
+            .and_then(|name| model.groups().iter().position(|g| g.name == name));
+        let cmds = if let Some(index) = found {
+            model.groups_pane.cursor = index;
+            // The first listing starts the stats for a preselected group.
+            if first_listing {
+                vec![Cmd::WatchGroup(wanted)]
+            } else {
+                Vec::new()
+            }
+        } else {
+            if first_listing {
+                if let Some(name) = &wanted {
+                    model.status.notice = Some(format!("no group named \"{name}\""));
+                }
+            }
+            let len = model.groups().len();
+            let cursor = model.groups_pane.cursor.min(len.saturating_sub(1));
+            select(model, cursor)
+        };
+        super::services::reconcile(model);
+        cmds
+    }
+}
+
+/// The services pane: cursor over container rows, samples per container.
+mod services {
+    use crate::domain::stats::ContainerStats;
+
+    use super::{Action, Model, Samples, moved, running_ids};
+
+    pub fn navigate(model: &mut Model, action: Action) {
+        let len = model.container_row_count();
+        model.services_pane.cursor = moved(model.services_pane.cursor, len, action);
+    }
+
+    /// Keeps the cursor in range and drops samples of containers that are
+    /// gone or no longer running.
+    pub fn reconcile(model: &mut Model) {
+        let len = model.container_row_count();
+        model.services_pane.cursor = model.services_pane.cursor.min(len.saturating_sub(1));
+        let running: std::collections::HashSet<String> = model
+            .selected_group()
+            .map(|g| running_ids(g).map(str::to_owned).collect())
+            .unwrap_or_default();
+        model.stats.retain(|id, _| running.contains(id));
+    }
+
+    /// Records a sample if its container belongs to the selected group (a
+    /// late sample of a group just left is dropped).
+    pub fn record(model: &mut Model, sample: ContainerStats) {
+        let belongs = model
+            .selected_group()
+            .is_some_and(|g| g.containers().any(|c| c.id == sample.container_id));
+        if !belongs {
+            return;
+        }
+        match model.stats.get_mut(&sample.container_id) {
+            Some(samples) => samples.push(sample),
+            None => {
+                model
+                    .stats
+                    .insert(sample.container_id.clone(), Samples::new(sample));
+            }
+        }
+    }
+}
+
+/// The filter box: a single-line ratatui-textarea.
+mod filter {
+    use super::{Cmd, Input, KeyEvent, Mode, Model, TextKey, services};
+
+    pub fn open(model: &mut Model) -> Vec<Cmd> {
+        model.mode = Mode::Filter;
+        model.filter.set_editing(true);
+        Vec::new()
+    }
+
+    pub fn keep(model: &mut Model) -> Vec<Cmd> {
+        model.mode = Mode::Normal;
+        model.filter.set_editing(false);
+        Vec::new()
+    }
+
+    pub fn clear(model: &mut Model) -> Vec<Cmd> {
+        model.filter.input.clear();
+        services::reconcile(model);
+        keep(model)
+    }
+
+    /// Hands a key to the textarea; keys that would add a line or a tab are
+    /// dropped (the filter is one line).
+    pub fn edit(model: &mut Model, event: &KeyEvent) {
+        let input = Input::from(*event);
+        let multiline = matches!(
+            input,
+            Input {
+                key: TextKey::Enter | TextKey::Tab | TextKey::Char('\n' | '\r'),
+                ..
+            } | Input {
+                key: TextKey::Char('m' | 'j'),
+                ctrl: true,
+                ..
+            }
+        );
+        if !multiline && model.filter.input.input(input) {
+            model.services_pane.cursor = 0;
+            services::reconcile(model);
+        }
+    }
+}

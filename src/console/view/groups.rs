@@ -1,0 +1,79 @@
+//! The groups pane: every compose project with its service count and how
+//! many containers are ready, coloured by readiness.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{HighlightSpacing, List, ListItem, ListState, StatefulWidget, Widget, Wrap};
+
+use crate::console::model::{Model, Pane};
+use crate::console::theme::Theme;
+use crate::domain::Group;
+
+pub struct GroupsView<'a> {
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+}
+
+impl Widget for &GroupsView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (model, theme) = (self.model, self.theme);
+        let focused = super::focused(model, Pane::Groups);
+        let block = super::pane_block(Line::from(" Groups "), focused, theme);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        let Some(groups) = &model.groups else {
+            super::placeholder("listing…", theme).render(inner, buf);
+            return;
+        };
+        if groups.is_empty() {
+            super::placeholder("no compose projects", theme)
+                .wrap(Wrap { trim: true })
+                .render(inner, buf);
+            return;
+        }
+        // Two columns go to the highlight symbol.
+        let width = (inner.width as usize).saturating_sub(2);
+        let items: Vec<ListItem<'_>> = groups
+            .iter()
+            .map(|g| ListItem::new(group_line(g, width, theme)))
+            .collect();
+        let highlight = if focused {
+            theme.selection
+        } else {
+            theme.title
+        };
+        let list = List::new(items)
+            .highlight_style(highlight)
+            .highlight_symbol("› ")
+            .highlight_spacing(HighlightSpacing::Always);
+        let selected = model.selected_group().map(|_| model.groups_pane.cursor);
+        let mut state = ListState::default().with_selected(selected);
+        StatefulWidget::render(list, inner, buf, &mut state);
+    }
+}
+
+/// `shop       3 svc 3/4`: the name left, counts right; the counts shrink to
+/// `3/4` when the pane is narrow.
+fn group_line<'a>(group: &Group, width: usize, theme: &Theme) -> Line<'a> {
+    let (ready, total) = (group.ready_count(), group.container_count());
+    let services = format!("{} svc ", group.services.len());
+    let counts = format!("{ready}/{total}");
+    let mut right = services.len() + counts.len();
+    let show_services = width >= right + 6;
+    if !show_services {
+        right = counts.len();
+    }
+    let name_width = width.saturating_sub(right + 1);
+    let name = super::fit(&group.name, name_width);
+    let pad = width.saturating_sub(name.chars().count() + right);
+    let mut spans = vec![Span::styled(name, theme.prod), Span::raw(" ".repeat(pad))];
+    if show_services {
+        spans.push(Span::styled(services, theme.muted));
+    }
+    spans.push(Span::styled(
+        counts,
+        super::readiness_style(ready, total, theme),
+    ));
+    Line::from(spans)
+}

@@ -1,0 +1,44 @@
+//! The header line: the product, the engine (endpoint, version, API) and the
+//! clock text the tick injected.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use crate::console::model::Model;
+use crate::console::theme::Theme;
+
+pub struct HeaderView<'a> {
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+}
+
+impl Widget for &HeaderView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        buf.set_style(area, theme.header);
+        let engine = match &self.model.engine {
+            Some(e) => format!(
+                "{} · Docker {} · API {}",
+                e.endpoint, e.version, e.api_version
+            ),
+            None => "connecting to the engine…".to_owned(),
+        };
+        let clock = format!("{} ", self.model.clock);
+        let clock_width = clock.chars().count() as u16;
+        let left_width = area.width.saturating_sub(clock_width + 1);
+        let title = Span::styled(" understudy ", theme.header.patch(theme.title));
+        let rest = super::fit(&engine, (left_width as usize).saturating_sub(13));
+        Line::from(vec![title, Span::raw(" "), Span::raw(rest)]).render(
+            Rect {
+                width: left_width,
+                ..area
+            },
+            buf,
+        );
+        if area.width > clock_width + 14 {
+            Line::from(clock).right_aligned().render(area, buf);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Screen snapshots (TestBackend + insta) from fixture data with a fixed
+//! clock, and style checks that snapshots (text only) cannot see.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+use crate::console::fixtures;
+use crate::console::keymap::Key;
+use crate::console::model::Model;
+use crate::console::msg::Msg;
+use crate::console::theme::Theme;
+use crate::console::update::update;
+
+fn screen(model: &Model, theme: &Theme, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| super::draw(frame, model, theme))
+        .unwrap();
+    terminal
+}
+
+fn theme() -> Theme {
+    Theme::builtin().unwrap()
+}
+
+fn keys(model: &mut Model, keys: &[Key]) {
+    for key in keys {
+        update(model, Msg::Key(key.to_event()));
+    }
+}
+
+/// The text of row `y`.
+fn row(buffer: &Buffer, y: u16) -> String {
+    (0..buffer.area.width)
+        .map(|x| buffer[(x, y)].symbol())
+        .collect()
+}
+
+/// The first cell whose row contains `needle`, at the needle's position.
+fn find(buffer: &Buffer, needle: &str) -> (u16, u16) {
+    for y in 0..buffer.area.height {
+        let text = row(buffer, y);
+        if let Some(byte) = text.find(needle) {
+            return (text[..byte].chars().count() as u16, y);
+        }
+    }
+    panic!("{needle:?} not on screen");
+}
+
+#[test]
+fn group_view_with_stats() {
+    let model = fixtures::model();
+    let terminal = screen(&model, &theme(), 160, 14);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn services_pane_focused_on_the_second_api_replica() {
+    let mut model = fixtures::model();
+    keys(&mut model, &[Key::char('l'), Key::char('j')]);
+    let terminal = screen(&model, &theme(), 120, 14);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut model = fixtures::model();
+    keys(&mut model, &[Key::char('?')]);
+    let terminal = screen(&model, &theme(), 100, 26);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn narrow_terminal_drops_columns_whole() {
+    let model = fixtures::model();
+    let terminal = screen(&model, &theme(), 60, 14);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn daemon_unreachable_status() {
+    let mut model = fixtures::model();
+    update(
+        &mut model,
+        Msg::FeedError(
+            "Docker daemon unreachable: connection refused (unix:///var/run/docker.sock)".into(),
+        ),
+    );
+    let terminal = screen(&model, &theme(), 100, 12);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn filter_box_while_typing() {
+    let mut model = fixtures::model();
+    keys(
+        &mut model,
+        &[
+            Key::char('/'),
+            Key::char('a'),
+            Key::char('p'),
+            Key::char('i'),
+        ],
+    );
+    let terminal = screen(&model, &theme(), 100, 12);
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn before_the_first_listing_and_on_an_empty_engine() {
+    let model = Model::new(None);
+    let waiting = screen(&model, &theme(), 80, 8);
+    insta::assert_snapshot!("waiting", waiting.backend());
+    let mut model = Model::new(None);
+    update(&mut model, Msg::Engine(fixtures::engine()));
+    update(&mut model, Msg::Groups(Vec::new()));
+    let empty = screen(&model, &theme(), 80, 8);
+    insta::assert_snapshot!("empty", empty.backend());
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut model = fixtures::model();
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (0, 0), (200, 2)] {
+        screen(&model, &theme(), w, h);
+    }
+    keys(&mut model, &[Key::char('?')]);
+    for (w, h) in [(1, 1), (10, 3), (30, 6)] {
+        screen(&model, &theme(), w, h);
+    }
+}
+
+#[test]
+fn styles_come_from_the_theme_roles() {
+    let theme = theme();
+    let terminal = screen(&fixtures::model(), &theme, 150, 16);
+    let buffer = terminal.backend().buffer();
+    let starting = find(buffer, "starting");
+    assert_eq!(buffer[starting].fg, theme.warn.fg.unwrap());
+    let cpu = find(buffer, "92.4%");
+    assert_eq!(buffer[cpu].fg, theme.crit.fg.unwrap());
+    assert_eq!(buffer[(0, 0)].bg, theme.header.bg.unwrap());
+}
+
+#[test]
+fn no_color_draws_without_any_colour() {
+    let mut model = fixtures::model();
+    update(
+        &mut model,
+        Msg::FeedError("Docker daemon unreachable: x".into()),
+    );
+    keys(&mut model, &[Key::char('/'), Key::char('a')]);
+    let theme = Theme::load(None, true).unwrap();
+    let terminal = screen(&model, &theme, 150, 16);
+    for cell in &terminal.backend().buffer().content {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    let mut model = fixtures::model();
+    keys(&mut model, &[Key::char('?')]);
+    let terminal = screen(&model, &theme, 100, 26);
+    assert!(
+        terminal
+            .backend()
+            .buffer()
+            .content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
+    );
+}

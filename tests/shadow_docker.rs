@@ -1,0 +1,459 @@
+//! Shadows against the real Docker Engine and the demo production: a shadow
+//! serves requests on loopback from its own containers only, is isolated
+//! from production and the host, changes nothing in production, converges
+//! when applied again, and `down` / `gc` (also after SIGKILL halfway through
+//! `shadow up`) leave zero labelled resources.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{
+    ProjectGuard, docker_available, eventually, http, labelled, understudy, unique_project,
+};
+
+/// Removes every resource of the shadows of one group when dropped.
+struct ShadowGuard {
+    group: String,
+}
+
+impl Drop for ShadowGuard {
+    fn drop(&mut self) {
+        let label = format!("io.understudy.of={}", self.group);
+        let ids = labelled("container", &label);
+        if !ids.is_empty() {
+            let mut args = vec!["rm".to_owned(), "-f".to_owned()];
+            args.extend(ids);
+            let _ = Command::new("docker").args(&args).output();
+        }
+        for n in labelled("network", &label) {
+            let _ = Command::new("docker").args(["network", "rm", &n]).output();
+        }
+        for v in labelled("volume", &label) {
+            let _ = Command::new("docker")
+                .args(["volume", "rm", "-f", &v])
+                .output();
+        }
+    }
+}
+
+fn docker_out(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn shadow_resources(group: &str) -> Vec<String> {
+    let label = format!("io.understudy.of={group}");
+    ["container", "network", "volume"]
+        .iter()
+        .flat_map(|k| labelled(k, &label))
+        .collect()
+}
+
+/// A fingerprint of production that must not change: id, state, start
+/// time, restart count, networks, per container.
+fn production_fingerprint(project: &str) -> String {
+    let ids = labelled(
+        "container",
+        &format!("com.docker.compose.project={project}"),
+    );
+    let mut lines: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            docker_out(&[
+                "inspect",
+                "--format",
+                "{{.Id}} {{.State.Status}} {{.State.StartedAt}} {{.RestartCount}} {{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}{{.HostConfig.NanoCpus}}",
+                id,
+            ])
+        })
+        .collect();
+    lines.sort();
+    lines.join("\n")
+}
+
+fn up_demo(prefix: &str) -> (String, ProjectGuard, ShadowGuard) {
+    let project = unique_project(prefix);
+    let guard = ProjectGuard::new(&project);
+    let shadows = ShadowGuard {
+        group: project.clone(),
+    };
+    let out = understudy(&["demo", "-p", &project, "up"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (project, guard, shadows)
+}
+
+fn shadow_up(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["shadow", "up", "--json"];
+    all.extend_from_slice(args);
+    let out = understudy(&all);
+    assert!(
+        out.status.success(),
+        "shadow up failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Exit code of `understudy probe` run inside a container.
+fn probe_from(container: &str, target: &str) -> i32 {
+    Command::new("docker")
+        .args([
+            "exec",
+            container,
+            "/understudy",
+            "probe",
+            target,
+            "--timeout",
+            "1s",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap()
+        .code()
+        .unwrap_or(-1)
+}
+
+/// Isolation: the probe works inside the shadow (a peer answers), but
+/// production's containers, the host's own addresses, and (from production)
+/// the shadow are all unreachable.
+fn assert_isolated(project: &str, id: &str) {
+    let shadow_api = format!("{project}-shadow-{id}-api-1");
+    assert_eq!(
+        probe_from(&shadow_api, "tcp://store:8080"),
+        0,
+        "shadow peers reach each other"
+    );
+    // ... but production's containers cannot be reached from it ...
+    let prod_gateway_ip = docker_out(&[
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        &format!("{project}_gateway_1"),
+    ]);
+    assert_ne!(
+        probe_from(&shadow_api, &format!("tcp://{prod_gateway_ip}:8080")),
+        0,
+        "shadow reached production"
+    );
+    // ... nor a service listening on the host's own addresses ...
+    let host_listener = TcpListener::bind("0.0.0.0:0").unwrap();
+    let host_port = host_listener.local_addr().unwrap().port();
+    let shadow_gw_ip = docker_out(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+        &format!("{project}-shadow-{id}"),
+    ]);
+    let bridge_ip = docker_out(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{range .IPAM.Config}}{{.Gateway}}{{end}}",
+        "bridge",
+    ]);
+    for host_ip in [shadow_gw_ip.as_str(), bridge_ip.as_str()]
+        .into_iter()
+        .filter(|ip| !ip.is_empty())
+    {
+        assert_ne!(
+            probe_from(&shadow_api, &format!("tcp://{host_ip}:{host_port}")),
+            0,
+            "shadow reached the host at {host_ip}"
+        );
+    }
+    // ... and production cannot reach the shadow.
+    let shadow_api_ip = docker_out(&[
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        &shadow_api,
+    ]);
+    assert_ne!(
+        probe_from(
+            &format!("{project}_api_1"),
+            &format!("tcp://{shadow_api_ip}:8080")
+        ),
+        0,
+        "production reached the shadow"
+    );
+    drop(host_listener);
+}
+
+#[test]
+fn a_shadow_serves_alone_is_isolated_changes_nothing_and_leaves_nothing() {
+    if !docker_available() {
+        return;
+    }
+    let (project, _demo, _shadows) = up_demo("utshadow");
+    let before = production_fingerprint(&project);
+
+    let report = shadow_up(&["--group", &project]);
+    let id = report["id"].as_str().unwrap().to_owned();
+    assert_eq!(report["group"], project.as_str());
+    let entry = report["entry"]["gateway"].as_str().unwrap().to_owned();
+    assert!(entry.starts_with("http://127.0.0.1:"), "{entry}");
+    let containers = report["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 4, "{report}");
+    assert!(report["ready_ms"].as_u64().unwrap() > 0);
+
+    // Served by the shadow only: its gateway logs the marker, production's does not.
+    let marker = format!("/api/products/11?marker={id}");
+    let response = http("GET", &format!("{entry}{marker}"), None).unwrap();
+    assert_eq!(response.status, 200, "{response:?}");
+    let shadow_gateway = format!("{project}-shadow-{id}-gateway-1");
+    let logged = eventually(Duration::from_secs(5), || {
+        let logs = Command::new("docker")
+            .args(["logs", &shadow_gateway])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&logs.stdout)
+            .contains(&marker)
+            .then_some(())
+    });
+    assert!(logged.is_some(), "the shadow gateway logged the request");
+    let prod_logs = Command::new("docker")
+        .args(["logs", &format!("{project}_gateway_1")])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&prod_logs.stdout).contains(&marker),
+        "production saw the shadow's request"
+    );
+
+    // Only the ingress publishes, and only on 127.0.0.1.
+    let ports = docker_out(&[
+        "ps",
+        "--filter",
+        &format!("label=io.understudy.shadow={id}"),
+        "--format",
+        "{{.Names}} {{.Ports}}",
+    ]);
+    for line in ports.lines() {
+        if line.contains("-ingress") {
+            assert!(line.contains("127.0.0.1:"), "{line}");
+            assert!(
+                !line.contains("0.0.0.0:") && !line.contains(":::"),
+                "{line}"
+            );
+        } else {
+            assert!(!line.contains("->"), "a clone publishes a port: {line}");
+        }
+    }
+
+    assert_isolated(&project, &id);
+
+    // Applying again converges: nothing recreated, nothing duplicated.
+    let again = shadow_up(&["--group", &project]);
+    assert_eq!(again["id"], id.as_str());
+    assert!(
+        again["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["action"] == "kept"),
+        "{again}"
+    );
+    assert_eq!(
+        labelled("container", &format!("io.understudy.shadow={id}")).len(),
+        5
+    );
+
+    // `compose ps` still sees only production.
+    let ps = Command::new("docker-compose")
+        .args([
+            "-p",
+            &project,
+            "-f",
+            &format!("{}/scenarios/shop/compose.yaml", env!("CARGO_MANIFEST_DIR")),
+            "ps",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&ps.stdout).lines().count(), 4);
+
+    let down = understudy(&["shadow", "down", &id]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    assert!(
+        shadow_resources(&project).is_empty(),
+        "{:?}",
+        shadow_resources(&project)
+    );
+    assert_eq!(
+        production_fingerprint(&project),
+        before,
+        "production changed"
+    );
+}
+
+#[test]
+fn gc_removes_a_shadow_whose_creator_was_killed_halfway() {
+    if !docker_available() {
+        return;
+    }
+    let (project, _demo, _shadows) = up_demo("utgc");
+    let mut child = Command::new(common::bin())
+        .args(["shadow", "up", "--group", &project])
+        .env("UNDERSTUDY_STATE_DIR", common::state_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let label = format!("io.understudy.of={project}");
+    let started = eventually(Duration::from_secs(60), || {
+        (!labelled("container", &label).is_empty()).then_some(())
+    });
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    assert!(
+        started.is_some(),
+        "shadow up created nothing before the deadline"
+    );
+    assert!(!shadow_resources(&project).is_empty());
+
+    let gc = understudy(&["shadow", "gc"]);
+    assert!(
+        gc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gc.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&gc.stdout).contains("removed"),
+        "{}",
+        String::from_utf8_lossy(&gc.stdout)
+    );
+    assert!(
+        shadow_resources(&project).is_empty(),
+        "{:?}",
+        shadow_resources(&project)
+    );
+}
+
+#[test]
+fn a_clone_that_never_becomes_healthy_fails_with_its_health_log_and_leaves_nothing() {
+    if !docker_available() {
+        return;
+    }
+    // A one-container group whose healthcheck can never pass.
+    let app = unique_project("utsick");
+    let name = format!("{app}-web-1");
+    let _shadows = ShadowGuard {
+        group: format!("app={app}"),
+    };
+    // Make sure the image exists (demo build is idempotent).
+    assert!(understudy(&["demo", "build"]).status.success());
+    let created = Command::new("docker")
+        .args([
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--label",
+            &format!("app={app}"),
+            "--health-cmd",
+            "/understudy probe http://127.0.0.1:1/never",
+            "--health-interval",
+            "1s",
+            "understudy:latest",
+            "shop",
+            "store",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let _sick = scopeguard(&name);
+
+    let out = understudy(&[
+        "shadow",
+        "up",
+        "--selector",
+        &format!("app={app}"),
+        "--timeout",
+        "4s",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did not become ready"), "{err}");
+    assert!(err.contains("last check"), "{err}");
+    assert!(err.contains("was removed"), "{err}");
+    assert!(shadow_resources(&format!("app={app}")).is_empty());
+
+    // With --keep-failed it stays for inspection, and gc removes it.
+    let out = understudy(&[
+        "shadow",
+        "up",
+        "--selector",
+        &format!("app={app}"),
+        "--timeout",
+        "3s",
+        "--keep-failed",
+    ]);
+    assert!(!out.status.success());
+    assert!(!shadow_resources(&format!("app={app}")).is_empty());
+    assert!(understudy(&["shadow", "gc"]).status.success());
+    assert!(shadow_resources(&format!("app={app}")).is_empty());
+}
+
+/// Removes a plain container when dropped.
+struct Scoped(String);
+impl Drop for Scoped {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+fn scopeguard(name: &str) -> Scoped {
+    Scoped(name.to_owned())
+}
+
+#[test]
+fn a_compose_file_is_shadowed_from_images_on_the_engine() {
+    if !docker_available() {
+        return;
+    }
+    assert!(understudy(&["demo", "build"]).status.success());
+    let project = unique_project("utcompose");
+    let _shadows = ShadowGuard {
+        group: project.clone(),
+    };
+    let file = format!("{}/scenarios/shop/compose.yaml", env!("CARGO_MANIFEST_DIR"));
+    let report = shadow_up(&["--compose", &file, "-p", &project]);
+    let entry = report["entry"]["gateway"].as_str().unwrap();
+    let response = http("GET", &format!("{entry}/api/products/2"), None).unwrap();
+    assert_eq!(response.status, 200, "{response:?}");
+    assert_eq!(report["containers"].as_array().unwrap().len(), 4);
+    let id = report["id"].as_str().unwrap();
+    assert!(understudy(&["shadow", "down", id]).status.success());
+    assert!(shadow_resources(&project).is_empty());
+}
+
+#[test]
+fn an_unknown_group_lists_the_groups_that_exist() {
+    if !docker_available() {
+        return;
+    }
+    let (project, _demo, _shadows) = up_demo("utunknown");
+    let out = understudy(&["shadow", "plan", "--group", "no-such-group"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no group named \"no-such-group\""), "{err}");
+    assert!(err.contains(&project), "{err}");
+}
