@@ -7,6 +7,7 @@
 
 pub mod container;
 pub mod group;
+pub mod group_spec;
 pub mod labels;
 pub mod selector;
 pub mod spec;
@@ -15,6 +16,7 @@ pub mod units;
 
 pub use container::{ContainerSummary, Health, PortBinding, RunState};
 pub use group::{Group, GroupKind, Instance, Service};
+pub use group_spec::{GroupSpec, ServiceSpec, SpecSource};
 pub use selector::Selector;
 pub use spec::{ContainerSpec, NetworkSpec, VolumeSpec};
 pub use stats::RawStats;
