@@ -17,6 +17,6 @@ pub mod order;
 pub mod plan;
 pub mod prepare;
 pub mod readiness;
-pub mod registry;
 pub mod subnet;
 pub mod teardown;
+pub mod tracking;

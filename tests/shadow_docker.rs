@@ -16,6 +16,15 @@ use common::{
     ProjectGuard, docker_available, eventually, http, labelled, understudy, unique_project,
 };
 
+/// `shadow gc` collects every unfinished shadow whose creator is gone,
+/// including a `--keep-failed` one another test is looking at: tests that
+/// run gc or keep failures take this lock.
+static GC_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn gc_lock() -> std::sync::MutexGuard<'static, ()> {
+    GC_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Removes every resource of the shadows of one group when dropped.
 struct ShadowGuard {
     group: String,
@@ -307,6 +316,7 @@ fn gc_removes_a_shadow_whose_creator_was_killed_halfway() {
         return;
     }
     let (project, _demo, _shadows) = up_demo("utgc");
+    let _gc = gc_lock();
     let mut child = Command::new(common::bin())
         .args(["shadow", "up", "--group", &project])
         .env("UNDERSTUDY_STATE_DIR", common::state_dir())
@@ -381,6 +391,7 @@ fn a_clone_that_never_becomes_healthy_fails_with_its_health_log_and_leaves_nothi
         String::from_utf8_lossy(&created.stderr)
     );
     let _sick = scopeguard(&name);
+    let _gc = gc_lock();
 
     let out = understudy(&[
         "shadow",

@@ -6,10 +6,8 @@ use anyhow::Context;
 
 use super::{PlanChoiceArgs, ShadowArgs, ShadowCommand, SnapshotArgs, SourceArgs};
 use crate::demo::image;
-use crate::domain::{Selector, labels};
-use crate::platform::{Docker, Platform};
+use crate::platform::Docker;
 use crate::shadow::prepare::{self, Choices, Source};
-use crate::shadow::registry::Registry;
 use crate::shadow::{apply, plan, teardown};
 
 fn source(args: &SourceArgs, project: Option<&String>) -> Source {
@@ -25,10 +23,6 @@ fn source(args: &SourceArgs, project: Option<&String>) -> Source {
     } else {
         Source::SpecFile(args.spec.clone().unwrap_or_default())
     }
-}
-
-fn registry() -> Registry {
-    Registry::new(&crate::telemetry::state_dir())
 }
 
 fn choices(args: &PlanChoiceArgs) -> Choices {
@@ -80,11 +74,10 @@ pub async fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
 
 pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
     let docker = Docker::connect().await?;
-    let registry = registry();
     match args.command {
         ShadowCommand::Plan(p) => {
             let spec = captured(&docker, &p.choices).await?;
-            let plan = prepare::plan_for(&docker, &registry, &spec, &choices(&p.choices)).await?;
+            let plan = prepare::plan_for(&docker, &spec, &choices(&p.choices)).await?;
             if p.json {
                 println!("{}", serde_json::to_string_pretty(&plan)?);
             } else {
@@ -98,7 +91,7 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
         }
         ShadowCommand::Up(u) => {
             let spec = captured(&docker, &u.choices).await?;
-            let plan = prepare::plan_for(&docker, &registry, &spec, &choices(&u.choices)).await?;
+            let plan = prepare::plan_for(&docker, &spec, &choices(&u.choices)).await?;
             if plan.is_refused() {
                 eprint!("{}", plan::render_text(&plan));
                 anyhow::bail!("the plan is refused; see above (use --allow to accept a setting)");
@@ -115,7 +108,7 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
                 timeout: u.timeout,
                 keep_failed: u.keep_failed,
             };
-            let report = apply::apply(&docker, &registry, &plan, &options)
+            let report = apply::apply(&docker, &plan, &options)
                 .await
                 .with_context(|| format!("shadow {} of {}", plan.id, plan.group))?;
             if u.json {
@@ -125,12 +118,14 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ShadowCommand::Ls(l) => ls(&docker, &registry, l.json).await,
+        ShadowCommand::Ls(l) => ls(&docker, l.json).await,
         ShadowCommand::Down(d) => {
             let ids: Vec<String> = if d.all {
-                let mut ids = teardown::ids_on_engine(&docker).await?;
-                ids.extend(registry.list().into_iter().map(|r| r.id));
-                ids.into_iter().collect()
+                teardown::shadows(&docker)
+                    .await?
+                    .into_iter()
+                    .map(|s| s.id)
+                    .collect()
             } else {
                 vec![d.id.unwrap_or_default()]
             };
@@ -138,7 +133,7 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
                 println!("no shadows");
             }
             for id in ids {
-                let removed = teardown::down(&docker, &registry, &id).await?;
+                let removed = teardown::down(&docker, &id).await?;
                 println!(
                     "shadow {id}: removed {} containers, {} networks, {} volumes",
                     removed.containers.len(),
@@ -149,10 +144,10 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ShadowCommand::Gc(g) => {
-            let report = teardown::gc(&docker, &registry).await?;
+            let report = teardown::gc(&docker).await?;
             if g.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
-            } else if report.removed.is_empty() && report.stale_records.is_empty() {
+            } else if report.removed.is_empty() {
                 println!("nothing to collect");
             } else {
                 for (removed, reason) in &report.removed {
@@ -163,9 +158,6 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
                         removed.networks.len(),
                         removed.volumes.len()
                     );
-                }
-                for id in &report.stale_records {
-                    println!("shadow {id}: forgot its record (nothing left on the engine)");
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -192,68 +184,31 @@ fn print_report(report: &apply::ApplyReport) {
     }
 }
 
-async fn ls(docker: &Docker, registry: &Registry, json: bool) -> anyhow::Result<ExitCode> {
-    let any = Selector {
-        terms: vec![crate::domain::selector::Term {
-            key: labels::SHADOW.to_owned(),
-            value: None,
-        }],
-    };
-    let containers = docker.list_containers(Some(&any)).await?;
-    let records = registry.list();
-    let engine_ids = teardown::ids_on_engine(docker).await?;
-    let mut rows = Vec::new();
-    for id in records
-        .iter()
-        .map(|r| r.id.clone())
-        .chain(engine_ids.iter().cloned())
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let record = records.iter().find(|r| r.id == id);
-        let mine: Vec<_> = containers
-            .iter()
-            .filter(|c| c.labels.get(labels::SHADOW) == Some(&id))
-            .collect();
-        let running = mine
-            .iter()
-            .filter(|c| c.state == crate::domain::RunState::Running)
-            .count();
-        rows.push(serde_json::json!({
-            "id": id,
-            "group": record.map_or_else(|| mine.first().and_then(|c| c.labels.get(labels::OF).cloned()).unwrap_or_default(), |r| r.group.clone()),
-            "status": record.map_or("untracked".to_owned(), |r| format!("{:?}", r.status).to_lowercase()),
-            "containers": mine.len(),
-            "running": running,
-            "entry": record.map(|r| r.entry.clone()).unwrap_or_default(),
-        }));
-    }
+async fn ls(docker: &Docker, json: bool) -> anyhow::Result<ExitCode> {
+    let shadows = teardown::shadows(docker).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-    } else if rows.is_empty() {
+        println!("{}", serde_json::to_string_pretty(&shadows)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if shadows.is_empty() {
         println!("no shadows");
-    } else {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<8} {:<20} {:<9} {:<8} ENTRY",
+        "ID", "GROUP", "STATUS", "RUNNING"
+    );
+    for s in shadows {
+        let status = if s.ready { "ready" } else { "partial" };
+        let entry: Vec<String> = s.entry.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(
-            "{:<8} {:<16} {:<10} {:<10} entry",
-            "ID", "GROUP", "STATUS", "RUNNING"
+            "{:<8} {:<20} {:<9} {:<8} {}",
+            s.id,
+            s.group,
+            status,
+            format!("{}/{}", s.running, s.containers),
+            entry.join(" ")
         );
-        for r in rows {
-            let entry: Vec<String> = r["entry"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                        .collect()
-                })
-                .unwrap_or_default();
-            println!(
-                "{:<8} {:<16} {:<10} {:<10} {}",
-                r["id"].as_str().unwrap_or(""),
-                r["group"].as_str().unwrap_or(""),
-                r["status"].as_str().unwrap_or(""),
-                format!("{}/{}", r["running"], r["containers"]),
-                entry.join(" ")
-            );
-        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::naming;
 use super::plan::{PlannedContainer, ShadowPlan};
 use super::readiness::{self, ReadyVia};
-use super::registry::{Registry, ShadowRecord, Status};
+use super::subnet::{self, Ipv4Net};
 use super::teardown;
 use crate::domain::{ContainerSpec, ContainerSummary, RunState, Selector, labels};
 use crate::platform::{Platform, PlatformError};
@@ -57,20 +57,12 @@ pub enum ApplyError {
     Refused(Vec<String>),
     #[error(transparent)]
     Platform(#[from] PlatformError),
-    #[error(transparent)]
-    Registry(#[from] super::registry::RegistryError),
     #[error("{}{}", .failures.join("\n"), if *.kept { "\n(resources kept for inspection: --keep-failed)" } else { "\n(everything the shadow created was removed)" })]
     NotReady { failures: Vec<String>, kept: bool },
 }
 
 fn shadow_selector(id: &str) -> Selector {
     Selector::label(labels::SHADOW, id)
-}
-
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// What to do with each planned clone, given what exists (pure).
@@ -116,7 +108,6 @@ pub fn converge(planned: &[&ContainerSpec], existing: &[ContainerSummary]) -> Co
 /// Applies `plan`; see the module docs.
 pub async fn apply(
     platform: &impl Platform,
-    registry: &Registry,
     plan: &ShadowPlan,
     options: &ApplyOptions,
 ) -> Result<ApplyReport, ApplyError> {
@@ -129,32 +120,19 @@ pub async fn apply(
         ));
     }
     let started = Instant::now();
-    let mut record = registry.get(&plan.id).unwrap_or(ShadowRecord {
-        id: plan.id.clone(),
-        group: plan.group.clone(),
-        status: Status::Creating,
-        pid: std::process::id(),
-        pid_start: super::registry::process_start(std::process::id()),
-        created_unix: now_unix(),
-        entry: BTreeMap::new(),
-    });
-    record.status = Status::Creating;
-    record.pid = std::process::id();
-    record.pid_start = super::registry::process_start(std::process::id());
-    registry.put(&record)?;
     match build(platform, plan, options, started).await {
         Ok(report) => {
-            record.status = Status::Ready;
-            record.entry.clone_from(&report.entry);
-            registry.put(&record)?;
+            let markers = platform
+                .list_volumes(Some(&shadow_selector(&plan.id)))
+                .await?;
+            if !markers.iter().any(|v| v.name == plan.ready_marker.name) {
+                platform.create_volume(&plan.ready_marker).await?;
+            }
             Ok(report)
         }
         Err(e) => {
-            if options.keep_failed {
-                record.status = Status::Failed;
-                registry.put(&record)?;
-            } else {
-                let _ = teardown::down(platform, registry, &plan.id).await;
+            if !options.keep_failed {
+                let _ = teardown::down(platform, &plan.id).await;
             }
             Err(match e {
                 ApplyError::NotReady { failures, .. } => ApplyError::NotReady {
@@ -229,7 +207,7 @@ async fn ensure_networks_and_volumes(
     let networks = platform.list_networks(Some(&selector)).await?;
     for n in &plan.networks {
         if !networks.iter().any(|e| e.name == n.name) {
-            platform.create_network(n).await?;
+            create_network(platform, n, &plan.pool).await?;
         }
     }
     let existing = platform.list_volumes(Some(&selector)).await?;
@@ -241,6 +219,50 @@ async fn ensure_networks_and_volumes(
         }
     }
     Ok(fresh)
+}
+
+/// Creates a network; when another process took its subnet meanwhile (the
+/// engine answers "Pool overlaps"), takes the next free one from the pool.
+async fn create_network(
+    platform: &impl Platform,
+    spec: &crate::domain::NetworkSpec,
+    pool: &str,
+) -> Result<(), PlatformError> {
+    let mut spec = spec.clone();
+    let mut attempts = 0;
+    loop {
+        match platform.create_network(&spec).await {
+            Ok(_) => return Ok(()),
+            Err(PlatformError::Api { message, .. })
+                if message.contains("overlaps") && attempts < 16 =>
+            {
+                attempts += 1;
+                let (Ok(pool), Some(Ok(current))) = (
+                    pool.parse::<Ipv4Net>(),
+                    spec.subnet.as_deref().map(str::parse::<Ipv4Net>),
+                ) else {
+                    return Err(PlatformError::Other {
+                        operation: format!("create network {:?}", spec.name),
+                        message,
+                    });
+                };
+                let all = platform.list_networks(None).await?;
+                let mut taken: Vec<Ipv4Net> = all
+                    .iter()
+                    .flat_map(|n| subnet::parse_taken(&n.subnets))
+                    .collect();
+                taken.push(current);
+                let next = subnet::allocate(pool, current.prefix, &taken).ok_or_else(|| {
+                    PlatformError::Other {
+                        operation: format!("create network {:?}", spec.name),
+                        message: format!("no free /{} left in {pool}", current.prefix),
+                    }
+                })?;
+                spec.subnet = Some(next.to_string());
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 async fn create_clones(

@@ -15,6 +15,14 @@ use crate::domain::labels;
 
 /// Label: PID of the process that created the resource.
 pub const OWNER_PID: &str = "io.understudy.owner-pid";
+/// Label: that process's start time (clock ticks since boot).
+pub const OWNER_START: &str = "io.understudy.owner-start";
+/// Label: the host that process ran on.
+pub const OWNER_HOST: &str = "io.understudy.owner-host";
+/// Label on the marker volume of a shadow that came up completely.
+pub const READY: &str = "io.understudy.ready";
+/// Label prefix on the ingress: `io.understudy.route.<relay port>=<service>:<port>`.
+pub const ROUTE_PREFIX: &str = "io.understudy.route.";
 /// Label: creation time, seconds since the Unix epoch.
 pub const CREATED: &str = "io.understudy.created";
 /// Label: hash of the rewritten container spec, to detect drift.
@@ -103,16 +111,22 @@ pub fn base_labels(
     id: &str,
     group: &str,
     role: &str,
-    owner_pid: u32,
+    owner: &super::tracking::Owner,
     created: u64,
 ) -> BTreeMap<String, String> {
-    BTreeMap::from([
+    let mut out = BTreeMap::from([
         (labels::ROLE.to_owned(), role.to_owned()),
         (labels::SHADOW.to_owned(), id.to_owned()),
         (labels::OF.to_owned(), group.to_owned()),
-        (OWNER_PID.to_owned(), owner_pid.to_string()),
         (CREATED.to_owned(), created.to_string()),
-    ])
+    ]);
+    out.extend(owner.labels());
+    out
+}
+
+/// The marker volume created when a shadow is completely up.
+pub fn ready_marker(group: &str, id: &str) -> String {
+    format!("{}-ready", prefix(group, id))
 }
 
 /// Production labels as a shadow keeps them: compose's renamed under

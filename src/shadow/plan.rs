@@ -88,9 +88,12 @@ pub struct PlanOptions {
     pub consistent: bool,
     pub internal_subnet: Ipv4Net,
     pub edge_subnet: Ipv4Net,
+    /// The pool both subnets came from.
+    pub pool: Ipv4Net,
     /// Image of the ingress relay (our own).
     pub relay_image: String,
-    pub owner_pid: u32,
+    /// The process applying the plan (recorded on every resource for `gc`).
+    pub owner: super::tracking::Owner,
     pub created_unix: u64,
     pub guard: GuardCapability,
 }
@@ -161,6 +164,10 @@ pub struct ShadowPlan {
     pub tiers: Vec<Vec<PlannedContainer>>,
     pub ingress: Option<PlannedIngress>,
     pub guard: GuardCapability,
+    /// The pool the subnets came from (apply re-allocates on a race).
+    pub pool: String,
+    /// The marker volume created once the shadow is completely up.
+    pub ready_marker: VolumeSpec,
     pub rewrites: Vec<Rewrite>,
     pub refusals: Vec<Refusal>,
     /// Dependencies the shadow cannot reach, and other caveats.
@@ -238,6 +245,8 @@ pub fn plan(spec: &GroupSpec, options: &PlanOptions) -> Result<ShadowPlan, PlanE
         tiers,
         ingress,
         guard: options.guard.clone(),
+        pool: options.pool.to_string(),
+        ready_marker: ctx.ready_marker(),
         rewrites: ctx.rewrites,
         refusals: ctx.refusals,
         warnings: ctx.warnings,

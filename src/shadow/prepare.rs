@@ -9,7 +9,6 @@ use super::capture::{self, Captured};
 use super::compose::{self, ComposeInput};
 use super::naming;
 use super::plan::{self, Allowance, PlanOptions, ShadowPlan, VolumeMode};
-use super::registry::{Registry, Status};
 use super::subnet::{self, Ipv4Net};
 use crate::domain::{GroupSpec, Selector, SpecSource, labels};
 use crate::platform::{self, ContainerDetails, GroupError, Platform, PlatformError};
@@ -195,18 +194,22 @@ pub fn pool(choice: Option<Ipv4Net>) -> Result<Ipv4Net, subnet::CidrError> {
 
 /// Chooses the shadow id: the given one, else the group's only live
 /// shadow (so a second `shadow up` converges), else a new one.
-fn choose_id(registry: &Registry, group: &str, choices: &Choices) -> Result<String, PrepareError> {
+async fn choose_id(
+    platform: &impl Platform,
+    group: &str,
+    choices: &Choices,
+) -> Result<String, PrepareError> {
     if let Some(id) = &choices.id {
         return Ok(id.clone());
     }
     if choices.new {
         return Ok(naming::new_id());
     }
-    let existing: Vec<String> = registry
-        .list()
+    let existing: Vec<String> = super::teardown::shadows(platform)
+        .await?
         .into_iter()
-        .filter(|r| r.group == group && r.status == Status::Ready)
-        .map(|r| r.id)
+        .filter(|s| s.group == group && s.ready)
+        .map(|s| s.id)
         .collect();
     match existing.len() {
         0 => Ok(naming::new_id()),
@@ -222,11 +225,10 @@ fn choose_id(registry: &Registry, group: &str, choices: &Choices) -> Result<Stri
 /// Makes the plan for `spec`, reusing the subnets of an existing shadow.
 pub async fn plan_for(
     platform: &impl Platform,
-    registry: &Registry,
     spec: &GroupSpec,
     choices: &Choices,
 ) -> Result<ShadowPlan, PrepareError> {
-    let id = choose_id(registry, &spec.group, choices)?;
+    let id = choose_id(platform, &spec.group, choices).await?;
     let pool = pool(choices.pool).map_err(|e| PrepareError::SpecFile {
         path: "UNDERSTUDY_SUBNET_POOL".to_owned(),
         message: e.to_string(),
@@ -265,8 +267,9 @@ pub async fn plan_for(
         consistent: choices.consistent,
         internal_subnet,
         edge_subnet,
+        pool,
         relay_image: crate::demo::image::IMAGE.to_owned(),
-        owner_pid: std::process::id(),
+        owner: super::tracking::Owner::current(),
         created_unix: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs()),

@@ -1,13 +1,12 @@
 //! Tearing shadows down: `down` removes every resource labelled with a
-//! shadow's id (containers, then networks and volumes) and its record; `gc`
-//! finds shadows nobody tracks any more (see `registry::decide_gc`) and
-//! removes them. The host rule goes when no shadow is left.
-
-use std::collections::BTreeSet;
+//! shadow's id (containers, then networks and volumes); `gc` finds shadows
+//! that never became ready and whose creator is gone (see
+//! `tracking::decide_gc`) and removes them. The host rule goes when no
+//! shadow is left.
 
 use serde::Serialize;
 
-use super::registry::{self, Registry, Status};
+use super::tracking;
 use crate::domain::{Selector, labels};
 use crate::platform::{Platform, PlatformError};
 
@@ -22,17 +21,7 @@ pub struct Removed {
 
 /// Removes shadow `id` entirely. Absent resources are fine, so a second
 /// `down` (or a `down` after a crash) succeeds.
-pub async fn down(
-    platform: &impl Platform,
-    registry: &Registry,
-    id: &str,
-) -> Result<Removed, PlatformError> {
-    if let Some(mut r) = registry.get(id) {
-        r.status = Status::Removing;
-        r.pid = std::process::id();
-        r.pid_start = registry::process_start(r.pid);
-        let _ = registry.put(&r);
-    }
+pub async fn down(platform: &impl Platform, id: &str) -> Result<Removed, PlatformError> {
     let selector = Selector::label(labels::SHADOW, id);
     let mut removed = Removed {
         id: id.to_owned(),
@@ -57,24 +46,17 @@ pub async fn down(
         platform.remove_volume(&v.name).await?;
         removed.volumes.push(v.name);
     }
-    let _ = registry.remove(id);
-    remove_guard_if_unused(platform, registry).await;
+    remove_guard_if_unused(platform).await;
     Ok(removed)
 }
 
 /// Removes the host rule when no shadow network remains.
-async fn remove_guard_if_unused(platform: &impl Platform, registry: &Registry) {
-    let any_shadow = Selector {
-        terms: vec![crate::domain::selector::Term {
-            key: labels::SHADOW.to_owned(),
-            value: None,
-        }],
-    };
+async fn remove_guard_if_unused(platform: &impl Platform) {
     let networks_left = platform
-        .list_networks(Some(&any_shadow))
+        .list_networks(Some(&any_shadow()))
         .await
         .map_or(true, |n| !n.is_empty());
-    if networks_left || !registry.list().is_empty() {
+    if networks_left {
         return;
     }
     if let super::plan::GuardCapability::Available { iptables } = super::host_guard::detect() {
@@ -84,54 +66,52 @@ async fn remove_guard_if_unused(platform: &impl Platform, registry: &Registry) {
     }
 }
 
-/// Shadow ids that have any labelled resource on the engine.
-pub async fn ids_on_engine(platform: &impl Platform) -> Result<BTreeSet<String>, PlatformError> {
-    let any = Selector {
+/// Selects every resource of any shadow.
+pub fn any_shadow() -> Selector {
+    Selector {
         terms: vec![crate::domain::selector::Term {
             key: labels::SHADOW.to_owned(),
             value: None,
         }],
-    };
-    let mut ids = BTreeSet::new();
-    for c in platform.list_containers(Some(&any)).await? {
-        if let Some(id) = c.labels.get(labels::SHADOW) {
-            ids.insert(id.clone());
-        }
     }
-    for n in platform.list_networks(Some(&any)).await? {
-        if let Some(id) = n.labels.get(labels::SHADOW) {
-            ids.insert(id.clone());
-        }
-    }
-    for v in platform.list_volumes(Some(&any)).await? {
-        if let Some(id) = v.labels.get(labels::SHADOW) {
-            ids.insert(id.clone());
-        }
-    }
-    Ok(ids)
 }
 
-/// What `gc` did.
+/// Every shadow on the engine.
+pub async fn shadows(
+    platform: &impl Platform,
+) -> Result<Vec<tracking::ShadowState>, PlatformError> {
+    let any = any_shadow();
+    let (containers, networks, volumes) = futures::try_join!(
+        platform.list_containers(Some(&any)),
+        platform.list_networks(Some(&any)),
+        platform.list_volumes(Some(&any)),
+    )?;
+    Ok(tracking::shadows(&containers, &networks, &volumes))
+}
+
+/// What `gc` removed, with the reason per shadow.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GcReport {
     pub removed: Vec<(Removed, String)>,
-    pub stale_records: Vec<String>,
 }
 
-/// Removes every shadow that is no longer tracked or whose creator died
-/// halfway, and forgets records whose resources are gone.
-pub async fn gc(platform: &impl Platform, registry: &Registry) -> Result<GcReport, PlatformError> {
-    let ids = ids_on_engine(platform).await?;
-    let decision = registry::decide_gc(&registry.list(), &ids, &registry::creator_alive);
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Removes every shadow that never became ready and whose creator is gone
+/// (killed halfway through `shadow up`, or a kept failure).
+pub async fn gc(platform: &impl Platform) -> Result<GcReport, PlatformError> {
+    let states = shadows(platform).await?;
+    let now = now_unix();
+    let alive = |o: &tracking::Owner, created: u64| tracking::owner_alive(o, created, now);
     let mut report = GcReport::default();
-    for (id, reason) in decision.collect {
-        let removed = down(platform, registry, &id).await?;
+    for (id, reason) in tracking::decide_gc(&states, &alive) {
+        let removed = down(platform, &id).await?;
         report.removed.push((removed, reason));
     }
-    for id in decision.stale_records {
-        let _ = registry.remove(&id);
-        report.stale_records.push(id);
-    }
-    remove_guard_if_unused(platform, registry).await;
+    remove_guard_if_unused(platform).await;
     Ok(report)
 }

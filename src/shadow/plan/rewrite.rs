@@ -35,9 +35,15 @@ fn rewrite(subject: &str, change: String, reason: &str) -> Rewrite {
 /// Hash of a spec (without its own hash label), to detect drift.
 pub fn spec_hash(spec: &ContainerSpec) -> String {
     let mut s = spec.clone();
-    s.labels.remove(naming::SPEC_HASH);
-    s.labels.remove(naming::OWNER_PID);
-    s.labels.remove(naming::CREATED);
+    for key in [
+        naming::SPEC_HASH,
+        naming::OWNER_PID,
+        naming::OWNER_START,
+        naming::OWNER_HOST,
+        naming::CREATED,
+    ] {
+        s.labels.remove(key);
+    }
     let digest = Sha256::digest(serde_json::to_vec(&s).unwrap_or_default());
     crate::domain::units::hex(&digest[..8])
 }
@@ -67,7 +73,7 @@ impl<'a> Context<'a> {
             self.id(),
             self.group(),
             role,
-            self.options.owner_pid,
+            &self.options.owner,
             self.options.created_unix,
         )
     }
@@ -413,6 +419,16 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// The marker volume created once the shadow is completely up.
+    pub fn ready_marker(&self) -> VolumeSpec {
+        let mut labels = self.labels(naming::ROLE_SHADOW);
+        labels.insert(naming::READY.to_owned(), "true".to_owned());
+        VolumeSpec {
+            name: naming::ready_marker(self.group(), self.id()),
+            labels,
+        }
+    }
+
     pub fn take_volumes(&mut self) -> Vec<PlannedVolume> {
         std::mem::take(&mut self.volumes).into_values().collect()
     }
@@ -469,6 +485,12 @@ impl<'a> Context<'a> {
         }
         let mut labels = self.labels(naming::ROLE_INGRESS);
         labels.insert(labels::SERVICE.to_owned(), "ingress".to_owned());
+        for r in &routes {
+            labels.insert(
+                format!("{}{}", naming::ROUTE_PREFIX, r.relay_port),
+                format!("{}:{}", r.service, r.service_port),
+            );
+        }
         let mut cmd = vec!["relay".to_owned()];
         cmd.extend(
             routes

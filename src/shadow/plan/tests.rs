@@ -16,7 +16,12 @@ fn options() -> PlanOptions {
         internal_subnet: "10.213.0.0/26".parse().unwrap(),
         edge_subnet: "10.213.0.64/28".parse().unwrap(),
         relay_image: "understudy:latest".into(),
-        owner_pid: 42,
+        owner: crate::shadow::tracking::Owner {
+            pid: 42,
+            start: Some(7),
+            host: "test-host".into(),
+        },
+        pool: "10.213.0.0/16".parse().unwrap(),
         created_unix: 1_800_000_000,
         guard: GuardCapability::Available {
             iptables: "iptables".into(),
@@ -110,6 +115,13 @@ fn the_entry_gets_a_loopback_ingress_on_an_edge_network() {
     assert_eq!(ingress.spec.networks[0].network, "shop-shadow-a1b2c3-edge");
     assert_eq!(ingress.spec.networks[1].network, "shop-shadow-a1b2c3");
     assert_eq!(ingress.spec.cmd, ["relay", "10000=gateway:8080"]);
+    assert_eq!(
+        ingress.spec.labels["io.understudy.route.10000"],
+        "gateway:8080"
+    );
+    assert_eq!(ingress.spec.labels[naming::OWNER_PID], "42");
+    assert_eq!(p.ready_marker.name, "shop-shadow-a1b2c3-ready");
+    assert_eq!(p.ready_marker.labels[naming::READY], "true");
     assert_eq!(p.networks.len(), 2);
     assert!(!p.networks[1].internal);
     assert!(
