@@ -7,7 +7,8 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`event`] | the task merging terminal input, the tick and signals into `Msg`s |
-//! | `feed` | the task owning the platform: listings, engine events, stats streams |
+//! | `feed` | the task owning the platform: listings (groups, shadows), engine events, stats streams |
+//! | `ops` | the task running shadow operations (plan, apply, tear down) with a platform clone |
 //! | `msg` | `Msg` (everything that happens) and `Cmd` (what update asks for) |
 //! | `model` | the state, and the rows the panes show |
 //! | `update` | `update(&mut Model, Msg) -> Vec<Cmd>`: pure, nested per pane |
@@ -24,6 +25,7 @@ mod feed;
 pub mod keymap;
 mod model;
 mod msg;
+mod ops;
 mod shell;
 mod terminal;
 pub mod theme;
@@ -59,13 +61,16 @@ pub struct Options {
 }
 
 /// Runs the console until the user quits (q, Ctrl-C, a termination signal).
-/// The terminal is restored on every way out.
+/// The terminal is restored on every way out. A shadow operation still
+/// running is aborted, and what to run to clean up is printed (see `ops`).
 pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<()> {
     let theme = load_theme(&options)?;
     let cancel = CancellationToken::new();
-    // Every way out of this function stops the feed and the event task.
+    // Every way out of this function stops the feed, the operations and the
+    // event task.
     let _stop_tasks = cancel.clone().drop_guard();
     let (tx, mut rx) = mpsc::channel(256);
+    let (ops, ops_task) = ops::spawn(platform.clone(), tx.clone(), cancel.child_token());
     let (feed, feed_task) = feed::spawn(
         platform,
         tx.clone(),
@@ -74,15 +79,37 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
     );
     let mut guard = terminal::TerminalGuard::enter().context("cannot take over the terminal")?;
     let events_task = event::spawn(tx, cancel.child_token(), TICK);
-    let model = model::Model::new(options.group);
-    let result = shell::run(guard.terminal(), &mut rx, model, &theme, &feed, feed_task).await;
+    let mut model = model::Model::new(options.group);
+    let handles = shell::Handles {
+        feed: &feed,
+        ops: &ops,
+    };
+    let result = shell::run(
+        guard.terminal(),
+        &mut rx,
+        &mut model,
+        &theme,
+        &handles,
+        feed_task,
+    )
+    .await;
     cancel.cancel();
     drop(guard);
-    if tokio::time::timeout(Duration::from_secs(1), events_task)
-        .await
-        .is_err()
+    for (name, task) in [("event", events_task), ("shadow operations", ops_task)] {
+        if tokio::time::timeout(Duration::from_secs(1), task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the console's {name} task did not stop in time");
+        }
+    }
+    if let Some(note) = model
+        .op
+        .as_ref()
+        .and_then(model::Operation::interrupted_note)
     {
-        tracing::warn!("the console's event task did not stop in time");
+        tracing::warn!("{note}");
+        eprintln!("{note}");
     }
     result
 }

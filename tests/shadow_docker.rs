@@ -22,7 +22,9 @@ use common::{
 static GC_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn gc_lock() -> std::sync::MutexGuard<'static, ()> {
-    GC_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    GC_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Removes every resource of the shadows of one group when dropped.
@@ -199,24 +201,33 @@ fn assert_isolated(project: &str, id: &str) {
     drop(host_listener);
 }
 
-#[test]
-fn a_shadow_serves_alone_is_isolated_changes_nothing_and_leaves_nothing() {
-    if !docker_available() {
-        return;
-    }
-    let (project, _demo, _shadows) = up_demo("utshadow");
-    let before = production_fingerprint(&project);
+/// The shadow starts with production's data and writes only its own copy.
+fn assert_data_is_a_snapshot(prod_entry: &str, shadow_entry: &str) {
+    let cart = http("GET", &format!("{shadow_entry}/api/cart/alice"), None).unwrap();
+    assert_eq!(cart.status, 200, "{cart:?}");
+    assert!(
+        cart.body.contains("\"product\":3"),
+        "the shadow has production's cart: {}",
+        cart.body
+    );
+    let write = http(
+        "POST",
+        &format!("{shadow_entry}/api/cart/bob/items"),
+        Some(r#"{"product":5,"qty":1}"#),
+    )
+    .unwrap();
+    assert_eq!(write.status, 200, "{write:?}");
+    let prod_bob = http("GET", &format!("{prod_entry}/api/cart/bob"), None).unwrap();
+    assert!(
+        !prod_bob.body.contains("\"product\":5"),
+        "a shadow write reached production: {}",
+        prod_bob.body
+    );
+}
 
-    let report = shadow_up(&["--group", &project]);
-    let id = report["id"].as_str().unwrap().to_owned();
-    assert_eq!(report["group"], project.as_str());
-    let entry = report["entry"]["gateway"].as_str().unwrap().to_owned();
-    assert!(entry.starts_with("http://127.0.0.1:"), "{entry}");
-    let containers = report["containers"].as_array().unwrap();
-    assert_eq!(containers.len(), 4, "{report}");
-    assert!(report["ready_ms"].as_u64().unwrap() > 0);
-
-    // Served by the shadow only: its gateway logs the marker, production's does not.
+/// A request through the entry is logged by the shadow's gateway and not
+/// by production's.
+fn assert_served_by_the_shadow_only(project: &str, id: &str, entry: &str) {
     let marker = format!("/api/products/11?marker={id}");
     let response = http("GET", &format!("{entry}{marker}"), None).unwrap();
     assert_eq!(response.status, 200, "{response:?}");
@@ -239,8 +250,10 @@ fn a_shadow_serves_alone_is_isolated_changes_nothing_and_leaves_nothing() {
         !String::from_utf8_lossy(&prod_logs.stdout).contains(&marker),
         "production saw the shadow's request"
     );
+}
 
-    // Only the ingress publishes, and only on 127.0.0.1.
+/// Only the ingress publishes, and only on 127.0.0.1.
+fn assert_only_the_ingress_publishes_on_loopback(id: &str) {
     let ports = docker_out(&[
         "ps",
         "--filter",
@@ -259,8 +272,40 @@ fn a_shadow_serves_alone_is_isolated_changes_nothing_and_leaves_nothing() {
             assert!(!line.contains("->"), "a clone publishes a port: {line}");
         }
     }
+}
 
+#[test]
+fn a_shadow_serves_alone_is_isolated_changes_nothing_and_leaves_nothing() {
+    if !docker_available() {
+        return;
+    }
+    let (project, _demo, _shadows) = up_demo("utshadow");
+    // Production data the snapshot must carry into the shadow.
+    let prod_entry = understudy(&["demo", "-p", &project, "status", "--json"]);
+    let prod_entry: serde_json::Value = serde_json::from_slice(&prod_entry.stdout).unwrap();
+    let prod_entry = prod_entry["gateway"].as_str().unwrap().to_owned();
+    let added = http(
+        "POST",
+        &format!("{prod_entry}/api/cart/alice/items"),
+        Some(r#"{"product":3,"qty":2}"#),
+    )
+    .unwrap();
+    assert_eq!(added.status, 200, "{added:?}");
+    let before = production_fingerprint(&project);
+
+    let report = shadow_up(&["--group", &project, "--consistent"]);
+    let id = report["id"].as_str().unwrap().to_owned();
+    assert_eq!(report["group"], project.as_str());
+    let entry = report["entry"]["gateway"].as_str().unwrap().to_owned();
+    assert!(entry.starts_with("http://127.0.0.1:"), "{entry}");
+    let containers = report["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 4, "{report}");
+    assert!(report["ready_ms"].as_u64().unwrap() > 0);
+
+    assert_served_by_the_shadow_only(&project, &id, &entry);
+    assert_only_the_ingress_publishes_on_loopback(&id);
     assert_isolated(&project, &id);
+    assert_data_is_a_snapshot(&prod_entry, &entry);
 
     // Applying again converges: nothing recreated, nothing duplicated.
     let again = shadow_up(&["--group", &project]);

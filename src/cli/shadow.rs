@@ -50,9 +50,10 @@ async fn captured(
 }
 
 pub async fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
+    let source = source(&args.source, args.project.as_ref());
+    prepare::check_offline(&source)?;
     let docker = Docker::connect().await?;
-    let captured =
-        prepare::capture_spec(&docker, &source(&args.source, args.project.as_ref())).await?;
+    let captured = prepare::capture_spec(&docker, &source).await?;
     for w in &captured.warnings {
         eprintln!("warning: {w}");
     }
@@ -73,6 +74,11 @@ pub async fn snapshot(args: SnapshotArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
+    if let ShadowCommand::Plan(super::ShadowPlanArgs { choices, .. })
+    | ShadowCommand::Up(super::ShadowUpArgs { choices, .. }) = &args.command
+    {
+        prepare::check_offline(&source(&choices.source, choices.project.as_ref()))?;
+    }
     let docker = Docker::connect().await?;
     match args.command {
         ShadowCommand::Plan(p) => {

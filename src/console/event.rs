@@ -84,7 +84,9 @@ enum Input {
 fn translate(event: Option<io::Result<Event>>) -> Option<Input> {
     match event? {
         Ok(Event::Key(key)) if key.kind != KeyEventKind::Release => Some(Input::Msg(Msg::Key(key))),
-        Ok(Event::Resize(..)) => Some(Input::Msg(Msg::Resize)),
+        Ok(Event::Resize(width, height)) => Some(Input::Msg(Msg::Resize(
+            ratatui::layout::Size::new(width, height),
+        ))),
         Ok(_) => Some(Input::Ignored),
         Err(e) => {
             tracing::error!("reading the terminal: {e}");
@@ -163,7 +165,7 @@ mod tests {
         input_tx.send(Ok(key('j'))).unwrap();
         assert!(matches!(rx.recv().await, Some(Msg::Key(k)) if k.code == KeyCode::Char('j')));
         input_tx.send(Ok(Event::Resize(80, 24))).unwrap();
-        assert!(matches!(rx.recv().await, Some(Msg::Resize)));
+        assert!(matches!(rx.recv().await, Some(Msg::Resize(s)) if (s.width, s.height) == (80, 24)));
         tokio::time::advance(Duration::from_millis(250)).await;
         assert!(matches!(rx.recv().await, Some(Msg::Tick(_))));
         cancel.cancel();

@@ -1,10 +1,12 @@
 //! The data feed: a task that owns the platform handle and sends the console
 //! what it shows. It re-lists containers every period (and soon after an
-//! engine lifecycle event, debounced), sends `Groups`, and keeps one stats
-//! stream per *running* container of the watched group (only that group:
-//! stats cost one engine stream per container), deriving `Stats` samples.
-//! Failures become `FeedError` messages; the feed retries on its period and
-//! recovers when the engine answers again.
+//! engine lifecycle event, debounced), sends `Groups`, lists the shadows on
+//! the engine (`shadow::teardown::shadows`, their containers taken from the
+//! same listing) and sends `Shadows`, and keeps one stats stream per
+//! *running* container of the watched group and of the shadow shown beside
+//! it (only those: stats cost one engine stream per container), deriving
+//! `Stats` samples. Failures become `FeedError` messages; the feed retries
+//! on its period and recovers when the engine answers again.
 //!
 //! Owns: polling, the per-container stats tasks, their lifetimes (a stream
 //! ends when its container stops, disappears or the group changes; all are
@@ -27,8 +29,9 @@ use crate::domain::units::format_duration;
 use crate::domain::{ContainerSummary, Group};
 use crate::metrics::container_stats::StatsDeriver;
 use crate::platform::{EngineEvent, Platform, PlatformError};
+use crate::shadow::teardown;
 
-use super::model::running_ids;
+use super::model::{Shadow, running_ids, shadow_of};
 use super::msg::Msg;
 
 /// Timing of the feed.
@@ -121,6 +124,7 @@ pub fn spawn<P: Platform>(
         config,
         group: group_rx,
         groups: Vec::new(),
+        shadows: Vec::new(),
         streams: HashMap::new(),
         events: None,
         answering: false,
@@ -142,6 +146,8 @@ struct Feed<P> {
     group: watch::Receiver<Option<String>>,
     /// The last listing.
     groups: Vec<Group>,
+    /// The last listing of shadows.
+    shadows: Vec<Shadow>,
     /// One stats task per streamed container id.
     streams: HashMap<String, JoinHandle<()>>,
     /// Lifecycle events, subscribed after the first good listing.
@@ -207,11 +213,23 @@ impl<P: Platform> Feed<P> {
                 }
                 let groups = discover_compose_groups(&containers);
                 self.groups.clone_from(&groups);
+                let shadows = list_shadows(&self.platform, self.config.timeout, &containers).await;
+                if let Ok(shadows) = &shadows {
+                    self.shadows.clone_from(shadows);
+                }
                 self.sync_streams();
                 if self.events.is_none() {
                     self.events = Some(self.platform.events(None, &[]));
                 }
                 self.send(Msg::Groups(groups)).await;
+                match shadows {
+                    Ok(shadows) => self.send(Msg::Shadows(shadows)).await,
+                    // The groups stand; the last shadows stay on screen.
+                    Err(e) => {
+                        tracing::warn!("console feed: {e}");
+                        self.send(Msg::FeedError(e)).await;
+                    }
+                }
             }
             Err(e) => {
                 self.answering = false;
@@ -245,13 +263,19 @@ impl<P: Platform> Feed<P> {
     }
 
     /// Makes the stats tasks match the running containers of the watched
-    /// group: ends the others, restarts ended ones, starts missing ones.
+    /// group and of its shadow: ends the others, restarts ended ones, starts
+    /// missing ones.
     fn sync_streams(&mut self) {
         let watched = self.group.borrow_and_update().clone();
-        let wanted: HashSet<String> = watched
-            .and_then(|name| self.groups.iter().find(|g| g.name == name))
-            .map(|g| running_ids(g).map(str::to_owned).collect())
-            .unwrap_or_default();
+        let mut wanted: HashSet<String> = HashSet::new();
+        if let Some(name) = watched.as_deref() {
+            if let Some(group) = self.groups.iter().find(|g| g.name == name) {
+                wanted.extend(running_ids(group).map(str::to_owned));
+            }
+            if let Some(shadow) = shadow_of(&self.shadows, name) {
+                wanted.extend(shadow.running_ids().map(str::to_owned));
+            }
+        }
         self.streams.retain(|id, task| {
             let keep = wanted.contains(id) && !task.is_finished();
             if !keep {
@@ -298,6 +322,22 @@ fn spawn_stats<P: Platform>(platform: &P, id: String, tx: Sender<Msg>) -> JoinHa
             }
         }
     })
+}
+
+/// The shadows on the engine, with their containers from `containers`.
+async fn list_shadows<P: Platform>(
+    platform: &P,
+    timeout: Duration,
+    containers: &[ContainerSummary],
+) -> Result<Vec<Shadow>, String> {
+    match tokio::time::timeout(timeout, teardown::shadows(platform)).await {
+        Ok(Ok(states)) => Ok(Shadow::collect(states, containers)),
+        Ok(Err(e)) => Err(format!("listing shadows failed: {e}")),
+        Err(_) => Err(format!(
+            "listing shadows failed: no answer within {}",
+            format_duration(timeout)
+        )),
+    }
 }
 
 async fn next_event(events: &mut Option<Events>) -> Option<crate::platform::Result<EngineEvent>> {

@@ -1,16 +1,25 @@
 //! Test fixtures shared by the console's tests: three compose projects
 //! (`blog` down, `payments` ready, `shop` with gateway / api x2 / store, one
-//! api replica still starting), an engine, and stats with fixed numbers.
+//! api replica still starting), an engine, and stats with fixed numbers;
+//! shadow a1b2c3 of `shop` (clones of gateway, api 1 and store, the ingress
+//! relay on 127.0.0.1:40000, ready) with its stats and a fixed plan; and a
+//! fake platform (`fake`).
 
+pub mod fake;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use crate::domain::group::discover_compose_groups;
 use crate::domain::labels;
 use crate::domain::stats::ContainerStats;
-use crate::domain::{ContainerSummary, Group, Health, RunState};
-use crate::platform::EngineInfo;
+use crate::domain::{ContainerSummary, Group, Health, PortBinding, RunState, SpecSource};
+use crate::platform::{EngineInfo, NetworkSummary, VolumeSummary};
+use crate::shadow::naming;
+use crate::shadow::plan::{self, GuardCapability, PlanOptions, Refusal, ShadowPlan, VolumeMode};
+use crate::shadow::tracking::{self, Owner};
 
-use super::model::Model;
+use super::model::{Model, Shadow};
 use super::msg::Msg;
 use super::update::update;
 
@@ -145,4 +154,207 @@ pub fn model() -> Model {
         update(&mut model, Msg::Stats(sample));
     }
     model
+}
+
+/// The shadow of `shop` the fixtures hold.
+pub const SHADOW_ID: &str = "a1b2c3";
+
+fn shadow_labels(role: &str) -> BTreeMap<String, String> {
+    let owner = Owner {
+        pid: 42,
+        start: Some(7),
+        host: "test-host".into(),
+    };
+    naming::base_labels(SHADOW_ID, "shop", role, &owner, 1_800_000_000)
+}
+
+/// Clone `n` of shop's `service` in shadow a1b2c3.
+pub fn shadow_container(service: &str, n: u32, health: Health) -> ContainerSummary {
+    let name = naming::container("shop", SHADOW_ID, service, n);
+    let mut labels = shadow_labels(naming::ROLE_SHADOW);
+    labels.insert(labels::SERVICE.to_owned(), service.to_owned());
+    labels.insert(naming::NUMBER.to_owned(), n.to_string());
+    labels.insert(
+        format!("{}{}", naming::ORIGINAL_PREFIX, labels::COMPOSE_PROJECT),
+        "shop".to_owned(),
+    );
+    ContainerSummary {
+        id: id(&name),
+        name,
+        image: "understudy:latest".into(),
+        state: RunState::Running,
+        health,
+        status: String::new(),
+        labels,
+        ports: vec![],
+    }
+}
+
+/// The ingress relay of shadow a1b2c3: gateway on 127.0.0.1:40000.
+pub fn relay_container() -> ContainerSummary {
+    let name = naming::ingress("shop", SHADOW_ID);
+    let mut labels = shadow_labels(naming::ROLE_INGRESS);
+    labels.insert(
+        format!("{}10000", naming::ROUTE_PREFIX),
+        "gateway:8080".to_owned(),
+    );
+    ContainerSummary {
+        id: id(&name),
+        name,
+        image: "understudy:latest".into(),
+        state: RunState::Running,
+        health: Health::None,
+        status: String::new(),
+        labels,
+        ports: vec![PortBinding {
+            container_port: 10_000,
+            protocol: "tcp".into(),
+            host_ip: "127.0.0.1".into(),
+            host_port: 40_000,
+        }],
+    }
+}
+
+/// Shadow a1b2c3's containers: no clone of api 2 (so rows have gaps).
+pub fn shadow_containers() -> Vec<ContainerSummary> {
+    vec![
+        shadow_container("gateway", 1, Health::Healthy),
+        shadow_container("api", 1, Health::Healthy),
+        shadow_container("store", 1, Health::Healthy),
+        relay_container(),
+    ]
+}
+
+pub fn shadow_networks() -> Vec<NetworkSummary> {
+    [
+        (naming::internal_network("shop", SHADOW_ID), true),
+        (naming::edge_network("shop", SHADOW_ID), false),
+    ]
+    .into_iter()
+    .map(|(name, internal)| NetworkSummary {
+        id: format!("net-{name}"),
+        name,
+        internal,
+        labels: shadow_labels(naming::ROLE_SHADOW),
+        subnets: vec![],
+    })
+    .collect()
+}
+
+/// The marker of a shadow that came up completely.
+pub fn ready_marker() -> VolumeSummary {
+    let mut labels = shadow_labels(naming::ROLE_SHADOW);
+    labels.insert(naming::READY.to_owned(), "true".to_owned());
+    VolumeSummary {
+        name: naming::ready_marker("shop", SHADOW_ID),
+        labels,
+    }
+}
+
+/// The shadows as the feed reports them (through the real derivations).
+pub fn shadows() -> Vec<Shadow> {
+    let containers = shadow_containers();
+    let states = tracking::shadows(&containers, &shadow_networks(), &[ready_marker()]);
+    Shadow::collect(states, &containers_with_shadow())
+}
+
+/// Production and shadow containers in one listing.
+pub fn containers_with_shadow() -> Vec<ContainerSummary> {
+    let mut all = containers();
+    all.extend(shadow_containers());
+    all
+}
+
+/// Eight seconds of samples for shadow a1b2c3's containers.
+pub fn shadow_stats() -> Vec<ContainerStats> {
+    let series: [(String, [f64; 8], u64, [f64; 4]); 4] = [
+        (
+            naming::container("shop", SHADOW_ID, "gateway", 1),
+            [1.0, 1.5, 2.0, 2.2, 2.0, 2.5, 3.0, 2.5],
+            40,
+            [512.0, 1_024.0, 0.0, 0.0],
+        ),
+        (
+            naming::container("shop", SHADOW_ID, "api", 1),
+            [4.0, 5.0, 6.0, 8.0, 7.5, 6.0, 6.1, 6.3],
+            96,
+            [2_048.0, 4_096.0, 0.0, 0.0],
+        ),
+        (
+            naming::container("shop", SHADOW_ID, "store", 1),
+            [1.0, 1.0, 1.5, 1.0, 1.0, 1.2, 1.1, 1.0],
+            80,
+            [256.0, 512.0, 0.0, 8_192.0],
+        ),
+        (
+            naming::ingress("shop", SHADOW_ID),
+            [0.5, 0.4, 0.6, 0.5, 0.5, 0.4, 0.5, 0.3],
+            8,
+            [512.0, 512.0, 0.0, 0.0],
+        ),
+    ];
+    let mut out = Vec::new();
+    for second in 0..8 {
+        for (name, cpu, mem, rates) in &series {
+            out.push(sample(name, second, cpu[second as usize], *mem, *rates));
+        }
+    }
+    out
+}
+
+/// [`model`] with shadow a1b2c3 of shop listed and its stats flowing.
+pub fn model_with_shadow() -> Model {
+    let mut model = model();
+    update(&mut model, Msg::Shadows(shadows()));
+    for sample in shadow_stats() {
+        update(&mut model, Msg::Stats(sample));
+    }
+    model
+}
+
+/// A fixed plan of shadow a1b2c3 of shop (the shadow module's own capture
+/// fixture, planned with fixed subnets, owner and time).
+pub fn plan() -> ShadowPlan {
+    let (group, details) = crate::shadow::capture::tests::shop();
+    let spec = crate::shadow::capture::capture(
+        &group,
+        &details,
+        SpecSource::Compose {
+            project: "shop".into(),
+        },
+    )
+    .spec;
+    let options = PlanOptions {
+        id: SHADOW_ID.into(),
+        entry: vec![],
+        volumes: VolumeMode::Snapshot,
+        allow: BTreeSet::new(),
+        consistent: false,
+        internal_subnet: "10.213.0.0/26".parse().unwrap(),
+        edge_subnet: "10.213.0.64/28".parse().unwrap(),
+        pool: "10.213.0.0/16".parse().unwrap(),
+        relay_image: "understudy:latest".into(),
+        owner: Owner {
+            pid: 42,
+            start: Some(7),
+            host: "test-host".into(),
+        },
+        created_unix: 1_800_000_000,
+        guard: GuardCapability::Available {
+            iptables: "iptables".into(),
+        },
+    };
+    plan::plan(&spec, &options).unwrap()
+}
+
+/// [`plan`] with a privileged store, which is refused.
+pub fn refused_plan() -> ShadowPlan {
+    let mut plan = plan();
+    plan.refusals.push(Refusal {
+        service: "store".into(),
+        setting: "privileged: true".into(),
+        reason: "a privileged clone could reach the host".into(),
+        allow: Some("privileged".into()),
+    });
+    plan
 }

@@ -115,6 +115,16 @@ pub enum Action {
     Open,
     /// Re-list containers now.
     Refresh,
+    /// Plan a shadow of the selected group (the plan opens for confirmation).
+    CreateShadow,
+    /// Ask to tear down the selected group's shadow.
+    RemoveShadow,
+    /// Yes, in an overlay: apply the plan, remove the shadow.
+    Confirm,
+    /// No, in an overlay: close it and do nothing.
+    Cancel,
+    PageUp,
+    PageDown,
 }
 
 /// Where a binding applies.
@@ -128,10 +138,21 @@ pub enum Context {
     Help,
     /// The filter box is being edited; keys not bound here edit the text.
     Filter,
+    /// The shadow plan overlay is open (modal).
+    Plan,
+    /// A yes/no confirmation is open (modal).
+    Confirm,
 }
 
 impl Context {
-    pub const ALL: [Self; 4] = [Self::Global, Self::Groups, Self::Filter, Self::Help];
+    pub const ALL: [Self; 6] = [
+        Self::Global,
+        Self::Groups,
+        Self::Filter,
+        Self::Help,
+        Self::Plan,
+        Self::Confirm,
+    ];
 
     /// The heading of the context's section in the help overlay.
     pub fn title(self) -> &'static str {
@@ -140,6 +161,8 @@ impl Context {
             Self::Groups => "Groups pane",
             Self::Help => "Help overlay",
             Self::Filter => "Filter box (other keys edit the text)",
+            Self::Plan => "Shadow plan",
+            Self::Confirm => "Confirmation",
         }
     }
 }
@@ -191,11 +214,25 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Global, &[Key::char('G'), Key::plain(KeyCode::End)], A::Bottom, "bottom", false),
     bind(C::Global, &[Key::char('r')], A::Refresh, "refresh now", false),
     bind(C::Global, &[Key::plain(KeyCode::Esc)], A::ClearFilter, "clear filter", false),
+    bind(C::Global, &[Key::char('s')], A::CreateShadow, "create shadow", true),
+    bind(C::Global, &[Key::char('D')], A::RemoveShadow, "remove shadow", true),
     bind(C::Filter, &[Key::plain(KeyCode::Enter)], A::KeepFilter, "keep filter", true),
     bind(C::Filter, &[Key::plain(KeyCode::Esc)], A::ClearFilter, "clear filter", true),
     bind(C::Filter, &[Key::ctrl('c')], A::Quit, "quit", true),
     bind(C::Help, &[Key::char('?'), Key::plain(KeyCode::Esc)], A::ToggleHelp, "close help", true),
     bind(C::Help, &[Key::char('q'), Key::ctrl('c')], A::Quit, "quit", true),
+    bind(C::Plan, &[Key::plain(KeyCode::Enter), Key::char('y')], A::Confirm, "apply", true),
+    bind(C::Plan, &[Key::plain(KeyCode::Esc), Key::char('n')], A::Cancel, "cancel", true),
+    bind(C::Plan, &[Key::char('j'), Key::plain(KeyCode::Down)], A::Down, "scroll down", true),
+    bind(C::Plan, &[Key::char('k'), Key::plain(KeyCode::Up)], A::Up, "scroll up", true),
+    bind(C::Plan, &[Key::plain(KeyCode::PageDown), Key::char(' ')], A::PageDown, "page down", true),
+    bind(C::Plan, &[Key::plain(KeyCode::PageUp)], A::PageUp, "page up", true),
+    bind(C::Plan, &[Key::char('g'), Key::plain(KeyCode::Home)], A::Top, "top", false),
+    bind(C::Plan, &[Key::char('G'), Key::plain(KeyCode::End)], A::Bottom, "bottom", false),
+    bind(C::Plan, &[Key::ctrl('c')], A::Quit, "quit", true),
+    bind(C::Confirm, &[Key::char('y')], A::Confirm, "yes, remove", true),
+    bind(C::Confirm, &[Key::char('n'), Key::plain(KeyCode::Esc), Key::plain(KeyCode::Enter)], A::Cancel, "no, keep it", true),
+    bind(C::Confirm, &[Key::ctrl('c')], A::Quit, "quit", true),
 ];
 
 /// The contexts that apply in a mode with a pane focused, most specific first.
@@ -203,6 +240,8 @@ pub fn chain(mode: Mode, focus: Pane) -> &'static [Context] {
     match (mode, focus) {
         (Mode::Help, _) => &[Context::Help],
         (Mode::Filter, _) => &[Context::Filter],
+        (Mode::Plan, _) => &[Context::Plan],
+        (Mode::Confirm, _) => &[Context::Confirm],
         (Mode::Normal, Pane::Groups) => &[Context::Groups, Context::Global],
         (Mode::Normal, Pane::Services) => &[Context::Global],
     }
@@ -234,12 +273,26 @@ pub fn keys_label(binding: &Binding) -> String {
 
 /// The bar entries for a chain: (first key, description).
 pub fn bar(chain: &[Context]) -> Vec<(String, &'static str)> {
+    bar_where(chain, |_| true)
+}
+
+/// [`bar`] for the actions `keep` accepts (a refused plan has no "apply").
+pub fn bar_where(chain: &[Context], keep: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
     bindings(chain)
-        .filter(|b| b.bar)
+        .filter(|b| b.bar && keep(b.action))
         .map(|b| {
             let key = b.keys.first().map(|k| k.label()).unwrap_or_default();
             (key, b.help)
         })
+        .collect()
+}
+
+/// The bar entries of a chain with every key of each binding (`Enter/y
+/// apply`), for an overlay's own footer; `keep` filters by action.
+pub fn bar_full(chain: &[Context], keep: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
+    bindings(chain)
+        .filter(|b| b.bar && keep(b.action))
+        .map(|b| (keys_label(b), b.help))
         .collect()
 }
 
@@ -266,7 +319,13 @@ mod tests {
 
     fn all_chains() -> Vec<&'static [Context]> {
         let mut chains = Vec::new();
-        for mode in [Mode::Normal, Mode::Help, Mode::Filter] {
+        for mode in [
+            Mode::Normal,
+            Mode::Help,
+            Mode::Filter,
+            Mode::Plan,
+            Mode::Confirm,
+        ] {
             for focus in [Pane::Groups, Pane::Services] {
                 chains.push(chain(mode, focus));
             }
@@ -347,5 +406,70 @@ mod tests {
         assert!(services.iter().all(|(_, d)| *d != "show services"));
         let filter = bar(chain(Mode::Filter, Pane::Services));
         assert_eq!(filter[0], ("Enter".to_owned(), "keep filter"));
+        let plan = bar_full(chain(Mode::Plan, Pane::Groups), |_| true);
+        assert_eq!(plan[0], ("Enter/y".to_owned(), "apply"));
+        assert_eq!(plan[1], ("Esc/n".to_owned(), "cancel"));
+        let refused = bar_full(chain(Mode::Plan, Pane::Groups), |a| a != Action::Confirm);
+        assert_eq!(refused[0], ("Esc/n".to_owned(), "cancel"));
+    }
+
+    #[test]
+    fn modal_overlays_let_only_their_own_keys_through() {
+        for mode in [Mode::Plan, Mode::Confirm] {
+            for focus in [Pane::Groups, Pane::Services] {
+                let chain = chain(mode, focus);
+                for key in [
+                    Key::char('q'),
+                    Key::char('s'),
+                    Key::char('D'),
+                    Key::char('/'),
+                    Key::char('?'),
+                    Key::plain(KeyCode::Tab),
+                ] {
+                    assert_eq!(
+                        lookup(chain, key),
+                        None,
+                        "{} leaks into {mode:?}",
+                        key.label()
+                    );
+                }
+                assert_eq!(lookup(chain, Key::ctrl('c')), Some(Action::Quit));
+                assert_eq!(lookup(chain, Key::char('y')), Some(Action::Confirm));
+                assert_eq!(lookup(chain, Key::char('n')), Some(Action::Cancel));
+                assert_eq!(
+                    lookup(chain, Key::plain(KeyCode::Esc)),
+                    Some(Action::Cancel)
+                );
+            }
+        }
+        // Enter applies a plan but answers "no" to a removal (y/N).
+        assert_eq!(
+            lookup(&[Context::Plan], Key::plain(KeyCode::Enter)),
+            Some(Action::Confirm)
+        );
+        assert_eq!(
+            lookup(&[Context::Confirm], Key::plain(KeyCode::Enter)),
+            Some(Action::Cancel)
+        );
+    }
+
+    #[test]
+    fn ctrl_c_quits_in_every_chain() {
+        for chain in all_chains() {
+            assert_eq!(
+                lookup(chain, Key::ctrl('c')),
+                Some(Action::Quit),
+                "{chain:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn shadow_keys_work_from_both_panes() {
+        for focus in [Pane::Groups, Pane::Services] {
+            let chain = chain(Mode::Normal, focus);
+            assert_eq!(lookup(chain, Key::char('s')), Some(Action::CreateShadow));
+            assert_eq!(lookup(chain, Key::char('D')), Some(Action::RemoveShadow));
+        }
     }
 }

@@ -1,19 +1,29 @@
-//! The console's state: what the feed reported (engine, groups, stats), where
-//! the cursor is, which pane has focus, the mode (normal, help, filter) and
-//! the status line. Plain data plus read-only derivations that `update` and
-//! `view` share (the visible rows of the services pane).
+//! The console's state: what the feed reported (engine, groups, shadows,
+//! stats), where the cursor is, which pane has focus, the mode (normal,
+//! help, filter, the shadow plan, a confirmation), the shadow operation in
+//! flight and the status line. Plain data plus read-only derivations that
+//! `update` and `view` share (the visible rows of the services pane).
 //!
-//! Owns: state and its queries. Does not own changes (`update`) or drawing
-//! (`view`).
+//! Owns: state and its queries; `shadows` (shadows as the console shows
+//! them, production and shadow rows side by side) and `overlay` (the shadow
+//! operation, the plan overlay, the teardown confirmation). Does not own
+//! changes (`update`) or drawing (`view`).
 
-use std::collections::{HashMap, VecDeque};
+mod overlay;
+mod shadows;
 
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use ratatui::layout::Size;
 use ratatui::style::{Modifier, Style};
 use ratatui_textarea::TextArea;
 
 use crate::domain::stats::ContainerStats;
 use crate::domain::{Group, Instance, RunState, Service};
 use crate::platform::EngineInfo;
+
+pub use overlay::{Operation, PlanOverlay, Teardown};
+pub use shadows::{PairRow, Shadow, paired_rows, shadow_of};
 
 /// How many CPU samples a container keeps for its sparkline.
 pub const CPU_HISTORY: usize = 24;
@@ -31,6 +41,10 @@ pub enum Mode {
     Normal,
     Help,
     Filter,
+    /// The shadow plan overlay ([`Model::plan`] is set).
+    Plan,
+    /// The teardown confirmation ([`Model::teardown`] is set).
+    Confirm,
 }
 
 /// The latest sample of a container and its recent CPU.
@@ -112,11 +126,21 @@ impl Filter {
     }
 }
 
-/// The status line: an error from the feed, or a notice.
+/// The status line: an error from the feed, a notice (cleared by the next
+/// key), the shadow operation in flight ([`Model::op`]), or the outcome of
+/// the last one (kept until another starts or the selection moves).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Status {
     pub error: Option<String>,
     pub notice: Option<String>,
+    pub outcome: Option<Outcome>,
+}
+
+/// How the last shadow operation ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub ok: bool,
+    pub text: String,
 }
 
 /// The whole console state.
@@ -135,6 +159,17 @@ pub struct Model {
     pub services_pane: ServicesPane,
     pub filter: Filter,
     pub status: Status,
+    /// The terminal's size (80x24 until the shell reports it); the plan
+    /// overlay wraps and pages by it.
+    pub screen: Size,
+    /// Every shadow on the engine, from the feed.
+    pub shadows: Vec<Shadow>,
+    /// The shadow operation running in the background (one at a time).
+    pub op: Option<Operation>,
+    /// The plan waiting for confirmation (mode `Plan`).
+    pub plan: Option<PlanOverlay>,
+    /// The shadow waiting for a teardown confirmation (mode `Confirm`).
+    pub teardown: Option<Teardown>,
 }
 
 impl Model {
@@ -154,6 +189,11 @@ impl Model {
             services_pane: ServicesPane::default(),
             filter: Filter::default(),
             status: Status::default(),
+            screen: Size::new(80, 24),
+            shadows: Vec::new(),
+            op: None,
+            plan: None,
+            teardown: None,
         }
     }
 
@@ -167,6 +207,11 @@ impl Model {
         self.groups().iter().find(|g| g.name == name)
     }
 
+    /// The shadow shown beside the selected group (see [`shadow_of`]).
+    pub fn selected_shadow(&self) -> Option<&Shadow> {
+        shadow_of(&self.shadows, self.groups_pane.selected.as_deref()?)
+    }
+
     /// The services pane's rows after filtering.
     pub fn service_rows(&self) -> Vec<Row<'_>> {
         self.selected_group()
@@ -174,12 +219,47 @@ impl Model {
             .unwrap_or_default()
     }
 
-    /// How many container rows the services pane shows (the cursor's range).
+    /// Production and shadow rows aligned by service and replica, when the
+    /// selected group has a shadow.
+    pub fn paired_rows(&self) -> Option<Vec<PairRow<'_>>> {
+        let group = self.selected_group()?;
+        let shadow = self.selected_shadow()?;
+        Some(paired_rows(group, shadow, &self.filter))
+    }
+
+    /// How many rows the services cursor moves over: container rows, or
+    /// replica pairs when a shadow is shown beside production.
     pub fn container_row_count(&self) -> usize {
+        if let Some(pairs) = self.paired_rows() {
+            return pairs
+                .iter()
+                .filter(|r| matches!(r, PairRow::Replica { .. }))
+                .count();
+        }
         self.service_rows()
             .iter()
             .filter(|r| matches!(r, Row::Container { .. }))
             .count()
+    }
+
+    /// Ids of the running containers whose samples the console keeps: the
+    /// selected group's and those of its shadow.
+    pub fn watched_ids(&self) -> HashSet<String> {
+        let group = self.selected_group().into_iter().flat_map(running_ids);
+        let shadow = self
+            .selected_shadow()
+            .into_iter()
+            .flat_map(Shadow::running_ids);
+        group.chain(shadow).map(str::to_owned).collect()
+    }
+
+    /// Whether a container belongs to the selected group or its shadow.
+    pub fn shows_container(&self, id: &str) -> bool {
+        self.selected_group()
+            .is_some_and(|g| g.containers().any(|c| c.id == id))
+            || self
+                .selected_shadow()
+                .is_some_and(|s| s.containers().any(|c| c.id == id))
     }
 
     pub fn samples(&self, container_id: &str) -> Option<&Samples> {

@@ -1,10 +1,13 @@
 //! The imperative shell: receives messages, applies `update`, turns each
-//! `Cmd` into a call on a handle, and draws after each batch of messages
-//! (the tick guarantees a redraw for the clock). Drawing reads `&Model`; the
-//! feed and the event task never touch the model.
+//! `Cmd` into a call on a handle (the feed's, or the shadow operations'),
+//! and draws after each batch of messages (the tick guarantees a redraw for
+//! the clock). Drawing reads `&Model`; the feed, the operations and the
+//! event task never touch the model.
 //!
 //! Owns: the loop and the mapping from `Cmd` to actions. Does not own the
-//! terminal's setup (`terminal`) or any I/O source (`event`, `feed`).
+//! terminal's setup (`terminal`) or any I/O source (`event`, `feed`, `ops`).
+
+use std::collections::VecDeque;
 
 use anyhow::anyhow;
 use ratatui::Terminal;
@@ -14,7 +17,8 @@ use tokio::task::{JoinError, JoinHandle};
 
 use super::feed::FeedHandle;
 use super::model::Model;
-use super::msg::{Cmd, Msg};
+use super::msg::{Cmd, Msg, ShadowEvent};
+use super::ops::OpsHandle;
 use super::theme::Theme;
 use super::update::update;
 use super::view;
@@ -22,20 +26,31 @@ use super::view;
 /// At most this many queued messages are applied before a redraw.
 const MAX_BATCH: usize = 512;
 
-/// Runs until a `Cmd::Quit`, the channel closing, or the feed dying.
+/// The handles the shell turns commands into calls on.
+pub struct Handles<'a> {
+    pub feed: &'a FeedHandle,
+    pub ops: &'a OpsHandle,
+}
+
+/// Runs until a `Cmd::Quit`, the channel closing, or the feed dying. The
+/// model stays with the caller, which reads what was in flight on the way
+/// out.
 pub async fn run<B>(
     terminal: &mut Terminal<B>,
     rx: &mut Receiver<Msg>,
-    mut model: Model,
+    model: &mut Model,
     theme: &Theme,
-    feed: &FeedHandle,
+    handles: &Handles<'_>,
     mut feed_task: JoinHandle<()>,
 ) -> anyhow::Result<()>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
-    draw(terminal, &model, theme)?;
+    if let Ok(size) = terminal.size() {
+        update(model, Msg::Resize(size));
+    }
+    draw(terminal, model, theme)?;
     loop {
         let first = tokio::select! {
             msg = rx.recv() => match msg {
@@ -44,23 +59,29 @@ where
             },
             joined = &mut feed_task => return Err(feed_stopped(joined)),
         };
-        let mut batch = vec![first];
+        let mut batch = VecDeque::from([first]);
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(msg) => batch.push(msg),
+                Ok(msg) => batch.push_back(msg),
                 Err(_) => break,
             }
         }
-        for msg in batch {
-            for cmd in update(&mut model, msg) {
+        while let Some(msg) = batch.pop_front() {
+            for cmd in update(model, msg) {
                 match cmd {
                     Cmd::Quit => return Ok(()),
-                    Cmd::WatchGroup(group) => feed.watch(group),
-                    Cmd::Refresh => feed.refresh(),
+                    Cmd::WatchGroup(group) => handles.feed.watch(group),
+                    Cmd::Refresh => handles.feed.refresh(),
+                    Cmd::Shadow(cmd) => {
+                        if let Err(cmd) = handles.ops.run(cmd) {
+                            let reason = "the console's shadow task is gone (see the log)";
+                            batch.push_back(Msg::Shadow(ShadowEvent::failed(&cmd, reason)));
+                        }
+                    }
                 }
             }
         }
-        draw(terminal, &model, theme)?;
+        draw(terminal, model, theme)?;
     }
 }
 
@@ -91,6 +112,7 @@ mod tests {
     use super::*;
     use crate::console::fixtures;
     use crate::console::keymap::Key;
+    use crate::console::msg::ShadowCmd;
 
     fn key(c: char) -> Msg {
         Msg::Key(Key::char(c).to_event())
@@ -101,17 +123,23 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
         let (feed, mut watched, _refresh) = FeedHandle::for_tests();
+        let (ops, _cmds) = OpsHandle::for_tests();
         let feed_task = tokio::spawn(std::future::pending());
         tx.send(Msg::Groups(fixtures::groups())).await.unwrap();
         tx.send(key('j')).await.unwrap();
         drop(tx);
         let theme = Theme::builtin().unwrap();
+        let mut model = Model::new(None);
+        let handles = Handles {
+            feed: &feed,
+            ops: &ops,
+        };
         run(
             &mut terminal,
             &mut rx,
-            Model::new(None),
+            &mut model,
             &theme,
-            &feed,
+            &handles,
             feed_task,
         )
         .await
@@ -120,6 +148,7 @@ mod tests {
         assert_eq!(watched.borrow_and_update().as_deref(), Some("payments"));
         let screen = terminal.backend().to_string();
         assert!(screen.contains("Services · payments"), "{screen}");
+        assert_eq!(model.screen, ratatui::layout::Size::new(100, 20));
     }
 
     #[tokio::test]
@@ -127,11 +156,23 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(60, 10)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
         let (feed, _watched, _refresh) = FeedHandle::for_tests();
+        let (ops, _cmds) = OpsHandle::for_tests();
         let feed_task = tokio::spawn(std::future::pending());
         tx.send(key('q')).await.unwrap();
         let theme = Theme::builtin().unwrap();
-        let model = Model::new(None);
-        let running = run(&mut terminal, &mut rx, model, &theme, &feed, feed_task);
+        let mut model = Model::new(None);
+        let handles = Handles {
+            feed: &feed,
+            ops: &ops,
+        };
+        let running = run(
+            &mut terminal,
+            &mut rx,
+            &mut model,
+            &theme,
+            &handles,
+            feed_task,
+        );
         let quit = tokio::time::timeout(std::time::Duration::from_secs(5), running).await;
         quit.expect("q quits").unwrap();
         drop(tx);
@@ -142,18 +183,96 @@ mod tests {
         let mut terminal = Terminal::new(TestBackend::new(60, 10)).unwrap();
         let (_tx, mut rx) = mpsc::channel::<Msg>(1);
         let (feed, _watched, _refresh) = FeedHandle::for_tests();
+        let (ops, _cmds) = OpsHandle::for_tests();
         let feed_task = tokio::spawn(async { panic!("boom") });
         let theme = Theme::builtin().unwrap();
+        let handles = Handles {
+            feed: &feed,
+            ops: &ops,
+        };
         let err = run(
             &mut terminal,
             &mut rx,
-            Model::new(None),
+            &mut Model::new(None),
             &theme,
-            &feed,
+            &handles,
             feed_task,
         )
         .await
         .unwrap_err();
         assert!(err.to_string().contains("panicked"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn s_hands_the_plan_to_the_operations_task_and_ctrl_c_still_quits() {
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        let (tx, mut rx) = mpsc::channel(16);
+        let (feed, _watched, _refresh) = FeedHandle::for_tests();
+        let (ops, mut cmds) = OpsHandle::for_tests();
+        let feed_task = tokio::spawn(std::future::pending());
+        tx.send(Msg::Groups(fixtures::groups())).await.unwrap();
+        tx.send(key('s')).await.unwrap();
+        tx.send(Msg::Key(Key::ctrl('c').to_event())).await.unwrap();
+        let theme = Theme::builtin().unwrap();
+        let mut model = Model::new(Some("shop".into()));
+        let handles = Handles {
+            feed: &feed,
+            ops: &ops,
+        };
+        run(
+            &mut terminal,
+            &mut rx,
+            &mut model,
+            &theme,
+            &handles,
+            feed_task,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            cmds.try_recv().unwrap(),
+            ShadowCmd::Plan {
+                group: "shop".into()
+            }
+        );
+        assert!(model.op.is_some(), "the caller sees what was in flight");
+        drop(tx);
+    }
+
+    #[tokio::test]
+    async fn a_command_the_task_cannot_take_fails_on_the_status_line() {
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        let (tx, mut rx) = mpsc::channel(16);
+        let (feed, _watched, _refresh) = FeedHandle::for_tests();
+        let (ops, cmds) = OpsHandle::for_tests();
+        drop(cmds);
+        let feed_task = tokio::spawn(std::future::pending());
+        tx.send(Msg::Groups(fixtures::groups())).await.unwrap();
+        tx.send(key('s')).await.unwrap();
+        drop(tx);
+        let theme = Theme::builtin().unwrap();
+        let mut model = Model::new(Some("shop".into()));
+        let handles = Handles {
+            feed: &feed,
+            ops: &ops,
+        };
+        run(
+            &mut terminal,
+            &mut rx,
+            &mut model,
+            &theme,
+            &handles,
+            feed_task,
+        )
+        .await
+        .unwrap();
+        assert_eq!(model.op, None, "not stuck in flight");
+        let outcome = model.status.outcome.unwrap();
+        assert!(!outcome.ok);
+        assert!(
+            outcome.text.contains("shadow task is gone"),
+            "{}",
+            outcome.text
+        );
     }
 }

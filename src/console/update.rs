@@ -1,6 +1,8 @@
 //! `update(&mut Model, Msg) -> Vec<Cmd>`: every state change of the console,
 //! pure (no await, no I/O, no clock). Keys go through the key table first;
-//! actions are then handled per mode and per pane.
+//! actions are then handled per mode (the modal overlays first) and per pane.
+//! Shadow operations are only asked for here (`Cmd::Shadow`); `shadow`
+//! holds their transitions.
 //!
 //! Owns: the meaning of messages and actions. Does not own which key means
 //! what (`keymap`) or carrying out commands (`console::shell`).
@@ -8,11 +10,12 @@
 use ratatui_textarea::{Input, Key as TextKey};
 
 use super::keymap::{self, Action, Key};
-use super::model::{Mode, Model, Pane, Samples, running_ids};
+use super::model::{Mode, Model, Pane, Samples};
 use super::msg::{Cmd, Msg};
 
 use crossterm::event::KeyEvent;
 
+mod shadow;
 #[cfg(test)]
 mod tests;
 
@@ -21,7 +24,13 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Key(event) => key(model, &event),
         Msg::Action(action) => act(model, action),
-        Msg::Resize => Vec::new(),
+        Msg::Resize(size) => {
+            model.screen = size;
+            if let Some(plan) = &mut model.plan {
+                plan.resize(size);
+            }
+            Vec::new()
+        }
         Msg::Tick(clock) => {
             model.clock = clock;
             Vec::new()
@@ -31,6 +40,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             Vec::new()
         }
         Msg::Groups(groups) => groups::replace(model, groups),
+        Msg::Shadows(shadows) => shadow::listed(model, shadows),
+        Msg::Shadow(event) => shadow::event(model, event),
         Msg::Stats(sample) => {
             services::record(model, sample);
             Vec::new()
@@ -43,6 +54,8 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
 }
 
 fn key(model: &mut Model, event: &KeyEvent) -> Vec<Cmd> {
+    // A notice answers the previous key; the next one clears it.
+    model.status.notice = None;
     let chain = keymap::chain(model.mode, model.focus);
     match keymap::lookup(chain, Key::from_event(event)) {
         Some(action) => act(model, action),
@@ -55,6 +68,15 @@ fn key(model: &mut Model, event: &KeyEvent) -> Vec<Cmd> {
 }
 
 fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
+    // Quitting works from anywhere (a signal sends it as an action).
+    if action == Action::Quit {
+        return vec![Cmd::Quit];
+    }
+    match model.mode {
+        Mode::Plan => return shadow::plan_action(model, action),
+        Mode::Confirm => return shadow::confirm_action(model, action),
+        Mode::Normal | Mode::Help | Mode::Filter => {}
+    }
     match action {
         Action::Quit => vec![Cmd::Quit],
         Action::Refresh => vec![Cmd::Refresh],
@@ -62,6 +84,8 @@ fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
             model.mode = match model.mode {
                 Mode::Help => Mode::Normal,
                 Mode::Normal | Mode::Filter => Mode::Help,
+                // Overlays handle their keys above.
+                overlay @ (Mode::Plan | Mode::Confirm) => overlay,
             };
             Vec::new()
         }
@@ -91,6 +115,10 @@ fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
                 Vec::new()
             }
         },
+        Action::CreateShadow => shadow::create(model),
+        Action::RemoveShadow => shadow::remove(model),
+        // Only the overlays bind these.
+        Action::Confirm | Action::Cancel | Action::PageUp | Action::PageDown => Vec::new(),
     }
 }
 
@@ -133,6 +161,8 @@ mod groups {
         model.groups_pane.selected.clone_from(&name);
         model.services_pane.cursor = 0;
         model.stats.clear();
+        // The last operation's outcome was about the group left.
+        model.status.outcome = None;
         vec![Cmd::WatchGroup(name)]
     }
 
@@ -173,7 +203,7 @@ mod groups {
 mod services {
     use crate::domain::stats::ContainerStats;
 
-    use super::{Action, Model, Samples, moved, running_ids};
+    use super::{Action, Model, Samples, moved};
 
     pub fn navigate(model: &mut Model, action: Action) {
         let len = model.container_row_count();
@@ -181,24 +211,18 @@ mod services {
     }
 
     /// Keeps the cursor in range and drops samples of containers that are
-    /// gone or no longer running.
+    /// gone or no longer running (production's and its shadow's).
     pub fn reconcile(model: &mut Model) {
         let len = model.container_row_count();
         model.services_pane.cursor = model.services_pane.cursor.min(len.saturating_sub(1));
-        let running: std::collections::HashSet<String> = model
-            .selected_group()
-            .map(|g| running_ids(g).map(str::to_owned).collect())
-            .unwrap_or_default();
+        let running = model.watched_ids();
         model.stats.retain(|id, _| running.contains(id));
     }
 
-    /// Records a sample if its container belongs to the selected group (a
-    /// late sample of a group just left is dropped).
+    /// Records a sample if its container belongs to the selected group or
+    /// its shadow (a late sample of a group just left is dropped).
     pub fn record(model: &mut Model, sample: ContainerStats) {
-        let belongs = model
-            .selected_group()
-            .is_some_and(|g| g.containers().any(|c| c.id == sample.container_id));
-        if !belongs {
+        if !model.shows_container(&sample.container_id) {
             return;
         }
         match model.stats.get_mut(&sample.container_id) {

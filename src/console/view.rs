@@ -4,14 +4,16 @@
 //!
 //! Layout, top to bottom: header (engine, clock), the groups and services
 //! panes, the filter box (while editing or when a filter is set), the status
-//! line, the key bar; the help overlay on top when open. Each part lives in
-//! its own module under `view/`.
+//! line, the key bar; the help overlay, the shadow plan or the teardown
+//! confirmation on top when open. Each part lives in its own module under
+//! `view/`.
 
 mod filter;
 mod groups;
 mod header;
 mod help;
 mod services;
+mod shadow;
 mod status;
 
 use ratatui::Frame;
@@ -52,8 +54,11 @@ pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) {
     }
     frame.render_widget(&status::StatusView { model, theme }, status_area);
     frame.render_widget(&status::KeysView { model, theme }, keys_area);
-    if model.mode == Mode::Help {
-        help::render(frame, area, theme);
+    match model.mode {
+        Mode::Help => help::render(frame, area, theme),
+        Mode::Plan => shadow::render_plan(frame, area, model, theme),
+        Mode::Confirm => shadow::render_confirm(frame, area, model, theme),
+        Mode::Normal | Mode::Filter => {}
     }
 }
 

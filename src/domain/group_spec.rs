@@ -96,3 +96,6 @@ impl GroupSpec {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod round_trip;

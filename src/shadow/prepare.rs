@@ -36,8 +36,8 @@ pub enum PrepareError {
     Group(#[from] GroupError),
     #[error(transparent)]
     Platform(#[from] PlatformError),
-    #[error(transparent)]
-    Compose(#[from] compose::ComposeError),
+    #[error("{0}")]
+    ComposeFile(String),
     #[error(transparent)]
     Plan(#[from] plan::PlanError),
     #[error("cannot read {path:?}: {message}")]
@@ -92,24 +92,18 @@ pub async fn capture_spec(
             ))
         }
         Source::Compose { path, project } => {
-            let path = &std::fs::canonicalize(path).map_err(|e| PrepareError::Read {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            let text = read(path)?;
-            let input = ComposeInput {
-                path,
-                text: &text,
-                project: project.as_deref(),
-                read_env_file: &|p: &Path| std::fs::read_to_string(p),
-            };
+            let file = ComposeFile::read(path)?;
+            // The input borrows a non-Send reader: keep it out of the awaits.
+            let refs =
+                compose::image_refs(&file.input(project.as_deref())).map_err(|e| file.error(&e))?;
             let mut images = BTreeMap::new();
-            for (_, reference) in compose::image_refs(&input)? {
+            for (_, reference) in refs {
                 if let Some(image) = platform.inspect_image(&reference).await? {
                     images.insert(reference, image.id);
                 }
             }
-            let converted = compose::to_spec(&input, &images)?;
+            let converted = compose::to_spec(&file.input(project.as_deref()), &images)
+                .map_err(|e| file.error(&e))?;
             Ok(Captured {
                 spec: converted.spec,
                 warnings: converted.warnings,
@@ -123,6 +117,71 @@ pub async fn capture_spec(
                 warnings: Vec::new(),
             })
         }
+    }
+}
+
+/// A compose file read from disk: its canonical path (so relative bind
+/// mounts and the default project name resolve like compose's) and the path
+/// as the user wrote it (for messages).
+struct ComposeFile {
+    given: PathBuf,
+    canonical: PathBuf,
+    text: String,
+}
+
+impl ComposeFile {
+    fn read(given: &Path) -> Result<Self, PrepareError> {
+        let canonical = std::fs::canonicalize(given).map_err(|e| PrepareError::Read {
+            path: given.to_owned(),
+            message: e.to_string(),
+        })?;
+        let text = read(&canonical)?;
+        Ok(Self {
+            given: given.to_owned(),
+            canonical,
+            text,
+        })
+    }
+
+    fn input<'a>(&'a self, project: Option<&'a str>) -> ComposeInput<'a> {
+        ComposeInput {
+            path: &self.canonical,
+            text: &self.text,
+            project,
+            read_env_file: &|p: &Path| std::fs::read_to_string(p),
+        }
+    }
+
+    /// The error as the user should read it: with their path.
+    fn error(&self, e: &compose::ComposeError) -> PrepareError {
+        PrepareError::ComposeFile(e.to_string().replace(
+            &*self.canonical.to_string_lossy(),
+            &self.given.to_string_lossy(),
+        ))
+    }
+}
+
+/// Checks a file source without the engine, so a bad file is reported
+/// before (and without) connecting: a compose file's syntax, types and
+/// values (its images are checked against the engine later), a Spec file's
+/// syntax. Other sources need the engine and pass.
+pub fn check_offline(source: &Source) -> Result<(), PrepareError> {
+    match source {
+        Source::Compose { path, project } => {
+            let file = ComposeFile::read(path)?;
+            let input = file.input(project.as_deref());
+            let refs = compose::image_refs(&input).map_err(|e| file.error(&e))?;
+            let placeholders = refs
+                .into_iter()
+                .map(|(_, r)| (r, "sha256:not-yet-inspected".to_owned()))
+                .collect();
+            compose::to_spec(&input, &placeholders).map_err(|e| file.error(&e))?;
+            Ok(())
+        }
+        Source::SpecFile(path) => {
+            parse_spec_file(&path.to_string_lossy(), &read(path)?).map(|_| ())
+        }
+        Source::Group(_) | Source::Selector(_) => Ok(()),
     }
 }
 

@@ -1,189 +1,15 @@
 //! The feed against a fake platform, in paused time.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Mutex;
 use std::time::SystemTime;
 
-use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::*;
 use crate::console::fixtures;
-use crate::domain::stats::RawStats;
-use crate::domain::{ContainerSpec, NetworkSpec, RunState, Selector, VolumeSpec};
-use crate::platform::{
-    ContainerDetails, EngineInfo, ImageSummary, LogLine, LogOptions, NetworkSummary, Result,
-    VolumeSummary,
-};
-
-#[derive(Default)]
-struct State {
-    containers: Vec<ContainerSummary>,
-    down: bool,
-    hang: bool,
-    lists: usize,
-    open_streams: usize,
-    events: Option<mpsc::UnboundedSender<Result<EngineEvent>>>,
-}
-
-#[derive(Clone, Default)]
-struct Fake(Arc<Mutex<State>>);
-
-impl Fake {
-    fn new() -> Self {
-        let fake = Self::default();
-        fake.0.lock().unwrap().containers = fixtures::containers();
-        fake
-    }
-
-    fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        f(&mut self.0.lock().unwrap())
-    }
-
-    fn set_state(&self, name: &str, state: RunState) {
-        self.with(|s| {
-            for c in &mut s.containers {
-                if c.name == name {
-                    c.state = state;
-                }
-            }
-        });
-    }
-
-    fn open_streams(&self) -> usize {
-        self.with(|s| s.open_streams)
-    }
-}
-
-/// Counts a stats stream as open until the stream is dropped.
-struct Open(Fake);
-
-impl Drop for Open {
-    fn drop(&mut self) {
-        self.0.with(|s| s.open_streams -= 1);
-    }
-}
-
-/// Frame `n` of a container using half a CPU.
-fn frame(id: &str, n: u64) -> RawStats {
-    RawStats {
-        container_id: id.to_owned(),
-        read: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(n)),
-        cpu_total_ns: n * 500_000_000,
-        precpu_total_ns: Some((n - 1) * 500_000_000),
-        system_ns: Some(n * 2_000_000_000),
-        presystem_ns: Some((n - 1) * 2_000_000_000),
-        online_cpus: Some(2),
-        mem_usage: 64 << 20,
-        mem_limit: 256 << 20,
-        ..RawStats::default()
-    }
-}
-
-fn unsupported<T>() -> Result<T> {
-    Err(PlatformError::Other {
-        operation: "fake".into(),
-        message: "not supported".into(),
-    })
-}
-
-impl Platform for Fake {
-    async fn engine(&self) -> Result<EngineInfo> {
-        Ok(fixtures::engine())
-    }
-
-    async fn list_containers(&self, _: Option<&Selector>) -> Result<Vec<ContainerSummary>> {
-        let (down, hang) = self.with(|s| (s.down, s.hang));
-        if hang {
-            std::future::pending::<()>().await;
-        }
-        if down {
-            return Err(PlatformError::Unreachable {
-                endpoint: "unix:///var/run/docker.sock".into(),
-                reason: "connection refused".into(),
-            });
-        }
-        Ok(self.with(|s| {
-            s.lists += 1;
-            s.containers.clone()
-        }))
-    }
-
-    async fn inspect_container(&self, _: &str) -> Result<ContainerDetails> {
-        unsupported()
-    }
-    async fn create_container(&self, _: &ContainerSpec) -> Result<String> {
-        unsupported()
-    }
-    async fn start_container(&self, _: &str) -> Result<()> {
-        unsupported()
-    }
-    async fn stop_container(&self, _: &str, _: Duration) -> Result<()> {
-        unsupported()
-    }
-    async fn remove_container(&self, _: &str, _: bool) -> Result<()> {
-        unsupported()
-    }
-    async fn create_network(&self, _: &NetworkSpec) -> Result<String> {
-        unsupported()
-    }
-    async fn list_networks(&self, _: Option<&Selector>) -> Result<Vec<NetworkSummary>> {
-        unsupported()
-    }
-    async fn remove_network(&self, _: &str) -> Result<()> {
-        unsupported()
-    }
-    async fn create_volume(&self, _: &VolumeSpec) -> Result<String> {
-        unsupported()
-    }
-    async fn list_volumes(&self, _: Option<&Selector>) -> Result<Vec<VolumeSummary>> {
-        unsupported()
-    }
-    async fn remove_volume(&self, _: &str) -> Result<()> {
-        unsupported()
-    }
-    async fn build_image(
-        &self,
-        _: Vec<u8>,
-        _: &str,
-        _: &BTreeMap<String, String>,
-    ) -> Result<String> {
-        unsupported()
-    }
-    async fn inspect_image(&self, _: &str) -> Result<Option<ImageSummary>> {
-        unsupported()
-    }
-    async fn list_images(&self, _: Option<&Selector>) -> Result<Vec<ImageSummary>> {
-        unsupported()
-    }
-    async fn remove_image(&self, _: &str) -> Result<()> {
-        unsupported()
-    }
-
-    fn stats(&self, id: &str) -> BoxStream<'static, Result<RawStats>> {
-        self.with(|s| s.open_streams += 1);
-        let open = Open(self.clone());
-        let id = id.to_owned();
-        futures::stream::unfold((2u64, open), move |(n, open)| {
-            let frame = frame(&id, n);
-            async move {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                Some((Ok(frame), (n + 1, open)))
-            }
-        })
-        .boxed()
-    }
-
-    fn events(&self, _: Option<&Selector>, _: &[&str]) -> BoxStream<'static, Result<EngineEvent>> {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        self.with(|s| s.events = Some(tx));
-        futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
-    }
-
-    fn logs(&self, _: &str, _: &LogOptions) -> BoxStream<'static, Result<LogLine>> {
-        futures::stream::empty().boxed()
-    }
-}
+use crate::console::fixtures::fake::Fake;
+use crate::console::model::Shadow;
+use crate::domain::RunState;
 
 struct Running {
     handle: FeedHandle,
@@ -214,8 +40,17 @@ impl Running {
         loop {
             match self.next().await {
                 Msg::Groups(groups) => return groups,
-                Msg::Stats(_) | Msg::Engine(_) => {}
+                Msg::Stats(_) | Msg::Engine(_) | Msg::Shadows(_) => {}
                 other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    /// The next shadows listing, skipping everything else.
+    async fn shadows(&mut self) -> Vec<Shadow> {
+        loop {
+            if let Msg::Shadows(shadows) = self.next().await {
+                return shadows;
             }
         }
     }
@@ -360,5 +195,67 @@ async fn engine_events_trigger_one_debounced_relisting() {
         "three events, one relisting, before the period"
     );
     feed.groups().await;
+    feed.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn shadows_are_listed_and_streamed_beside_their_group() {
+    let fake = Fake::with_shadow();
+    let mut feed = start(&fake);
+    feed.handle.watch(Some("shop".into()));
+    let groups = feed.groups().await;
+    assert_eq!(groups.len(), 3, "shadow containers never form a group");
+    let shadows = feed.shadows().await;
+    assert_eq!(shadows.len(), 1);
+    let shadow = &shadows[0];
+    assert_eq!((shadow.id(), shadow.state.ready), ("a1b2c3", true));
+    assert_eq!(shadow.state.group, "shop");
+    assert_eq!(shadow.entry_text(), "gateway http://127.0.0.1:40000");
+    assert_eq!(shadow.containers().count(), 4);
+
+    // Production's four and the shadow's four (three clones and the relay).
+    until_open(&fake, 8).await;
+    let sampled = feed.sampled(32).await;
+    let mut want = ids(&["shop-gateway-1", "shop-api-1", "shop-api-2", "shop-store-1"]);
+    want.extend(fixtures::shadow_containers().into_iter().map(|c| c.id));
+    assert_eq!(sampled, want);
+
+    // Another group: neither production's nor the shadow's streams remain.
+    feed.handle.watch(Some("payments".into()));
+    until_open(&fake, 3).await;
+
+    // Back on shop, then the shadow goes: its streams end.
+    feed.handle.watch(Some("shop".into()));
+    until_open(&fake, 8).await;
+    fake.with(|s| {
+        s.containers
+            .retain(|c| c.label(crate::domain::labels::SHADOW).is_none());
+        s.networks.clear();
+        s.volumes.clear();
+    });
+    feed.handle.refresh();
+    assert!(feed.shadows().await.is_empty());
+    until_open(&fake, 4).await;
+    feed.stop().await;
+    until_open(&fake, 0).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_shadow_listing_is_reported_after_the_groups() {
+    let fake = Fake::with_shadow();
+    fake.with(|s| s.networks_fail = true);
+    let mut feed = start(&fake);
+    assert!(matches!(feed.next().await, Msg::Engine(_)));
+    assert!(matches!(feed.next().await, Msg::Groups(g) if g.len() == 3));
+    match feed.next().await {
+        Msg::FeedError(text) => assert_eq!(
+            text,
+            "listing shadows failed: Docker API error 500 during list networks: boom"
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
+    fake.with(|s| s.networks_fail = false);
+    feed.handle.refresh();
+    assert_eq!(feed.shadows().await.len(), 1);
     feed.stop().await;
 }

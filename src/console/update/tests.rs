@@ -3,6 +3,8 @@ use crossterm::event::KeyCode;
 use super::*;
 use crate::console::fixtures;
 use crate::console::keymap::{BINDINGS, Context};
+use crate::console::model::{Operation, Teardown};
+use crate::console::msg::ShadowEvent;
 use crate::domain::{Health, RunState};
 
 fn press(model: &mut Model, key: Key) -> Vec<Cmd> {
@@ -16,14 +18,32 @@ fn chars(model: &mut Model, text: &str) {
 }
 
 /// What a test can compare between two models.
-fn observe(model: &Model) -> (Mode, Pane, usize, Option<String>, usize, String) {
+type Observed = (
+    (Mode, Pane, usize, Option<String>, usize, String),
     (
-        model.mode,
-        model.focus,
-        model.groups_pane.cursor,
-        model.groups_pane.selected.clone(),
-        model.services_pane.cursor,
-        model.filter.text().to_owned(),
+        Option<Operation>,
+        Option<usize>,
+        Option<Teardown>,
+        crate::console::model::Status,
+    ),
+);
+
+fn observe(model: &Model) -> Observed {
+    (
+        (
+            model.mode,
+            model.focus,
+            model.groups_pane.cursor,
+            model.groups_pane.selected.clone(),
+            model.services_pane.cursor,
+            model.filter.text().to_owned(),
+        ),
+        (
+            model.op.clone(),
+            model.plan.as_ref().map(|p| p.scroll),
+            model.teardown.clone(),
+            model.status.clone(),
+        ),
     )
 }
 
@@ -221,13 +241,26 @@ fn r_asks_for_a_refresh() {
     assert_eq!(press(&mut model, Key::char('r')), [Cmd::Refresh]);
 }
 
-/// Puts a fresh fixture model into the mode and focus of a context.
+/// Puts a fresh fixture model (shop with its shadow) into the mode and
+/// focus of a context, the way a user gets there.
 fn model_in(context: Context) -> Model {
-    let mut model = fixtures::model();
+    let mut model = fixtures::model_with_shadow();
     match context {
         Context::Global | Context::Groups => {}
         Context::Help => model.mode = Mode::Help,
         Context::Filter => model.mode = Mode::Filter,
+        Context::Plan => {
+            let planned = ShadowEvent::Planned {
+                group: "shop".into(),
+                result: Ok(Box::new(fixtures::plan())),
+            };
+            update(&mut model, Msg::Shadow(planned));
+            assert_eq!(model.mode, Mode::Plan);
+        }
+        Context::Confirm => {
+            press(&mut model, Key::char('D'));
+            assert_eq!(model.mode, Mode::Confirm);
+        }
     }
     model
 }

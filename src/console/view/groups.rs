@@ -1,12 +1,16 @@
 //! The groups pane: every compose project with its service count and how
-//! many containers are ready, coloured by readiness.
+//! many containers are ready, coloured by readiness; a group with a shadow
+//! gets a second line (`◆ a1b2c3 ready`, `+1` when it has more shadows),
+//! shortened as width requires.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{HighlightSpacing, List, ListItem, ListState, StatefulWidget, Widget, Wrap};
 
-use crate::console::model::{Model, Pane};
+use ratatui::text::Text;
+
+use crate::console::model::{Model, Pane, Shadow, shadow_of};
 use crate::console::theme::Theme;
 use crate::domain::Group;
 
@@ -36,7 +40,19 @@ impl Widget for &GroupsView<'_> {
         let width = (inner.width as usize).saturating_sub(2);
         let items: Vec<ListItem<'_>> = groups
             .iter()
-            .map(|g| ListItem::new(group_line(g, width, theme)))
+            .map(|g| {
+                let mut text = Text::from(group_line(g, width, theme));
+                if let Some(shadow) = shadow_of(&model.shadows, &g.name) {
+                    let others = model
+                        .shadows
+                        .iter()
+                        .filter(|s| s.state.group == g.name)
+                        .count()
+                        - 1;
+                    text.push_line(shadow_line(shadow, others, width, theme));
+                }
+                ListItem::new(text)
+            })
             .collect();
         let highlight = if focused {
             theme.selection
@@ -75,5 +91,51 @@ fn group_line<'a>(group: &Group, width: usize, theme: &Theme) -> Line<'a> {
         counts,
         super::readiness_style(ready, total, theme),
     ));
+    Line::from(spans)
+}
+
+/// `  ◆ a1b2c3 ready +1`: the shadow the group shows, in the shadow role,
+/// its state (ready, or partial while or after a failed creation), and how
+/// many more it has; parts drop right to left as width requires.
+fn shadow_line<'a>(shadow: &Shadow, others: usize, width: usize, theme: &Theme) -> Line<'a> {
+    let (state, state_style) = if shadow.state.ready {
+        ("ready", theme.ok)
+    } else {
+        ("partial", theme.warn)
+    };
+    let id = format!("◆ {}", shadow.id());
+    let more = if others > 0 {
+        format!(" +{others}")
+    } else {
+        String::new()
+    };
+    // Indent, state, more: the first that fits.
+    let choices = [
+        (true, true, true),
+        (true, true, false),
+        (false, true, false),
+        (false, false, false),
+    ];
+    let fits = |&(indent, with_state, with_more): &(bool, bool, bool)| {
+        let len = 2 * usize::from(indent)
+            + id.chars().count()
+            + if with_state { state.len() + 1 } else { 0 }
+            + if with_more { more.len() } else { 0 };
+        len <= width
+    };
+    let Some(&(indent, with_state, with_more)) = choices.iter().find(|c| fits(c)) else {
+        return Line::styled("◆", theme.shadow);
+    };
+    let mut spans = Vec::new();
+    if indent {
+        spans.push(Span::raw("  "));
+    }
+    spans.push(Span::styled(id, theme.shadow));
+    if with_state {
+        spans.push(Span::styled(format!(" {state}"), state_style));
+    }
+    if with_more && !more.is_empty() {
+        spans.push(Span::styled(more, theme.muted));
+    }
     Line::from(spans)
 }

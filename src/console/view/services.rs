@@ -1,7 +1,11 @@
 //! The services pane: for the selected group, a header row per service
 //! (replicas running / total, healthy count) and a row per replica (state,
 //! health, CPU with a recent trend, memory, network and block I/O rates).
-//! Columns that do not fit are dropped right to left, whole.
+//! Columns that do not fit are dropped right to left, whole. When the group
+//! has a shadow, `paired` shows production and shadow side by side (or
+//! stacked on narrow terminals) from the cells built here.
+
+mod paired;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -27,6 +31,9 @@ enum Col {
     Name,
     State,
     Health,
+    /// State and health in one (side by side): the health of a running
+    /// container that has a check, else its state.
+    Status,
     Cpu,
     Trend,
     Memory,
@@ -36,8 +43,11 @@ enum Col {
     BlkWrite,
 }
 
+/// A column: what it shows, its title, its width (0: computed).
+type Column = (Col, &'static str, u16);
+
 /// The columns by priority (left to right); `width` 0 means computed.
-const COLUMNS: [(Col, &str, u16); 11] = [
+const COLUMNS: [Column; 11] = [
     (Col::Replica, "#", 2),
     (Col::Name, "NAME", 0),
     (Col::State, "STATE", 10),
@@ -47,6 +57,22 @@ const COLUMNS: [(Col, &str, u16); 11] = [
     (Col::Memory, "MEMORY", 17),
     (Col::NetRx, "NET RX", 10),
     (Col::NetTx, "NET TX", 10),
+    (Col::BlkRead, "BLK R", 10),
+    (Col::BlkWrite, "BLK W", 10),
+];
+
+/// The columns of each side when production and shadow are side by side:
+/// state and health merged, memory and network before the trend, so that a
+/// half pane still shows CPU and memory.
+const PAIRED_COLUMNS: [Column; 10] = [
+    (Col::Replica, "#", 2),
+    (Col::Name, "NAME", 0),
+    (Col::Status, "STATE", 10),
+    (Col::Cpu, "CPU", 6),
+    (Col::Memory, "MEMORY", 17),
+    (Col::NetRx, "NET RX", 10),
+    (Col::NetTx, "NET TX", 10),
+    (Col::Trend, "TREND", 8),
     (Col::BlkRead, "BLK R", 10),
     (Col::BlkWrite, "BLK W", 10),
 ];
@@ -62,12 +88,13 @@ const RIGHT_ALIGNED: [Col; 8] = [
     Col::Trend,
 ];
 
-/// The columns that fit in `available` cells with one space between them.
-/// The name column shrinks (to no less than 4) before it is dropped.
-fn fit_columns(available: u16, name_width: u16) -> Vec<(Col, &'static str, u16)> {
+/// The columns of `all` that fit in `available` cells with one space
+/// between them. The name column shrinks (to no less than 4) before it is
+/// dropped.
+fn fit_columns(all: &[Column], available: u16, name_width: u16) -> Vec<Column> {
     let mut used = 0u16;
     let mut fitted = Vec::new();
-    for (col, title, width) in COLUMNS {
+    for &(col, title, width) in all {
         let want = if col == Col::Name { name_width } else { width };
         let gap = u16::from(!fitted.is_empty());
         if used + gap + want > available {
@@ -103,14 +130,57 @@ impl Widget for &ServicesView<'_> {
             super::placeholder("no group selected", theme).render(inner, buf);
             return;
         }
+        if let (Some(pairs), Some(shadow)) = (model.paired_rows(), model.selected_shadow()) {
+            if pairs.is_empty() {
+                no_match(filter, inner, buf, theme);
+            } else {
+                let view = paired::Paired {
+                    model,
+                    shadow,
+                    rows: &pairs,
+                    theme,
+                    focused,
+                };
+                view.render(inner, buf);
+            }
+            return;
+        }
         let rows = model.service_rows();
         if rows.is_empty() {
-            let text = format!("no container matches \"{filter}\"");
-            super::placeholder(&text, theme).render(inner, buf);
+            no_match(filter, inner, buf, theme);
             return;
         }
         render_table(model, &rows, inner, buf, theme, focused);
     }
+}
+
+fn no_match(filter: &str, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let text = format!("no container matches \"{filter}\"");
+    super::placeholder(&text, theme).render(area, buf);
+}
+
+/// The name column's width for these names: 4 to 32 columns.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> u16 {
+    names
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 32) as u16
+}
+
+/// The samples to show for a container: only while it runs.
+fn live<'a>(model: &'a Model, c: &ContainerSummary) -> Option<&'a Samples> {
+    model
+        .samples(&c.id)
+        .filter(|_| c.state == RunState::Running)
+}
+
+/// The header cells of `columns`.
+fn header_cells(columns: &[Column], theme: &Theme) -> Vec<Cell<'static>> {
+    columns
+        .iter()
+        .map(|(col, title, _)| aligned(*col, (*title).to_owned(), theme.title))
+        .collect()
 }
 
 fn render_table(
@@ -121,30 +191,31 @@ fn render_table(
     theme: &Theme,
     focused: bool,
 ) {
-    let name_width = rows
-        .iter()
-        .map(|r| match r {
-            Row::Service(s) => s.name.chars().count(),
-            Row::Container { instance, .. } => instance.container.name.chars().count(),
-        })
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 32) as u16;
+    let name_width = name_width(rows.iter().map(|r| match r {
+        Row::Service(s) => s.name.as_str(),
+        Row::Container { instance, .. } => instance.container.name.as_str(),
+    }));
     // One cell goes to the highlight symbol.
-    let columns = fit_columns(area.width.saturating_sub(1), name_width);
-    let header = TableRow::new(
-        columns
-            .iter()
-            .map(|(col, title, _)| aligned(*col, (*title).to_owned(), theme.title)),
-    );
+    let columns = fit_columns(&COLUMNS, area.width.saturating_sub(1), name_width);
+    let header = TableRow::new(header_cells(&columns, theme));
     let table_rows = rows.iter().map(|row| match row {
-        Row::Service(service) => service_row(service, &columns, theme),
+        Row::Service(service) => {
+            TableRow::new(service_cells(service, theme.title, &columns, theme))
+        }
         Row::Container { instance, .. } => {
             let c = &instance.container;
-            let samples = model
-                .samples(&c.id)
-                .filter(|_| c.state == RunState::Running);
-            container_row(instance.number, c, samples, &columns, theme)
+            let replica = Replica {
+                number: instance.number,
+                name: &c.name,
+                name_style: theme.text,
+            };
+            TableRow::new(container_cells(
+                &replica,
+                c,
+                live(model, c),
+                &columns,
+                theme,
+            ))
         }
     });
     let selected = rows.iter().position(
@@ -176,7 +247,13 @@ fn aligned<'a>(col: Col, text: String, style: Style) -> Cell<'a> {
     })
 }
 
-fn service_row<'a>(service: &Service, columns: &[(Col, &str, u16)], theme: &Theme) -> TableRow<'a> {
+/// The cells of a service's header row; the name in `name_style`.
+fn service_cells(
+    service: &Service,
+    name_style: Style,
+    columns: &[Column],
+    theme: &Theme,
+) -> Vec<Cell<'static>> {
     let total = service.instances.len();
     let running = service.running();
     let checked = service
@@ -188,9 +265,9 @@ fn service_row<'a>(service: &Service, columns: &[(Col, &str, u16)], theme: &Them
     let cells = columns.iter().map(|(col, _, width)| match col {
         Col::Name => Cell::from(Span::styled(
             super::fit(&service.name, *width as usize),
-            theme.title,
+            name_style,
         )),
-        Col::State => Cell::from(Span::styled(
+        Col::State | Col::Status => Cell::from(Span::styled(
             format!("{running}/{total} up"),
             super::readiness_style(running, total, theme),
         )),
@@ -200,21 +277,35 @@ fn service_row<'a>(service: &Service, columns: &[(Col, &str, u16)], theme: &Them
         )),
         _ => Cell::from(""),
     });
-    TableRow::new(cells)
+    cells.collect()
 }
 
-fn container_row<'a>(
+/// How a replica row names its container.
+struct Replica<'a> {
     number: u32,
+    name: &'a str,
+    name_style: Style,
+}
+
+/// The cells of a replica's row.
+fn container_cells(
+    replica: &Replica<'_>,
     c: &ContainerSummary,
     samples: Option<&Samples>,
-    columns: &[(Col, &str, u16)],
+    columns: &[Column],
     theme: &Theme,
-) -> TableRow<'a> {
+) -> Vec<Cell<'static>> {
     let cells = columns.iter().map(|(col, _, width)| {
         let (text, style) = match col {
-            Col::Replica => (number.to_string(), theme.muted),
-            Col::Name => (super::fit(&c.name, *width as usize), theme.text),
-            Col::State => (c.state.to_string(), state_style(c.state, theme)),
+            Col::Replica => (replica.number.to_string(), theme.muted),
+            Col::Name => (
+                super::fit(replica.name, *width as usize),
+                replica.name_style,
+            ),
+            Col::Status if c.state == RunState::Running && c.health != Health::None => {
+                health_cell(c.health, theme)
+            }
+            Col::State | Col::Status => (c.state.to_string(), state_style(c.state, theme)),
             Col::Health => health_cell(c.health, theme),
             _ => match samples {
                 Some(s) => stat_cell(*col, s, *width, theme),
@@ -223,7 +314,12 @@ fn container_row<'a>(
         };
         aligned(*col, text, style)
     });
-    TableRow::new(cells)
+    cells.collect()
+}
+
+/// Empty cells for a side with no such row.
+fn blank_cells(columns: &[Column]) -> Vec<Cell<'static>> {
+    columns.iter().map(|_| Cell::from("")).collect()
 }
 
 fn state_style(state: RunState, theme: &Theme) -> Style {
@@ -266,7 +362,9 @@ fn stat_cell(col: Col, samples: &Samples, width: u16, theme: &Theme) -> (String,
         Col::NetTx => (ByteRate(s.net_tx_bps).to_string(), theme.text),
         Col::BlkRead => (ByteRate(s.blk_read_bps).to_string(), theme.text),
         Col::BlkWrite => (ByteRate(s.blk_write_bps).to_string(), theme.text),
-        Col::Replica | Col::Name | Col::State | Col::Health => (String::new(), theme.text),
+        Col::Replica | Col::Name | Col::State | Col::Health | Col::Status => {
+            (String::new(), theme.text)
+        }
     }
 }
 
@@ -292,16 +390,20 @@ mod tests {
 
     #[test]
     fn columns_drop_right_to_left_whole() {
-        let all = fit_columns(200, 16);
+        let all = fit_columns(&COLUMNS, 200, 16);
         assert_eq!(all.len(), COLUMNS.len());
         // 2 + 1 + 16 + 1 + 10 + 1 + 10 = 41 cells for four columns.
-        let narrow = fit_columns(41, 16);
+        let narrow = fit_columns(&COLUMNS, 41, 16);
         let cols: Vec<Col> = narrow.iter().map(|c| c.0).collect();
         assert_eq!(cols, [Col::Replica, Col::Name, Col::State, Col::Health]);
         let used: u16 = narrow.iter().map(|c| c.2).sum::<u16>() + narrow.len() as u16 - 1;
         assert_eq!(used, 41);
-        assert_eq!(fit_columns(40, 16).len(), 3, "HEALTH is dropped whole");
-        let tiny = fit_columns(12, 16);
+        assert_eq!(
+            fit_columns(&COLUMNS, 40, 16).len(),
+            3,
+            "HEALTH is dropped whole"
+        );
+        let tiny = fit_columns(&COLUMNS, 12, 16);
         assert_eq!(tiny, [(Col::Replica, "#", 2), (Col::Name, "NAME", 9)]);
     }
 

@@ -1,5 +1,7 @@
-//! The status line (the feed's error, a notice, or a summary) and the key bar
-//! generated from the key table for the current mode and focus.
+//! The status line and the key bar generated from the key table for the
+//! current mode and focus. The status line shows the first of: the feed's
+//! error, a notice, the shadow operation in flight, how the last one ended,
+//! a summary.
 
 use std::fmt::Write as _;
 
@@ -8,8 +10,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::console::keymap;
-use crate::console::model::Model;
+use crate::console::keymap::{self, Action};
+use crate::console::model::{Mode, Model, Operation};
 use crate::console::theme::Theme;
 
 pub struct StatusView<'a> {
@@ -30,6 +32,27 @@ impl Widget for &StatusView<'_> {
             Line::from(Span::styled(
                 super::fit(&format!(" {notice}"), width),
                 theme.warn,
+            ))
+        } else if let Some(op) = &model.op {
+            let mut text = format!(" ◆ {}", op.describe());
+            if let Operation::Applying {
+                step: Some(step), ..
+            } = op
+            {
+                text.push_str(": ");
+                text.push_str(step);
+            }
+            text.push_str(" …");
+            Line::from(Span::styled(super::fit(&text, width), theme.shadow))
+        } else if let Some(outcome) = &model.status.outcome {
+            let (mark, style) = if outcome.ok {
+                ("✓", theme.ok)
+            } else {
+                ("✗", theme.crit)
+            };
+            Line::from(Span::styled(
+                super::fit(&format!(" {mark} {}", outcome.text), width),
+                style,
             ))
         } else {
             Line::from(Span::styled(
@@ -74,8 +97,12 @@ pub struct KeysView<'a> {
 
 impl Widget for &KeysView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let chain = keymap::chain(self.model.mode, self.model.focus);
-        keys_line(&keymap::bar(chain), area.width, self.theme).render(area, buf);
+        let model = self.model;
+        let chain = keymap::chain(model.mode, model.focus);
+        let refused =
+            model.mode == Mode::Plan && model.plan.as_ref().is_some_and(|p| p.plan.is_refused());
+        let entries = keymap::bar_where(chain, |a| !(refused && a == Action::Confirm));
+        keys_line(&entries, area.width, self.theme).render(area, buf);
     }
 }
 
