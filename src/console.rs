@@ -51,6 +51,9 @@ pub use theme::{Theme, ThemeError};
 /// happens).
 pub const TICK: Duration = Duration::from_millis(250);
 
+/// How often the host (CPU, memory, load) is sampled.
+pub const HOST_EVERY: Duration = Duration::from_secs(2);
+
 /// How the console starts.
 #[derive(Debug, Default, Clone)]
 pub struct Options {
@@ -78,6 +81,14 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
         FeedConfig::default(),
     );
     let mut guard = terminal::TerminalGuard::enter().context("cannot take over the terminal")?;
+    let host_tx = tx.clone();
+    let host_sampler =
+        crate::metrics::host::spawn_sampler(HOST_EVERY, cancel.child_token(), move |s| {
+            host_tx.blocking_send(msg::Msg::Host(s)).is_ok()
+        });
+    if let Err(e) = host_sampler {
+        tracing::warn!("host metrics unavailable: {e}");
+    }
     let events_task = event::spawn(tx, cancel.child_token(), TICK);
     let mut model = model::Model::new(options.group);
     let handles = shell::Handles {

@@ -1,6 +1,8 @@
 //! Collectors and the derivations on their raw data.
 //!
 //! Owns: turning engine stats frames into percentages and rates. Later:
-//! request metrics, host metrics, Prometheus scrapes and the series store.
+//! request metrics, Prometheus scrapes and the series store. `host` samples
+//! the machine (CPU, memory, load) through sysinfo on its own thread.
 
 pub mod container_stats;
+pub mod host;

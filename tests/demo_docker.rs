@@ -100,10 +100,20 @@ async fn demo_up_serves_logs_is_a_compose_project_and_down_removes_it() {
 
     // `demo` alone, without a terminal, converges, prints the status and exits 0.
     let plain = understudy(&["demo", "-p", &project]);
-    assert!(plain.status.success(), "{}", String::from_utf8_lossy(&plain.stderr));
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
     let plain_out = String::from_utf8_lossy(&plain.stdout);
-    assert!(plain_out.contains(&format!("gateway: {gateway}")), "{plain_out}");
-    assert!(plain_out.contains(&format!("{project}_api_2")), "{plain_out}");
+    assert!(
+        plain_out.contains(&format!("gateway: {gateway}")),
+        "{plain_out}"
+    );
+    assert!(
+        plain_out.contains(&format!("{project}_api_2")),
+        "{plain_out}"
+    );
 
     // `demo status --json` agrees.
     let st = understudy(&["demo", "-p", &project, "status", "--json"]);

@@ -149,6 +149,8 @@ pub struct Model {
     /// The clock text the header shows (injected by the tick).
     pub clock: String,
     pub engine: Option<EngineInfo>,
+    /// The latest host sample.
+    pub host: Option<crate::metrics::host::HostStats>,
     /// `None` until the first listing arrives.
     pub groups: Option<Vec<Group>>,
     /// Samples by container id, for the watched group's containers.
@@ -178,6 +180,7 @@ impl Model {
         Self {
             clock: String::new(),
             engine: None,
+            host: None,
             groups: None,
             stats: HashMap::new(),
             focus: Pane::Groups,

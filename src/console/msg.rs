@@ -10,6 +10,7 @@ use ratatui::layout::Size;
 
 use crate::domain::Group;
 use crate::domain::stats::ContainerStats;
+use crate::metrics::host::HostStats;
 use crate::platform::EngineInfo;
 use crate::shadow::apply::ApplyReport;
 use crate::shadow::plan::ShadowPlan;
@@ -31,6 +32,8 @@ pub enum Msg {
     Tick(String),
     /// The engine's identity (first contact, or after a reconnect).
     Engine(EngineInfo),
+    /// A sample of the host (CPU, memory, load).
+    Host(HostStats),
     /// The groups on the engine, freshly listed.
     Groups(Vec<Group>),
     /// The shadows on the engine, listed with the groups.

@@ -39,6 +39,10 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             model.engine = Some(info);
             Vec::new()
         }
+        Msg::Host(stats) => {
+            model.host = Some(stats);
+            Vec::new()
+        }
         Msg::Groups(groups) => groups::replace(model, groups),
         Msg::Shadows(shadows) => shadow::listed(model, shadows),
         Msg::Shadow(event) => shadow::event(model, event),

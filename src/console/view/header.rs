@@ -1,5 +1,6 @@
-//! The header line: the product, the engine (endpoint, version, API) and the
-//! clock text the tick injected.
+//! The header line: the product, the engine (endpoint, version, API), the
+//! host (CPU, memory, load) when it fits, and the clock text the tick
+//! injected.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -25,7 +26,20 @@ impl Widget for &HeaderView<'_> {
             ),
             None => "connecting to the engine…".to_owned(),
         };
-        let clock = format!("{} ", self.model.clock);
+        // The host goes next to the clock only when 40 columns are left
+        // for the title and the engine.
+        let bare_clock = format!("{} ", self.model.clock);
+        let clock = match self.model.host {
+            Some(h) => {
+                let with_host = format!("host {} · {bare_clock}", h.summary());
+                if usize::from(area.width) >= with_host.chars().count() + 40 {
+                    with_host
+                } else {
+                    bare_clock
+                }
+            }
+            None => bare_clock,
+        };
         let clock_width = clock.chars().count() as u16;
         let left_width = area.width.saturating_sub(clock_width + 1);
         let title = Span::styled(" understudy ", theme.header.patch(theme.title));

@@ -342,3 +342,28 @@ fn shadow_views_fit_tiny_terminals_and_honour_no_color() {
             .all(|c| c.fg == Color::Reset && c.bg == Color::Reset)
     );
 }
+
+#[test]
+fn the_header_shows_the_host_when_it_fits() {
+    let mut model = fixtures::model();
+    update(
+        &mut model,
+        Msg::Host(crate::metrics::host::HostStats {
+            cpu_percent: 37.2,
+            cpus: 2,
+            mem_used: 3 << 30,
+            mem_total: 24 << 30,
+            load1: 1.25,
+        }),
+    );
+    let wide = screen(&model, &theme(), 160, 14);
+    let header = row(wide.backend().buffer(), 0);
+    assert!(
+        header.contains("host cpu 37% of 2 · mem 3.0GiB/24.0GiB · load 1.25"),
+        "{header}"
+    );
+    assert!(header.trim_end().ends_with(&model.clock), "{header}");
+    let narrow = screen(&model, &theme(), 60, 14);
+    let header = row(narrow.backend().buffer(), 0);
+    assert!(header.contains("understudy"), "{header}");
+}
