@@ -303,6 +303,44 @@ pub trait Platform: Clone + Send + Sync + 'static {
     }
 }
 
+/// Names of what [`remove_labelled`] removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RemovedResources {
+    pub containers: Vec<String>,
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+}
+
+/// Removes every container (forced, concurrently), then every network and
+/// volume whose labels match `selector`. Absent resources are fine, so a
+/// second call (or one after a crash) succeeds.
+pub async fn remove_labelled(
+    platform: &impl Platform,
+    selector: &Selector,
+) -> Result<RemovedResources> {
+    let mut removed = RemovedResources::default();
+    let containers = platform.list_containers(Some(selector)).await?;
+    let results = futures::future::join_all(
+        containers
+            .iter()
+            .map(|c| platform.remove_container(&c.id, true)),
+    )
+    .await;
+    for (c, r) in containers.iter().zip(results) {
+        r?;
+        removed.containers.push(c.name.clone());
+    }
+    for n in platform.list_networks(Some(selector)).await? {
+        platform.remove_network(&n.id).await?;
+        removed.networks.push(n.name);
+    }
+    for v in platform.list_volumes(Some(selector)).await? {
+        platform.remove_volume(&v.name).await?;
+        removed.volumes.push(v.name);
+    }
+    Ok(removed)
+}
+
 /// Error for a group name that does not exist, listing those that do.
 #[derive(Debug, thiserror::Error)]
 pub enum GroupError {

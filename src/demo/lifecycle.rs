@@ -281,27 +281,14 @@ pub async fn down(
     project: &str,
     images: bool,
 ) -> Result<Vec<String>, DemoError> {
-    let selector = project_selector(project);
-    let mut removed = Vec::new();
-    let containers = platform.list_containers(Some(&selector)).await?;
-    let results = futures::future::join_all(
-        containers
-            .iter()
-            .map(|c| platform.remove_container(&c.id, true)),
-    )
-    .await;
-    for (c, r) in containers.iter().zip(results) {
-        r?;
-        removed.push(format!("container {}", c.name));
-    }
-    for n in platform.list_networks(Some(&selector)).await? {
-        platform.remove_network(&n.id).await?;
-        removed.push(format!("network {}", n.name));
-    }
-    for v in platform.list_volumes(Some(&selector)).await? {
-        platform.remove_volume(&v.name).await?;
-        removed.push(format!("volume {}", v.name));
-    }
+    let gone = crate::platform::remove_labelled(platform, &project_selector(project)).await?;
+    let mut removed: Vec<String> = gone
+        .containers
+        .iter()
+        .map(|c| format!("container {c}"))
+        .chain(gone.networks.iter().map(|n| format!("network {n}")))
+        .chain(gone.volumes.iter().map(|v| format!("volume {v}")))
+        .collect();
     if images {
         let count = image::remove_all(platform).await?;
         if count > 0 {

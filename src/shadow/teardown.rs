@@ -22,30 +22,14 @@ pub struct Removed {
 /// Removes shadow `id` entirely. Absent resources are fine, so a second
 /// `down` (or a `down` after a crash) succeeds.
 pub async fn down(platform: &impl Platform, id: &str) -> Result<Removed, PlatformError> {
-    let selector = Selector::label(labels::SHADOW, id);
-    let mut removed = Removed {
+    let gone =
+        crate::platform::remove_labelled(platform, &Selector::label(labels::SHADOW, id)).await?;
+    let removed = Removed {
         id: id.to_owned(),
-        ..Removed::default()
+        containers: gone.containers,
+        networks: gone.networks,
+        volumes: gone.volumes,
     };
-    let containers = platform.list_containers(Some(&selector)).await?;
-    let results = futures::future::join_all(
-        containers
-            .iter()
-            .map(|c| platform.remove_container(&c.id, true)),
-    )
-    .await;
-    for (c, r) in containers.iter().zip(results) {
-        r?;
-        removed.containers.push(c.name.clone());
-    }
-    for n in platform.list_networks(Some(&selector)).await? {
-        platform.remove_network(&n.id).await?;
-        removed.networks.push(n.name);
-    }
-    for v in platform.list_volumes(Some(&selector)).await? {
-        platform.remove_volume(&v.name).await?;
-        removed.volumes.push(v.name);
-    }
     remove_guard_if_unused(platform).await;
     Ok(removed)
 }

@@ -65,31 +65,10 @@ pub fn summary(c: DockerSummary) -> ContainerSummary {
     }
 }
 
-fn published(ports: Option<PortMap>) -> Vec<PortBinding> {
-    let mut out = Vec::new();
-    for (key, bindings) in ports.unwrap_or_default() {
-        let (port, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
-        let Ok(container_port) = port.parse() else {
-            continue;
-        };
-        for b in bindings.unwrap_or_default() {
-            if let Some(host_port) = b.host_port.and_then(|p| p.parse().ok()) {
-                out.push(PortBinding {
-                    container_port,
-                    protocol: protocol.to_owned(),
-                    host_ip: b.host_ip.unwrap_or_default(),
-                    host_port,
-                });
-            }
-        }
-    }
-    out.sort_by(|a, b| (a.container_port, &a.host_ip).cmp(&(b.container_port, &b.host_ip)));
-    out
-}
-
-/// The publish requests of a container (`HostConfig.PortBindings`), where
-/// an empty host port means "any free port".
-fn requested_publish(ports: Option<PortMap>) -> Vec<Publish> {
+/// Every entry of a port map (`HostConfig.PortBindings` or
+/// `NetworkSettings.Ports`), where an empty or zero host port means "any
+/// free port" (a request) or "not bound" (a state), sorted.
+fn port_entries(ports: Option<PortMap>) -> Vec<Publish> {
     let mut out = Vec::new();
     for (key, bindings) in ports.unwrap_or_default() {
         let (port, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
@@ -110,6 +89,21 @@ fn requested_publish(ports: Option<PortMap>) -> Vec<Publish> {
     }
     out.sort_by(|a, b| (a.container_port, &a.host_ip).cmp(&(b.container_port, &b.host_ip)));
     out
+}
+
+/// Ports actually bound on the host.
+fn published(ports: Option<PortMap>) -> Vec<PortBinding> {
+    port_entries(ports)
+        .into_iter()
+        .filter_map(|p| {
+            Some(PortBinding {
+                container_port: p.container_port,
+                protocol: p.protocol,
+                host_ip: p.host_ip,
+                host_port: p.host_port?,
+            })
+        })
+        .collect()
 }
 
 fn duration_ns(ns: Option<i64>) -> Duration {
@@ -278,7 +272,7 @@ pub fn details(c: ContainerInspectResponse) -> ContainerDetails {
         })
         .collect();
     networks.sort_by(|a, b| a.network.cmp(&b.network));
-    let publish = requested_publish(hc.port_bindings.clone());
+    let publish = port_entries(hc.port_bindings.clone());
     let spec = ContainerSpec {
         name: c
             .name
