@@ -59,7 +59,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 };
                 crate::console::run(docker, options).await?;
             } else {
-                print_status(&lifecycle::status(&docker, &project).await?);
+                // `bring_up` printed the gateway already.
+                print_containers(&lifecycle::status(&docker, &project).await?);
             }
         }
     }
@@ -116,6 +117,10 @@ fn print_status(status: &lifecycle::DemoStatus) {
     if let Some(url) = &status.gateway {
         println!("gateway: {url}");
     }
+    print_containers(status);
+}
+
+fn print_containers(status: &lifecycle::DemoStatus) {
     for c in &status.containers {
         println!(
             "{:<24} {:<10} {:<9} {}",
