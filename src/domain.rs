@@ -12,6 +12,7 @@ pub mod labels;
 pub mod selector;
 pub mod spec;
 pub mod stats;
+pub mod traffic;
 pub mod units;
 
 pub use container::{ContainerSummary, Health, PortBinding, RunState};

@@ -11,6 +11,7 @@
 //! | [`demo`] | the sample production "shop": its roles, its offline image, its lifecycle |
 //! | [`console`] | the terminal console (the only ratatui / crossterm user) |
 //! | [`shadow`] | shadow deployments: capture, plan (pure), apply, tear down, gc |
+//! | [`traffic`] | the load engine, capture parsers, traffic profiles and replay |
 //! | [`relay`] | the L4 ingress relay that runs inside a shadow |
 //! | [`cli`] | argument parsing and command handlers (wiring, anyhow) |
 //! | [`telemetry`] | tracing setup: a file while the console owns the screen, stderr otherwise |
@@ -25,3 +26,4 @@ pub mod platform;
 pub mod relay;
 pub mod shadow;
 pub mod telemetry;
+pub mod traffic;
