@@ -6,7 +6,9 @@
 
 mod demo;
 mod groups;
+mod load;
 mod shadow;
+mod traffic;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +49,11 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// Shadow deployments: plan, up, ls, down, gc.
     Shadow(ShadowArgs),
+    /// Load a URL: constant rate, stages, Poisson or closed-model users;
+    /// latency corrected for coordinated omission.
+    Load(load::LoadArgs),
+    /// Traffic profiles from production, and their replay.
+    Traffic(traffic::TrafficArgs),
     /// Run one role of the demo application (used inside its containers).
     #[command(hide = true)]
     Shop(ShopArgs),
@@ -304,6 +311,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Demo(args)) => demo::run(args).await,
         Some(Command::Snapshot(args)) => shadow::snapshot(args).await,
         Some(Command::Shadow(args)) => shadow::run(args).await,
+        Some(Command::Load(args)) => load::run(args).await,
+        Some(Command::Traffic(args)) => traffic::run(args).await,
         Some(Command::Shop(args)) => {
             crate::demo::roles::run(args.role).await?;
             Ok(ExitCode::SUCCESS)
