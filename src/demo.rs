@@ -11,3 +11,4 @@ pub mod lifecycle;
 pub mod probe;
 pub mod project;
 pub mod roles;
+pub mod traffic;

@@ -7,3 +7,4 @@
 //! profile. The data types live in `domain::traffic`.
 
 pub mod workload;
+pub mod replay;
