@@ -5,6 +5,7 @@
 //! daemon cannot be reached (`EX_UNAVAILABLE`).
 
 mod demo;
+mod detect;
 mod groups;
 mod load;
 mod shadow;
@@ -54,6 +55,8 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Traffic profiles from production, and their replay.
     Traffic(traffic::TrafficArgs),
+    /// Score a `timestamp,value` CSV with the streaming anomaly detector.
+    Detect(detect::DetectArgs),
     /// Run one role of the demo application (used inside its containers).
     #[command(hide = true)]
     Shop(ShopArgs),
@@ -313,6 +316,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Shadow(args)) => shadow::run(args).await,
         Some(Command::Load(args)) => load::run(args).await,
         Some(Command::Traffic(args)) => traffic::run(args).await,
+        Some(Command::Detect(args)) => detect::run(&args),
         Some(Command::Shop(args)) => {
             crate::demo::roles::run(args.role).await?;
             Ok(ExitCode::SUCCESS)
