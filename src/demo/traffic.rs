@@ -64,7 +64,13 @@ pub fn day_curve(seconds: u32, peak_rps: u32, seed: u64) -> Vec<u32> {
         .collect()
 }
 
-fn entry(method: &str, path: &str, share: f64, examples: Vec<String>, bodies: Vec<String>) -> MixEntry {
+fn entry(
+    method: &str,
+    path: &str,
+    share: f64,
+    examples: Vec<String>,
+    bodies: Vec<String>,
+) -> MixEntry {
     MixEntry {
         method: method.to_owned(),
         path: path.to_owned(),
@@ -83,7 +89,9 @@ pub fn user_mix(seed: u64) -> Vec<MixEntry> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
     let users: Vec<String> = (1..=40).map(|n| format!("user-{n}")).collect();
     let products: Vec<String> = (1..=100).map(|n| format!("/api/products/{n}")).collect();
-    let terms = ["backpack", "lamp", "red", "mug", "socks", "desk", "green", "kettle"];
+    let terms = [
+        "backpack", "lamp", "red", "mug", "socks", "desk", "green", "kettle",
+    ];
     let cart_bodies: Vec<String> = (0..20)
         .map(|_| {
             format!(
@@ -94,7 +102,13 @@ pub fn user_mix(seed: u64) -> Vec<MixEntry> {
         })
         .collect();
     vec![
-        entry("GET", "/api/products", 0.25, vec!["/api/products".into()], vec![]),
+        entry(
+            "GET",
+            "/api/products",
+            0.25,
+            vec!["/api/products".into()],
+            vec![],
+        ),
         entry("GET", "/api/products/{id}", 0.35, products, vec![]),
         entry(
             "GET",
@@ -107,7 +121,10 @@ pub fn user_mix(seed: u64) -> Vec<MixEntry> {
             "POST",
             "/api/cart/{id}/items",
             0.15,
-            users.iter().map(|u| format!("/api/cart/{u}/items")).collect(),
+            users
+                .iter()
+                .map(|u| format!("/api/cart/{u}/items"))
+                .collect(),
             cart_bodies,
         ),
         entry(
@@ -122,7 +139,10 @@ pub fn user_mix(seed: u64) -> Vec<MixEntry> {
             "/api/orders",
             0.05,
             vec!["/api/orders".into()],
-            users.iter().map(|u| format!(r#"{{"user":"{u}"}}"#)).collect(),
+            users
+                .iter()
+                .map(|u| format!(r#"{{"user":"{u}"}}"#))
+                .collect(),
         ),
     ]
 }
@@ -171,7 +191,10 @@ mod tests {
                 f64::from(r) > base * 1.5
             })
             .count();
-        assert!((4..=9).contains(&bursts), "two or three bursts of 2-3 s: {bursts}");
+        assert!(
+            (4..=9).contains(&bursts),
+            "two or three bursts of 2-3 s: {bursts}"
+        );
         assert_eq!(day_curve(60, 50, 7), curve, "seeded");
         assert_ne!(day_curve(60, 50, 8), curve);
     }
@@ -190,7 +213,11 @@ mod tests {
     #[test]
     fn the_day_replays_without_missing_bodies() {
         let profile = day_profile(20, 30, 3);
-        let plan = crate::traffic::replay::plan(&profile, &crate::traffic::replay::ReplayOptions::default()).unwrap();
+        let plan = crate::traffic::replay::plan(
+            &profile,
+            &crate::traffic::replay::ReplayOptions::default(),
+        )
+        .unwrap();
         assert!(plan.notes.is_empty(), "{:?}", plan.notes);
         assert_eq!(plan.arrivals.len() as u32, profile.rate.iter().sum::<u32>());
     }

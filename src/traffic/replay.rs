@@ -77,16 +77,33 @@ fn check(options: &ReplayOptions) -> Result<(), ReplayError> {
         reason,
     };
     if !(options.speed.is_finite() && options.speed >= 0.01 && options.speed <= 1000.0) {
-        return Err(bad("--speed", options.speed, "use a factor from 0.01 to 1000"));
+        return Err(bad(
+            "--speed",
+            options.speed,
+            "use a factor from 0.01 to 1000",
+        ));
     }
     if !(options.scale.is_finite() && options.scale > 0.0 && options.scale <= 1000.0) {
-        return Err(bad("--scale", options.scale, "use a factor above 0, up to 1000"));
+        return Err(bad(
+            "--scale",
+            options.scale,
+            "use a factor above 0, up to 1000",
+        ));
     }
-    if !(options.peak_boost.is_finite() && options.peak_boost > 0.0 && options.peak_boost <= 1000.0) {
-        return Err(bad("--peak-boost", options.peak_boost, "use a factor above 0, up to 1000"));
+    if !(options.peak_boost.is_finite() && options.peak_boost > 0.0 && options.peak_boost <= 1000.0)
+    {
+        return Err(bad(
+            "--peak-boost",
+            options.peak_boost,
+            "use a factor above 0, up to 1000",
+        ));
     }
     if !(0.0..=1.0).contains(&options.edge_share) {
-        return Err(bad("--edge-cases", options.edge_share * 100.0, "use a share from 0% to 100%"));
+        return Err(bad(
+            "--edge-cases",
+            options.edge_share * 100.0,
+            "use a share from 0% to 100%",
+        ));
     }
     Ok(())
 }
@@ -105,7 +122,11 @@ pub fn scaled_counts(profile: &TrafficProfile, scale: f64, peak_boost: f64) -> V
         .iter()
         .enumerate()
         .map(|(i, &r)| {
-            let boost = if peak.as_ref().is_some_and(|p| p.contains(&i)) { peak_boost } else { 1.0 };
+            let boost = if peak.as_ref().is_some_and(|p| p.contains(&i)) {
+                peak_boost
+            } else {
+                1.0
+            };
             carry += f64::from(r) * scale * boost;
             let whole = carry.floor();
             carry -= whole;
@@ -150,7 +171,13 @@ impl<'a> Picker<'a> {
         }
     }
 
-    fn intern(&mut self, method: &str, path: &str, body: Option<String>, endpoint: String) -> usize {
+    fn intern(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        endpoint: String,
+    ) -> usize {
         let key = (method.to_owned(), path.to_owned(), body.clone());
         if let Some(&i) = self.index.get(&key) {
             return i;
@@ -158,7 +185,9 @@ impl<'a> Picker<'a> {
         if body.is_none() && is_write(method) {
             *self.bodiless_writes.entry(endpoint.clone()).or_default() += 1;
         }
-        let json = body.as_deref().is_some_and(|b| b.trim_start().starts_with(['{', '[']));
+        let json = body
+            .as_deref()
+            .is_some_and(|b| b.trim_start().starts_with(['{', '[']));
         let mut headers = Vec::new();
         if json {
             headers.push(("content-type".to_owned(), "application/json".to_owned()));
@@ -175,23 +204,32 @@ impl<'a> Picker<'a> {
     }
 
     fn pick(&mut self, rng: &mut StdRng) -> usize {
-        if !self.edges.is_empty() && self.options.edge_share > 0.0 && rng.random_bool(self.options.edge_share) {
+        if !self.edges.is_empty()
+            && self.options.edge_share > 0.0
+            && rng.random_bool(self.options.edge_share)
+        {
             let e = &self.edges[rng.random_range(0..self.edges.len())];
             let endpoint = format!("{} {} (edge case)", e.method, super_template(&e.path));
             return self.intern(&e.method.clone(), &e.path.clone(), e.body.clone(), endpoint);
         }
         let total = self.cumulative.last().copied().unwrap_or(0.0);
         let x = rng.random_range(0.0..total.max(f64::MIN_POSITIVE));
-        let i = self.cumulative.partition_point(|&c| c <= x).min(self.mix.len() - 1);
+        let i = self
+            .cumulative
+            .partition_point(|&c| c <= x)
+            .min(self.mix.len() - 1);
         let entry = &self.mix[i];
         let path = if entry.examples.is_empty() {
-            entry.path.replace("{id}", &rng.random_range(1..1000u32).to_string())
+            entry
+                .path
+                .replace("{id}", &rng.random_range(1..1000u32).to_string())
         } else {
             entry.examples[rng.random_range(0..entry.examples.len())].clone()
         };
         let key = format!("{} {}", entry.method, entry.path);
         let body = self.options.bodies.get(&key).cloned().or_else(|| {
-            (!entry.bodies.is_empty()).then(|| entry.bodies[rng.random_range(0..entry.bodies.len())].clone())
+            (!entry.bodies.is_empty())
+                .then(|| entry.bodies[rng.random_range(0..entry.bodies.len())].clone())
         });
         self.intern(&entry.method.clone(), &path, body, key)
     }
@@ -201,7 +239,13 @@ impl<'a> Picker<'a> {
 fn super_template(path: &str) -> String {
     let path = path.split('?').next().unwrap_or(path);
     path.split('/')
-        .map(|seg| if seg.bytes().any(|b| b.is_ascii_digit()) && seg.len() > 0 { "{id}" } else { seg })
+        .map(|seg| {
+            if seg.bytes().any(|b| b.is_ascii_digit()) {
+                "{id}"
+            } else {
+                seg
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -262,7 +306,10 @@ pub fn parse_body_override(text: &str) -> Result<(String, String), ReplayError> 
     if method.is_empty() || !path.starts_with('/') {
         return Err(err());
     }
-    Ok((format!("{} {}", method.to_ascii_uppercase(), path.trim()), body.to_owned()))
+    Ok((
+        format!("{} {}", method.to_ascii_uppercase(), path.trim()),
+        body.to_owned(),
+    ))
 }
 
 #[cfg(test)]

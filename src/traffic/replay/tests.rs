@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::traffic::{Completeness, EdgeKind, Peak, PROFILE_SCHEMA, Summary};
+use crate::domain::traffic::{Completeness, EdgeKind, PROFILE_SCHEMA, Peak, Summary};
 
 fn entry(method: &str, path: &str, share: f64, examples: &[&str], bodies: &[&str]) -> MixEntry {
     MixEntry {
@@ -26,8 +26,20 @@ fn profile(rate: Vec<u32>) -> TrafficProfile {
         start: "2026-11-27T10:00:00Z".into(),
         rate,
         mix: vec![
-            entry("GET", "/api/products/{id}", 0.7, &["/api/products/1", "/api/products/2"], &[]),
-            entry("POST", "/api/cart/{id}/items", 0.3, &["/api/cart/u1/items"], &[]),
+            entry(
+                "GET",
+                "/api/products/{id}",
+                0.7,
+                &["/api/products/1", "/api/products/2"],
+                &[],
+            ),
+            entry(
+                "POST",
+                "/api/cart/{id}/items",
+                0.3,
+                &["/api/cart/u1/items"],
+                &[],
+            ),
         ],
         peaks: vec![Peak {
             start_s: 2,
@@ -57,7 +69,11 @@ fn counts_follow_the_curve_scaled_and_boosted() {
     let p = profile(vec![10, 10, 40, 40, 10]);
     assert_eq!(scaled_counts(&p, 1.0, 1.0), [10, 10, 40, 40, 10]);
     assert_eq!(scaled_counts(&p, 0.5, 1.0), [5, 5, 20, 20, 5]);
-    assert_eq!(scaled_counts(&p, 1.0, 2.0), [10, 10, 80, 80, 10], "only the peak is boosted");
+    assert_eq!(
+        scaled_counts(&p, 1.0, 2.0),
+        [10, 10, 80, 80, 10],
+        "only the peak is boosted"
+    );
     // Fractions carry over: 3 x 0.5 = 1.5 requests over three seconds.
     let q = profile(vec![1, 1, 1]);
     let c = scaled_counts(&q, 0.5, 1.0);
@@ -67,7 +83,10 @@ fn counts_follow_the_curve_scaled_and_boosted() {
 #[test]
 fn speed_compresses_time_and_keeps_the_total() {
     let p = profile(vec![10, 10, 40, 40, 10, 10, 10, 10]);
-    let options = ReplayOptions { speed: 4.0, ..ReplayOptions::default() };
+    let options = ReplayOptions {
+        speed: 4.0,
+        ..ReplayOptions::default()
+    };
     let r = plan(&p, &options).unwrap();
     assert_eq!(r.arrivals.len(), 140);
     assert_eq!(r.duration, Duration::from_secs(2));
@@ -80,38 +99,63 @@ fn speed_compresses_time_and_keeps_the_total() {
 fn the_mix_is_preserved_and_paths_are_real() {
     let p = profile(vec![1000; 5]);
     let r = plan(&p, &ReplayOptions::default()).unwrap();
-    let gets = r.arrivals.iter().filter(|a| r.requests[a.request].method == "GET").count();
+    let gets = r
+        .arrivals
+        .iter()
+        .filter(|a| r.requests[a.request].method == "GET")
+        .count();
     let share = gets as f64 / r.arrivals.len() as f64;
     assert!((share - 0.7).abs() < 0.02, "{share}");
     for req in &r.requests {
         assert!(!req.path.contains("{id}"), "{}", req.path);
     }
-    assert!(r.notes.iter().any(|n| n.contains("POST /api/cart/{id}/items")), "{:?}", r.notes);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("POST /api/cart/{id}/items")),
+        "{:?}",
+        r.notes
+    );
 }
 
 #[test]
 fn bodies_come_from_overrides_or_the_profile() {
     let mut p = profile(vec![100; 3]);
     let mut options = ReplayOptions::default();
-    options
-        .bodies
-        .insert("POST /api/cart/{id}/items".into(), r#"{"product":3,"qty":1}"#.into());
+    options.bodies.insert(
+        "POST /api/cart/{id}/items".into(),
+        r#"{"product":3,"qty":1}"#.into(),
+    );
     let r = plan(&p, &options).unwrap();
     let post = r.requests.iter().find(|q| q.method == "POST").unwrap();
     assert_eq!(post.body.as_deref(), Some(&br#"{"product":3,"qty":1}"#[..]));
-    assert!(post.headers.contains(&("content-type".to_owned(), "application/json".to_owned())));
+    assert!(
+        post.headers
+            .contains(&("content-type".to_owned(), "application/json".to_owned()))
+    );
     assert!(r.notes.is_empty());
     p.mix[1].bodies = vec![r#"{"product":9,"qty":2}"#.into()];
     let r = plan(&p, &ReplayOptions::default()).unwrap();
-    assert!(r.requests.iter().any(|q| q.body.as_deref() == Some(&br#"{"product":9,"qty":2}"#[..])));
+    assert!(
+        r.requests
+            .iter()
+            .any(|q| q.body.as_deref() == Some(&br#"{"product":9,"qty":2}"#[..]))
+    );
 }
 
 #[test]
 fn a_share_of_requests_are_edge_cases() {
     let p = profile(vec![1000; 4]);
-    let options = ReplayOptions { edge_share: 0.1, ..ReplayOptions::default() };
+    let options = ReplayOptions {
+        edge_share: 0.1,
+        ..ReplayOptions::default()
+    };
     let r = plan(&p, &options).unwrap();
-    let edges = r.arrivals.iter().filter(|a| r.requests[a.request].path == "/api/search?q=everything").count();
+    let edges = r
+        .arrivals
+        .iter()
+        .filter(|a| r.requests[a.request].path == "/api/search?q=everything")
+        .count();
     let share = edges as f64 / r.arrivals.len() as f64;
     assert!((share - 0.1).abs() < 0.02, "{share}");
 }
@@ -119,18 +163,38 @@ fn a_share_of_requests_are_edge_cases() {
 #[test]
 fn bad_options_and_empty_profiles_are_refused() {
     let p = profile(vec![1]);
-    let e = plan(&p, &ReplayOptions { speed: 0.0, ..ReplayOptions::default() }).unwrap_err();
+    let e = plan(
+        &p,
+        &ReplayOptions {
+            speed: 0.0,
+            ..ReplayOptions::default()
+        },
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("--speed"), "{e}");
-    let e = plan(&p, &ReplayOptions { edge_share: 1.5, ..ReplayOptions::default() }).unwrap_err();
+    let e = plan(
+        &p,
+        &ReplayOptions {
+            edge_share: 1.5,
+            ..ReplayOptions::default()
+        },
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("150"), "{e}");
-    assert_eq!(plan(&profile(vec![0, 0]), &ReplayOptions::default()).unwrap_err(), ReplayError::Empty);
+    assert_eq!(
+        plan(&profile(vec![0, 0]), &ReplayOptions::default()).unwrap_err(),
+        ReplayError::Empty
+    );
 }
 
 #[test]
 fn body_overrides_parse() {
     assert_eq!(
         parse_body_override(r#"post /api/cart/{id}/items={"qty":1}"#).unwrap(),
-        ("POST /api/cart/{id}/items".to_owned(), r#"{"qty":1}"#.to_owned())
+        (
+            "POST /api/cart/{id}/items".to_owned(),
+            r#"{"qty":1}"#.to_owned()
+        )
     );
     assert!(parse_body_override("nonsense").is_err());
 }
