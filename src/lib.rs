@@ -10,6 +10,7 @@
 //! | [`dns`] | a minimal DNS client for `FROM scratch` containers (no libc resolver there) |
 //! | [`demo`] | the sample production "shop": its roles, its offline image, its lifecycle |
 //! | [`console`] | the terminal console (the only ratatui / crossterm user) |
+//! | [`fault`] | failure injection into shadows: catalog, schedules, injector, journal |
 //! | [`shadow`] | shadow deployments: capture, plan (pure), apply, tear down, gc |
 //! | [`traffic`] | the load engine, capture parsers, traffic profiles and replay |
 //! | [`relay`] | the L4 ingress relay that runs inside a shadow |
@@ -21,6 +22,7 @@ pub mod console;
 pub mod demo;
 pub mod dns;
 pub mod domain;
+pub mod fault;
 pub mod metrics;
 pub mod platform;
 pub mod relay;

@@ -1,0 +1,6 @@
+//! Failure injection into shadows only.
+//!
+//! Owns: schedules (pure): timed, recurring and probabilistic faults with a
+//! seed, and blast-radius limits.
+
+pub mod schedule;
