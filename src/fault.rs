@@ -4,3 +4,4 @@
 //! seed, and blast-radius limits.
 
 pub mod schedule;
+pub mod target;
