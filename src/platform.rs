@@ -8,6 +8,8 @@
 //! Also owns group discovery on top of the seam (`list_groups`, `find_group`).
 
 pub mod docker;
+#[cfg(test)]
+pub mod recording;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -115,6 +117,17 @@ pub struct NetworkSummary {
     /// IPAM subnets in CIDR form.
     #[serde(default)]
     pub subnets: Vec<String>,
+}
+
+/// New CPU and memory limits; `None` leaves a limit as it is. Zero means
+/// "no limit" for the CPU knobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResourceUpdate {
+    pub nano_cpus: Option<i64>,
+    pub cpu_quota: Option<i64>,
+    pub cpu_period: Option<i64>,
+    pub memory: Option<i64>,
+    pub memory_swap: Option<i64>,
 }
 
 /// What a command run inside a container returned.
@@ -284,6 +297,84 @@ pub trait Platform: Clone + Send + Sync + 'static {
         async {
             Err(PlatformError::Unsupported {
                 operation: "copy between containers",
+            })
+        }
+    }
+
+    /// Sends a signal (`SIGKILL`, `SIGTERM`, ...) to the container's init.
+    fn kill_container(&self, id: &str, signal: &str) -> impl Future<Output = Result<()>> + Send {
+        let _ = (id, signal);
+        async { Err(PlatformError::Unsupported { operation: "kill" }) }
+    }
+
+    /// Restarts, killing after `grace`.
+    fn restart_container(
+        &self,
+        id: &str,
+        grace: Duration,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (id, grace);
+        async {
+            Err(PlatformError::Unsupported {
+                operation: "restart",
+            })
+        }
+    }
+
+    /// Changes CPU and memory limits of a running container.
+    fn update_resources(
+        &self,
+        id: &str,
+        update: &ResourceUpdate,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (id, update);
+        async {
+            Err(PlatformError::Unsupported {
+                operation: "update resources",
+            })
+        }
+    }
+
+    /// Connects a container to a network with DNS aliases.
+    fn connect_network(
+        &self,
+        network: &str,
+        id: &str,
+        aliases: &[String],
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (network, id, aliases);
+        async {
+            Err(PlatformError::Unsupported {
+                operation: "connect network",
+            })
+        }
+    }
+
+    /// Disconnects a container from a network.
+    fn disconnect_network(
+        &self,
+        network: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (network, id);
+        async {
+            Err(PlatformError::Unsupported {
+                operation: "disconnect network",
+            })
+        }
+    }
+
+    /// Extracts a tar archive into directory `dir` of a container.
+    fn upload_archive(
+        &self,
+        id: &str,
+        dir: &str,
+        tar: Vec<u8>,
+    ) -> impl Future<Output = Result<()>> + Send {
+        let _ = (id, dir, tar);
+        async {
+            Err(PlatformError::Unsupported {
+                operation: "upload",
             })
         }
     }

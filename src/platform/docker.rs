@@ -13,20 +13,23 @@ use std::time::Duration;
 
 use bollard::errors::Error as BollardError;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
-use bollard::models::NetworkConnectRequest;
+use bollard::models::{ContainerUpdateBody, NetworkConnectRequest, NetworkDisconnectRequest};
 use bollard::query_parameters::{
     BuildImageOptions, CreateContainerOptions, EventsOptions, ListContainersOptions,
     ListImagesOptions, ListNetworksOptions, ListVolumesOptions, LogsOptions,
     RemoveContainerOptions, RemoveImageOptions, RemoveVolumeOptions, StatsOptions,
     StopContainerOptions,
 };
-use bollard::query_parameters::{DownloadFromContainerOptions, UploadToContainerOptions};
+use bollard::query_parameters::{
+    DownloadFromContainerOptions, KillContainerOptions, RestartContainerOptions,
+    UploadToContainerOptions,
+};
 use bollard::{body_full, body_try_stream, container::LogOutput};
 use futures::stream::{BoxStream, StreamExt};
 
 use super::{
     ContainerDetails, EngineEvent, EngineInfo, ExecOutput, ImageSummary, LogLine, LogOptions,
-    LogStream, NetworkSummary, Platform, PlatformError, Result, VolumeSummary,
+    LogStream, NetworkSummary, Platform, PlatformError, ResourceUpdate, Result, VolumeSummary,
 };
 use crate::domain::{ContainerSpec, ContainerSummary, NetworkSpec, RawStats, Selector, VolumeSpec};
 use lines::LineAssembler;
@@ -593,6 +596,79 @@ impl Platform for Docker {
             .await
             .map_err(|e| self.map_err("copy into", "container", to, e))?;
         Ok(counted.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    async fn kill_container(&self, id: &str, signal: &str) -> Result<()> {
+        let options = KillContainerOptions {
+            signal: signal.to_owned(),
+        };
+        self.client
+            .kill_container(id, Some(options))
+            .await
+            .map_err(|e| self.map_err("kill", "container", id, e))
+    }
+
+    async fn restart_container(&self, id: &str, grace: Duration) -> Result<()> {
+        let options = RestartContainerOptions {
+            t: Some(i32::try_from(grace.as_secs()).unwrap_or(i32::MAX)),
+            signal: None,
+        };
+        let client = self
+            .client
+            .clone()
+            .with_timeout(grace + Duration::from_secs(30));
+        client
+            .restart_container(id, Some(options))
+            .await
+            .map_err(|e| self.map_err("restart", "container", id, e))
+    }
+
+    async fn update_resources(&self, id: &str, update: &ResourceUpdate) -> Result<()> {
+        let body = ContainerUpdateBody {
+            nano_cpus: update.nano_cpus,
+            cpu_quota: update.cpu_quota,
+            cpu_period: update.cpu_period,
+            memory: update.memory,
+            memory_swap: update.memory_swap,
+            ..ContainerUpdateBody::default()
+        };
+        self.client
+            .update_container(id, body)
+            .await
+            .map_err(|e| self.map_err("update", "container", id, e))
+    }
+
+    async fn connect_network(&self, network: &str, id: &str, aliases: &[String]) -> Result<()> {
+        let request = NetworkConnectRequest {
+            container: id.to_owned(),
+            endpoint_config: Some(body::connect_endpoint(aliases)),
+        };
+        self.client
+            .connect_network(network, request)
+            .await
+            .map_err(|e| self.map_err("connect", "network", network, e))
+    }
+
+    async fn disconnect_network(&self, network: &str, id: &str) -> Result<()> {
+        let request = NetworkDisconnectRequest {
+            container: id.to_owned(),
+            force: Some(true),
+        };
+        self.client
+            .disconnect_network(network, request)
+            .await
+            .map_err(|e| self.map_err("disconnect", "network", network, e))
+    }
+
+    async fn upload_archive(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<()> {
+        let options = UploadToContainerOptions {
+            path: dir.to_owned(),
+            ..UploadToContainerOptions::default()
+        };
+        self.client
+            .upload_to_container(id, Some(options), body_full(tar.into()))
+            .await
+            .map_err(|e| self.map_err("upload into", "container", id, e))
     }
 
     async fn pause_container(&self, id: &str) -> Result<()> {
