@@ -1,0 +1,269 @@
+//! Tests of the combined detector on synthetic series, plus one loose check
+//! on NAB data when `../shared/data/nab` is present.
+#![allow(clippy::float_cmp)] // scores of 0 are exact
+
+use proptest::prelude::*;
+
+use super::{Cause, Config, Detector, Series};
+
+/// Deterministic noise: a xorshift generator, roughly normal (sum of four
+/// uniforms, unit variance).
+struct Noise(u64);
+
+impl Noise {
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let s: f64 = (0..4).map(|_| self.uniform()).sum();
+        (s - 2.0) * 3f64.sqrt()
+    }
+}
+
+const T0: f64 = 1_396_310_400.0; // 2014-04-01 00:00:00 UTC
+
+fn detector() -> Detector {
+    Detector::new(Series::new("p99 latency", "ms"), Config::default())
+}
+
+/// Scores of `values` sampled every `step` seconds.
+fn scores(values: &[f64], step: f64) -> Vec<f64> {
+    let mut d = detector();
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| d.push(T0 + i as f64 * step, v).score)
+        .collect()
+}
+
+fn noisy(n: usize, level: f64, seed: u64) -> Vec<f64> {
+    let mut noise = Noise(seed);
+    (0..n).map(|_| level + noise.normal()).collect()
+}
+
+fn max(xs: &[f64]) -> f64 {
+    xs.iter().copied().fold(0.0, f64::max)
+}
+
+#[test]
+fn a_level_shift_is_flagged_within_ten_points_and_the_score_decays() {
+    // A 4-sigma shift: no single point is extreme, the shift chart flags it.
+    let mut values = noisy(2500, 100.0, 1);
+    for v in &mut values[1500..] {
+        *v += 4.0;
+    }
+    let s = scores(&values, 60.0);
+    assert!(
+        max(&s[300..1500]) < 0.05,
+        "quiet before: {}",
+        max(&s[300..1500])
+    );
+    assert!(max(&s[1500..1510]) > 0.1, "flagged: {:?}", &s[1500..1510]);
+    assert!(max(&s[1520..]) < 0.05, "decays: {}", max(&s[1520..]));
+}
+
+#[test]
+fn a_seasonal_series_without_anomaly_stays_low_after_warmup() {
+    let mut noise = Noise(2);
+    let step = 300.0;
+    let values: Vec<f64> = (0..14 * 288)
+        .map(|i| {
+            let phase = f64::from(i % 288) / 288.0 * std::f64::consts::TAU;
+            50.0 + 30.0 * phase.sin() + 2.0 * noise.normal()
+        })
+        .collect();
+    let s = scores(&values, step);
+    let after = &s[3 * 288..];
+    assert!(max(after) < 0.35, "max {}", max(after));
+    assert!(after.iter().filter(|&&x| x > 0.1).count() <= 3);
+}
+
+#[test]
+fn the_seasonal_baseline_flags_a_missing_daily_peak() {
+    let step = 300.0;
+    let mut noise = Noise(3);
+    let values: Vec<f64> = (0..10 * 288)
+        .map(|i| {
+            let hour = (i % 288) / 12;
+            let peak = (9..17).contains(&hour) && i / 288 != 8;
+            (if peak { 80.0 } else { 20.0 }) + noise.normal()
+        })
+        .collect();
+    let s = scores(&values, step);
+    let missing = 8 * 288 + 9 * 12;
+    assert!(
+        max(&s[missing..missing + 12]) > 0.5,
+        "{:?}",
+        &s[missing..missing + 12]
+    );
+    assert!(
+        max(&s[3 * 288..8 * 288]) < 0.3,
+        "{}",
+        max(&s[3 * 288..8 * 288])
+    );
+}
+
+#[test]
+fn a_spike_scores_high_once() {
+    let mut values = noisy(1500, 10.0, 4);
+    values[1200] = 40.0;
+    let s = scores(&values, 60.0);
+    assert!(s[1200] > 0.7, "{}", s[1200]);
+    assert!(max(&s[1201..]) < 0.1, "{}", max(&s[1201..]));
+}
+
+#[test]
+fn a_slow_sustained_drift_is_eventually_flagged() {
+    let mut values = noisy(4000, 10.0, 5);
+    for (i, v) in values[2000..].iter_mut().enumerate() {
+        *v += 0.01 * i as f64;
+    }
+    let s = scores(&values, 60.0);
+    let first = s[2000..].iter().position(|&x| x > 0.3).map(|i| i + 2000);
+    assert!(max(&s[300..2000]) < 0.3);
+    assert!(
+        matches!(first, Some(i) if i < 3000),
+        "first alarm {first:?}"
+    );
+}
+
+#[test]
+fn a_flatline_then_a_change_is_flagged() {
+    let mut values = vec![45.0; 800];
+    values.extend(std::iter::repeat_n(45.5, 200));
+    let s = scores(&values, 300.0);
+    assert!(max(&s[..800]) == 0.0);
+    assert!(s[800] > 0.9, "{}", s[800]);
+}
+
+#[test]
+fn nan_gaps_out_of_order_and_duplicates_are_counted_not_fatal() {
+    let mut d = detector();
+    let mut noise = Noise(6);
+    let mut t = T0;
+    for i in 0..600 {
+        t += if i == 300 { 86_400.0 } else { 60.0 };
+        let v = 10.0 + noise.normal();
+        assert!(d.push(t, v).score.is_finite());
+        if i % 100 == 7 {
+            assert_eq!(d.push(t, f64::NAN).explanation.cause, Cause::Skipped);
+            assert_eq!(d.push(t - 3600.0, v).explanation.cause, Cause::Skipped);
+            assert!(d.push(t, v).score.is_finite());
+            assert_eq!(d.push(f64::INFINITY, v).score, 0.0);
+        }
+    }
+    let c = d.counts();
+    assert_eq!(
+        (c.not_finite, c.out_of_order, c.duplicates, c.gaps),
+        (12, 6, 6, 1)
+    );
+    assert_eq!(c.points, 606);
+}
+
+#[test]
+fn the_same_input_gives_the_same_scores() {
+    let values = noisy(3000, 5.0, 7);
+    let a = scores(&values, 10.0);
+    let b = scores(&values, 10.0);
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+}
+
+#[test]
+fn state_fits_in_two_kilobytes() {
+    let d = detector();
+    assert!(d.state_bytes() <= 2048, "{} bytes", d.state_bytes());
+    let mut d2 = d.clone();
+    for (i, v) in noisy(5000, 1.0, 8).into_iter().enumerate() {
+        d2.push(i as f64 * 60.0, v);
+    }
+    assert_eq!(d2.state_bytes(), d.state_bytes(), "no growth with the data");
+}
+
+#[test]
+fn the_explanation_names_the_series_and_the_shift() {
+    let mut d = detector();
+    let mut noise = Noise(9);
+    let mut best = None;
+    for i in 0..1500 {
+        let v = if i < 1200 { 100.0 } else { 300.0 } + noise.normal();
+        let scored = d.push(T0 + f64::from(i) * 20.0, v);
+        if i >= 1200 && best.is_none_or(|(s, _)| scored.score > s) {
+            best = Some((scored.score, scored));
+        }
+    }
+    let (_, scored) = best.unwrap();
+    let text = d.explain(&scored);
+    assert!(
+        text.starts_with("p99 latency 29") || text.starts_with("p99 latency 30"),
+        "{text}"
+    );
+    assert!(text.contains("3.0x its baseline 100 ms"), "{text}");
+}
+
+proptest! {
+    #[test]
+    fn prefix_scores_equal_full_scores(
+        points in prop::collection::vec((0u8..4, -1e3f64..1e3, prop::bool::weighted(0.03)), 1..700),
+        cut in 0usize..700,
+    ) {
+        let series: Vec<(f64, f64)> = points
+            .iter()
+            .scan(T0, |t, &(dt, v, nan)| {
+                *t += f64::from(dt) * 60.0 - 30.0;
+                Some((*t, if nan { f64::NAN } else { v }))
+            })
+            .collect();
+        let cut = cut.min(series.len());
+        let run = |pts: &[(f64, f64)]| {
+            let mut d = detector();
+            pts.iter().map(|&(t, v)| d.push(t, v).score.to_bits()).collect::<Vec<_>>()
+        };
+        let full = run(&series);
+        prop_assert_eq!(&run(&series[..cut])[..], &full[..cut]);
+    }
+}
+
+/// Loose check on real data: on two NAB files the highest score after the
+/// probation period falls inside a labelled window.
+#[test]
+fn nab_top_score_falls_in_a_labelled_window() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nab");
+    let Ok(windows) = std::fs::read_to_string(data.join("combined_windows.json")) else {
+        eprintln!("skipped: no NAB data at {}", data.display());
+        return;
+    };
+    let windows: serde_json::Value = serde_json::from_str(&windows).unwrap();
+    for file in [
+        "artificialWithAnomaly/art_daily_jumpsup.csv",
+        "realKnownCause/ambient_temperature_system_failure.csv",
+    ] {
+        let text = std::fs::read_to_string(data.join(file)).unwrap();
+        let mut d = detector();
+        let rows: Vec<(f64, f64)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let (t, v) = l.split_once(',').unwrap();
+                let t = super::timestamp::parse(t).unwrap();
+                (t, d.push(t, v.parse().unwrap()).score)
+            })
+            .collect();
+        let probation = (rows.len() * 15 / 100).min(750);
+        let (t_max, _) = rows[probation..]
+            .iter()
+            .fold((0.0, -1.0), |b, &(t, s)| if s > b.1 { (t, s) } else { b });
+        let inside = windows[file].as_array().unwrap().iter().any(|w| {
+            let start = super::timestamp::parse(w[0].as_str().unwrap()).unwrap();
+            let end = super::timestamp::parse(w[1].as_str().unwrap()).unwrap();
+            (start..=end).contains(&t_max)
+        });
+        assert!(
+            inside,
+            "{file}: top score at {t_max} is outside every window"
+        );
+    }
+}
