@@ -1,0 +1,226 @@
+//! Capture I/O (the shell around `parse`): a log file, stdin (`-`), or the
+//! log stream of a production container read through the platform. Lines
+//! are streamed through the pure parsers, so a large log never sits in
+//! memory whole (a HAR file, one JSON document, does). Each function comes
+//! in two forms: one collecting the records, and a `_with` form handing
+//! each record to a sink (profile extraction without a record vector).
+//!
+//! A container's stdout is read (nginx and the demo gateway write the
+//! access log there and their error log to stderr); stderr is ignored.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use futures::StreamExt;
+
+use crate::domain::traffic::{Completeness, Record, TrafficProfile};
+use crate::platform::{LogOptions, LogStream, Platform, PlatformError};
+use crate::traffic::parse::{self, Format, LineParser, ParseError};
+use crate::traffic::profile::Extractor;
+
+/// Read buffer for files and stdin.
+const BUFFER: usize = 1 << 20;
+
+/// Why a capture failed. The cause is the error's `source` (anyhow's `{:#}`
+/// prints the chain), so `exit_code` can find a `PlatformError` in it.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("cannot open {}", .path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("reading {source_name}")]
+    Read {
+        source_name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{source_name}")]
+    Parse {
+        source_name: String,
+        #[source]
+        source: ParseError,
+    },
+    #[error("reading the logs of container {container:?}")]
+    Platform {
+        container: String,
+        #[source]
+        source: PlatformError,
+    },
+}
+
+/// What was read: the completeness and the format used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured {
+    pub completeness: Completeness,
+    pub format: Format,
+}
+
+/// Reads a file, or stdin for `-`, into records.
+pub fn read_source(
+    source: &str,
+    format: Format,
+) -> Result<(Vec<Record>, Completeness), CaptureError> {
+    let mut records = Vec::new();
+    let captured = read_source_with(source, format, |r| records.push(r))?;
+    Ok((records, captured.completeness))
+}
+
+/// [`read_source`] handing each record to `sink`.
+pub fn read_source_with(
+    source: &str,
+    format: Format,
+    sink: impl FnMut(Record),
+) -> Result<Captured, CaptureError> {
+    if source == "-" {
+        let stdin = std::io::stdin().lock();
+        return read_stream(
+            BufReader::with_capacity(BUFFER, stdin),
+            "stdin",
+            format,
+            sink,
+        );
+    }
+    let file = std::fs::File::open(source).map_err(|e| CaptureError::Open {
+        path: PathBuf::from(source),
+        source: e,
+    })?;
+    read_stream(BufReader::with_capacity(BUFFER, file), source, format, sink)
+}
+
+/// The profile of a file, or stdin for `-`, extracted while reading (no
+/// record vector). Its `source` is the path (or `stdin`).
+pub fn profile_source(source: &str, format: Format) -> Result<TrafficProfile, CaptureError> {
+    let mut x = Extractor::new();
+    let captured = read_source_with(source, format, |r| x.push(&r))?;
+    let name = if source == "-" { "stdin" } else { source };
+    Ok(x.finish(captured.completeness, name))
+}
+
+/// Parses a stream. `Auto` decides on the first non-blank line: a JSON
+/// object without `log` means JSON lines, other JSON a HAR document (read
+/// whole), anything else an access log.
+pub fn read_stream(
+    mut reader: impl BufRead,
+    name: &str,
+    format: Format,
+    mut sink: impl FnMut(Record),
+) -> Result<Captured, CaptureError> {
+    let read_err = |source| CaptureError::Read {
+        source_name: name.to_owned(),
+        source,
+    };
+    let parse_err = |source| CaptureError::Parse {
+        source_name: name.to_owned(),
+        source,
+    };
+    let mut head: Vec<u8> = Vec::new();
+    let mut format = format;
+    if format == Format::Auto {
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
+                break;
+            }
+            head.extend_from_slice(&line);
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                format = parse::detect(&line);
+                break;
+            }
+        }
+    }
+    if format == Format::Har {
+        reader.read_to_end(&mut head).map_err(read_err)?;
+        let completeness = parse::parse_bytes_with(&head, Format::Har, sink).map_err(parse_err)?;
+        return Ok(Captured {
+            completeness,
+            format,
+        });
+    }
+    let mut parser = LineParser::new(format).map_err(parse_err)?;
+    let mut feed = |parser: &mut LineParser, line: &[u8]| {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        if let Some(r) = parser.push(line) {
+            sink(r);
+        }
+    };
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        feed(&mut parser, line);
+    }
+    let mut line = Vec::with_capacity(512);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
+            break;
+        }
+        feed(&mut parser, &line);
+    }
+    let format = match parser.format() {
+        Format::Auto => Format::Combined,
+        f => f,
+    };
+    Ok(Captured {
+        completeness: parser.finish(),
+        format,
+    })
+}
+
+/// Reads the stdout of container `name` (its log lines from `since` ago,
+/// or all) into records.
+pub async fn from_container<P: Platform>(
+    platform: &P,
+    name: &str,
+    since: Option<Duration>,
+    format: Format,
+) -> Result<(Vec<Record>, Completeness), CaptureError> {
+    let mut records = Vec::new();
+    let captured = from_container_with(platform, name, since, format, |r| records.push(r)).await?;
+    Ok((records, captured.completeness))
+}
+
+/// [`from_container`] handing each record to `sink`.
+pub async fn from_container_with<P: Platform>(
+    platform: &P,
+    name: &str,
+    since: Option<Duration>,
+    format: Format,
+    mut sink: impl FnMut(Record),
+) -> Result<Captured, CaptureError> {
+    let mut parser = LineParser::new(format).map_err(|source| CaptureError::Parse {
+        source_name: format!("container {name}"),
+        source,
+    })?;
+    let options = LogOptions {
+        follow: false,
+        since: since.and_then(|d| SystemTime::now().checked_sub(d)),
+        tail: None,
+    };
+    let mut lines = platform.logs(name, &options);
+    while let Some(line) = lines.next().await {
+        let line = line.map_err(|source| CaptureError::Platform {
+            container: name.to_owned(),
+            source,
+        })?;
+        if line.stream != LogStream::Stdout {
+            continue;
+        }
+        if let Some(r) = parser.push(line.text.as_bytes()) {
+            sink(r);
+        }
+    }
+    let format = match parser.format() {
+        Format::Auto => Format::Combined,
+        f => f,
+    };
+    Ok(Captured {
+        completeness: parser.finish(),
+        format,
+    })
+}
+
+#[cfg(test)]
+mod tests;

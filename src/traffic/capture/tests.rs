@@ -1,0 +1,282 @@
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::sync::{Arc, Mutex};
+
+use futures::stream::BoxStream;
+
+use super::*;
+use crate::domain::stats::RawStats;
+use crate::domain::{ContainerSpec, ContainerSummary, NetworkSpec, Selector, VolumeSpec};
+use crate::platform::{
+    ContainerDetails, EngineEvent, EngineInfo, ImageSummary, LogLine, NetworkSummary, VolumeSummary,
+};
+
+const LINE: &str = r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /api/products/42 HTTP/1.1" 200 153 "-" "curl/8.0" 0.004"#;
+
+fn read(text: &str, format: Format) -> (Vec<Record>, Captured) {
+    let mut records = Vec::new();
+    let captured = read_stream(Cursor::new(text.as_bytes().to_vec()), "t", format, |r| {
+        records.push(r);
+    })
+    .unwrap();
+    (records, captured)
+}
+
+#[test]
+fn streams_access_logs_with_crlf_and_blank_lines() {
+    let text = format!("\r\n{LINE}\r\ngarbage\r\n{LINE}");
+    let (records, c) = read(&text, Format::Auto);
+    assert_eq!(c.format, Format::Combined);
+    assert_eq!(
+        records.iter().map(|r| r.line).collect::<Vec<_>>(),
+        vec![2, 4]
+    );
+    assert_eq!(records[0].path, "/api/products/42");
+    assert_eq!(c.completeness.first_rejected, vec![3]);
+    assert_eq!((c.completeness.lines, c.completeness.parsed), (3, 2));
+}
+
+#[test]
+fn detects_json_lines_and_har_in_streams() {
+    let jsonl = "\n{\"time\":1795773600,\"method\":\"GET\",\"path\":\"/a\",\"status\":200}\n{\"time\":1795773601,\"method\":\"GET\",\"path\":\"/b\",\"status\":200}\n";
+    let (records, c) = read(jsonl, Format::Auto);
+    assert_eq!(c.format, Format::Jsonl);
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[1].line, 3);
+
+    let har = "{\n \"log\": {\"entries\": [\n  {\"startedDateTime\":\"2026-11-27T10:00:00Z\",\"time\":5,\"request\":{\"method\":\"GET\",\"url\":\"http://h/x\"},\"response\":{\"status\":200,\"bodySize\":3}}\n ]}\n}\n";
+    let (records, c) = read(har, Format::Auto);
+    assert_eq!(c.format, Format::Har);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].path, "/x");
+
+    let (records, c) = read("", Format::Auto);
+    assert!(records.is_empty());
+    assert_eq!(c.completeness, Completeness::default());
+}
+
+#[test]
+fn a_forced_format_is_used() {
+    let (records, c) = read(LINE, Format::Jsonl);
+    assert!(records.is_empty());
+    assert_eq!(c.completeness.reasons["not JSON"], 1);
+}
+
+#[test]
+fn missing_files_are_named() {
+    let e = read_source("/nonexistent/access.log", Format::Auto).unwrap_err();
+    assert_eq!(e.to_string(), "cannot open /nonexistent/access.log");
+    let cause = std::error::Error::source(&e).unwrap().to_string();
+    assert!(cause.starts_with("No such file"), "{cause}");
+}
+
+#[test]
+fn reads_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    std::fs::write(&path, format!("{LINE}\n{LINE}\n")).unwrap();
+    let (records, c) = read_source(path.to_str().unwrap(), Format::Auto).unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!(c.parsed, 2);
+    let bad = dir.path().join("bad.har");
+    std::fs::write(&bad, "{\n \"log\": [1,\n}").unwrap();
+    let e = read_source(bad.to_str().unwrap(), Format::Har).unwrap_err();
+    assert_eq!(
+        chain(&e),
+        format!(
+            "{}: line 3, column 1: not a JSON document: expected value",
+            bad.display()
+        )
+    );
+}
+
+/// The error and its causes, as `main` prints them.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text = format!("{text}: {c}");
+        cause = c.source();
+    }
+    text
+}
+
+/// The container and `since` a logs call was made with.
+type Asked = (String, Option<SystemTime>);
+
+/// A platform whose only working call is `logs`, answering fixed lines
+/// and remembering the options it was asked with.
+#[derive(Clone, Default)]
+struct Logs {
+    lines: Vec<LogLine>,
+    fail: bool,
+    asked: Arc<Mutex<Vec<Asked>>>,
+}
+
+fn no<T>() -> crate::platform::Result<T> {
+    Err(PlatformError::Unsupported { operation: "fake" })
+}
+
+impl Platform for Logs {
+    async fn engine(&self) -> crate::platform::Result<EngineInfo> {
+        no()
+    }
+    async fn list_containers(
+        &self,
+        _: Option<&Selector>,
+    ) -> crate::platform::Result<Vec<ContainerSummary>> {
+        no()
+    }
+    async fn inspect_container(&self, _: &str) -> crate::platform::Result<ContainerDetails> {
+        no()
+    }
+    async fn create_container(&self, _: &ContainerSpec) -> crate::platform::Result<String> {
+        no()
+    }
+    async fn start_container(&self, _: &str) -> crate::platform::Result<()> {
+        no()
+    }
+    async fn stop_container(&self, _: &str, _: Duration) -> crate::platform::Result<()> {
+        no()
+    }
+    async fn remove_container(&self, _: &str, _: bool) -> crate::platform::Result<()> {
+        no()
+    }
+    async fn create_network(&self, _: &NetworkSpec) -> crate::platform::Result<String> {
+        no()
+    }
+    async fn list_networks(
+        &self,
+        _: Option<&Selector>,
+    ) -> crate::platform::Result<Vec<NetworkSummary>> {
+        no()
+    }
+    async fn remove_network(&self, _: &str) -> crate::platform::Result<()> {
+        no()
+    }
+    async fn create_volume(&self, _: &VolumeSpec) -> crate::platform::Result<String> {
+        no()
+    }
+    async fn list_volumes(
+        &self,
+        _: Option<&Selector>,
+    ) -> crate::platform::Result<Vec<VolumeSummary>> {
+        no()
+    }
+    async fn remove_volume(&self, _: &str) -> crate::platform::Result<()> {
+        no()
+    }
+    async fn build_image(
+        &self,
+        _: Vec<u8>,
+        _: &str,
+        _: &BTreeMap<String, String>,
+    ) -> crate::platform::Result<String> {
+        no()
+    }
+    async fn inspect_image(&self, _: &str) -> crate::platform::Result<Option<ImageSummary>> {
+        no()
+    }
+    async fn list_images(
+        &self,
+        _: Option<&Selector>,
+    ) -> crate::platform::Result<Vec<ImageSummary>> {
+        no()
+    }
+    async fn remove_image(&self, _: &str) -> crate::platform::Result<()> {
+        no()
+    }
+    fn stats(&self, _: &str) -> BoxStream<'static, crate::platform::Result<RawStats>> {
+        futures::stream::empty().boxed()
+    }
+    fn events(
+        &self,
+        _: Option<&Selector>,
+        _: &[&str],
+    ) -> BoxStream<'static, crate::platform::Result<EngineEvent>> {
+        futures::stream::empty().boxed()
+    }
+    fn logs(
+        &self,
+        id: &str,
+        options: &LogOptions,
+    ) -> BoxStream<'static, crate::platform::Result<LogLine>> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push((id.to_owned(), options.since));
+        let mut items: Vec<crate::platform::Result<LogLine>> =
+            self.lines.iter().cloned().map(Ok).collect();
+        if self.fail {
+            items.push(Err(PlatformError::NotFound {
+                kind: "container",
+                name: id.to_owned(),
+            }));
+        }
+        futures::stream::iter(items).boxed()
+    }
+}
+
+fn out(text: &str) -> LogLine {
+    LogLine {
+        stream: LogStream::Stdout,
+        text: text.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn container_stdout_is_parsed_and_stderr_ignored() {
+    let platform = Logs {
+        lines: vec![
+            out(LINE),
+            LogLine {
+                stream: LogStream::Stderr,
+                text: "2026-11-27T10:00:00Z INFO gateway listening".to_owned(),
+            },
+            out("not an access log line"),
+            out(LINE),
+        ],
+        ..Logs::default()
+    };
+    let before = SystemTime::now();
+    let (records, c) = from_container(
+        &platform,
+        "shop-gateway-1",
+        Some(Duration::from_secs(3600)),
+        Format::Auto,
+    )
+    .await
+    .unwrap();
+    assert_eq!(records.len(), 2);
+    assert_eq!((c.lines, c.parsed, c.rejected), (3, 2, 1));
+    assert_eq!(c.first_rejected, vec![2]);
+    let asked = platform.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].0, "shop-gateway-1");
+    let since = asked[0].1.unwrap();
+    let ago = before.duration_since(since).unwrap();
+    assert!(
+        ago >= Duration::from_secs(3599) && ago <= Duration::from_secs(3601),
+        "{ago:?}"
+    );
+}
+
+#[tokio::test]
+async fn container_errors_name_the_container() {
+    let platform = Logs {
+        fail: true,
+        ..Logs::default()
+    };
+    let e = from_container(&platform, "gone", None, Format::Auto)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        chain(&e),
+        "reading the logs of container \"gone\": container \"gone\" not found"
+    );
+    assert!(platform.asked.lock().unwrap()[0].1.is_none());
+    let e = from_container(&platform, "x", None, Format::Har)
+        .await
+        .unwrap_err();
+    assert!(chain(&e).contains("cannot be read line by line"), "{e}");
+}

@@ -1,0 +1,290 @@
+//! A rate curve from Prometheus: the answer of a `query_range` (a matrix)
+//! whose values are a request *rate* in req/s, as from
+//! `sum(rate(http_requests_total[1m]))`. Several series are summed. Each
+//! sample holds from its timestamp until the next one (the last for one
+//! step), and the per-second counts are rounded cumulatively so the total
+//! matches the rate's integral. This gives the curve alone: no mix.
+//!
+//! [`rate_curve`] is pure; [`fetch`] GETs the URL with hyper over plain
+//! HTTP (no TLS) and parses the answer.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::header::{self, HeaderValue};
+use hyper::{Request, Uri};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use tokio::net::TcpStream;
+
+use crate::domain::units::{format_duration, parse_duration};
+use crate::traffic::profile::MAX_CURVE_S;
+
+/// The largest answer read.
+pub const MAX_ANSWER_BYTES: usize = 64 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PromError {
+    #[error("invalid Prometheus URL {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("resolving {host:?}")]
+    Resolve {
+        host: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("connecting to {addr}")]
+    Connect {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("HTTP exchange with {addr} failed: {message}")]
+    Http { addr: String, message: String },
+    #[error("Prometheus did not answer within {}", format_duration(*.0))]
+    Timeout(Duration),
+    #[error("Prometheus answered HTTP {status}: {body:?}")]
+    Status { status: u16, body: String },
+    #[error("not a Prometheus answer (line {line}, column {column}): {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("Prometheus answered an error ({error_type}): {error}")]
+    Api { error_type: String, error: String },
+    #[error("expected a matrix (the answer of /api/v1/query_range), got resultType {0:?}")]
+    NotMatrix(String),
+    #[error("the query returned no samples")]
+    Empty,
+}
+
+#[derive(Debug, Deserialize)]
+struct Answer {
+    status: String,
+    #[serde(default)]
+    data: Option<Data>,
+    #[serde(default, rename = "errorType")]
+    error_type: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Data {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    #[serde(default)]
+    result: Vec<Series>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Series {
+    #[serde(default)]
+    values: Vec<(f64, String)>,
+}
+
+/// A per-second curve built from a range query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromCurve {
+    /// Unix second of `rate[0]`.
+    pub start_s: i64,
+    pub rate: Vec<u32>,
+    pub series: usize,
+    /// Samples read (all series).
+    pub samples: u64,
+    /// Samples that were not a finite, non-negative number.
+    pub skipped: u64,
+}
+
+/// `(start unix second, per-second counts)` of a `query_range` answer.
+pub fn rate_curve(json: &str) -> Result<(i64, Vec<u32>), PromError> {
+    parse_curve(json, None).map(|c| (c.start_s, c.rate))
+}
+
+/// The curve of a `query_range` answer; `step_hint` (seconds) is the
+/// query's step, used for the last sample (else the smallest spacing).
+pub fn parse_curve(json: &str, step_hint: Option<u32>) -> Result<PromCurve, PromError> {
+    let answer: Answer = serde_json::from_str(json).map_err(|e| PromError::Json {
+        line: e.line(),
+        column: e.column(),
+        message: crate::traffic::parse::json_message(&e),
+    })?;
+    if answer.status != "success" {
+        return Err(PromError::Api {
+            error_type: answer.error_type.unwrap_or_else(|| "unknown".to_owned()),
+            error: answer
+                .error
+                .unwrap_or_else(|| format!("status {:?}", answer.status)),
+        });
+    }
+    let data = answer.data.ok_or(PromError::Empty)?;
+    if data.result_type != "matrix" {
+        return Err(PromError::NotMatrix(data.result_type));
+    }
+    let mut sum: BTreeMap<i64, f64> = BTreeMap::new();
+    let (mut samples, mut skipped) = (0, 0);
+    for series in &data.result {
+        for (ts, v) in &series.values {
+            samples += 1;
+            match v.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 && ts.is_finite() => {
+                    *sum.entry((ts * 1000.0).round() as i64).or_default() += v;
+                }
+                _ => skipped += 1,
+            }
+        }
+    }
+    let points: Vec<(i64, f64)> = sum.into_iter().collect();
+    let (start_s, rate) = expand(&points, step_hint).ok_or(PromError::Empty)?;
+    Ok(PromCurve {
+        start_s,
+        rate,
+        series: data.result.len(),
+        samples,
+        skipped,
+    })
+}
+
+/// Holds each (ms, rate) point until the next; rounds cumulatively.
+fn expand(points: &[(i64, f64)], step_hint: Option<u32>) -> Option<(i64, Vec<u32>)> {
+    let first = points.first()?.0;
+    let start_s = first.div_euclid(1000);
+    let spacing = points
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .filter(|d| *d > 0)
+        .min()
+        .map(|ms| (ms / 1000).max(1));
+    let step = step_hint.map(i64::from).or(spacing).unwrap_or(1).max(1);
+    let second = |ms: i64| (ms.div_euclid(1000) - start_s) as usize;
+    let last = points[points.len() - 1].0;
+    let len = (second(last) + step as usize).min(MAX_CURVE_S);
+    let mut exact = vec![0.0f64; len];
+    for (i, &(ms, v)) in points.iter().enumerate() {
+        let from = second(ms).min(len);
+        let to = points
+            .get(i + 1)
+            .map_or(from + step as usize, |n| second(n.0))
+            .min(len);
+        for x in &mut exact[from..to] {
+            *x = v;
+        }
+    }
+    let mut cum = 0.0;
+    let mut prev = 0i64;
+    let rate = exact
+        .iter()
+        .map(|v| {
+            cum += v;
+            let now = cum.round() as i64;
+            let n = (now - prev).max(0) as u32;
+            prev = now;
+            n
+        })
+        .collect();
+    Some((start_s, rate))
+}
+
+/// The `step` parameter of a query_range URL, in seconds.
+fn step_of(uri: &Uri) -> Option<u32> {
+    let query = uri.query()?;
+    let value = query.split('&').find_map(|kv| kv.strip_prefix("step="))?;
+    if let Ok(secs) = value.parse::<f64>() {
+        return Some(secs.max(1.0).round() as u32);
+    }
+    parse_duration(value)
+        .ok()
+        .map(|d| d.as_secs().max(1) as u32)
+}
+
+/// GETs a `query_range` URL and parses its curve.
+pub async fn fetch(url: &str, timeout: Duration) -> Result<PromCurve, PromError> {
+    let bad = |reason: &str| PromError::BadUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let uri: Uri = url.parse().map_err(|_| bad("does not parse"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => return Err(bad("https is not supported; use plain http://")),
+        _ => return Err(bad("expected http://HOST:PORT/api/v1/query_range?...")),
+    }
+    let authority = uri.authority().ok_or_else(|| bad("no host"))?.clone();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let step = step_of(&uri);
+    let body = tokio::time::timeout(timeout, get(&authority, &path))
+        .await
+        .map_err(|_| PromError::Timeout(timeout))??;
+    parse_curve(&body, step)
+}
+
+async fn get(authority: &hyper::http::uri::Authority, path: &str) -> Result<String, PromError> {
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(80);
+    let addr = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|source| PromError::Resolve {
+            host: host.to_owned(),
+            source,
+        })?
+        .next()
+        .ok_or_else(|| PromError::Resolve {
+            host: host.to_owned(),
+            source: std::io::Error::other("no addresses"),
+        })?;
+    let http_err = |e: &dyn std::fmt::Display| PromError::Http {
+        addr: addr.to_string(),
+        message: e.to_string(),
+    };
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|source| PromError::Connect {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| http_err(&e))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let mut request = Request::new(Empty::<Bytes>::new());
+    *request.uri_mut() = path.parse().map_err(|e| http_err(&e))?;
+    let headers = request.headers_mut();
+    if let Ok(h) = HeaderValue::from_str(authority.as_str()) {
+        headers.insert(header::HOST, h);
+    }
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(header::USER_AGENT, HeaderValue::from_static("understudy"));
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| http_err(&e))?;
+    let status = response.status();
+    let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+        .collect()
+        .await
+        .map_err(|e| http_err(&e))?
+        .to_bytes();
+    let text = String::from_utf8_lossy(&body).into_owned();
+    if status.is_success() {
+        return Ok(text);
+    }
+    // Prometheus explains 4xx/5xx in its JSON envelope.
+    match parse_curve(&text, None) {
+        Err(e @ PromError::Api { .. }) => Err(e),
+        _ => Err(PromError::Status {
+            status: status.as_u16(),
+            body: text.chars().take(200).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests;
