@@ -6,8 +6,10 @@
 
 mod demo;
 mod detect;
+mod fault;
 mod groups;
 mod load;
+mod proxy;
 mod shadow;
 mod traffic;
 
@@ -55,6 +57,13 @@ pub enum Command {
     Load(load::LoadArgs),
     /// Traffic profiles from production, and their replay.
     Traffic(traffic::TrafficArgs),
+    /// Failure injection into shadows: list, apply, revert, stop-all, schedule.
+    Fault(fault::FaultArgs),
+    /// Revert faults and remove shadows that a dead process left behind.
+    Gc(JsonArg),
+    /// CPU burner for the resource-hijack drill (runs inside a shadow container).
+    #[command(hide = true)]
+    Burn(BurnArgs),
     /// Score a `timestamp,value` CSV with the streaming anomaly detector.
     Detect(detect::DetectArgs),
     /// Run one role of the demo application (used inside its containers).
@@ -65,6 +74,8 @@ pub enum Command {
     /// L4 relay, a shadow's ingress (runs inside its container).
     #[command(hide = true)]
     Relay(RelayArgs),
+    /// The fault proxy (L4/L7, like Toxiproxy): run it, or drive one with `proxy ctl`.
+    Proxy(proxy::ProxyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +272,16 @@ pub struct DemoDownArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct BurnArgs {
+    /// The fault id (its stop file is `/.understudy-burn-stop-<ID>`).
+    #[arg(long)]
+    pub id: String,
+    /// Stop after this long at the latest.
+    #[arg(long = "for", default_value = "1h", value_parser = parse_duration_arg)]
+    pub duration: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
 pub struct JsonArg {
     /// Print JSON.
     #[arg(long)]
@@ -317,16 +338,55 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Load(args)) => load::run(args).await,
         Some(Command::Traffic(args)) => traffic::run(args).await,
         Some(Command::Detect(args)) => detect::run(&args),
+        Some(Command::Fault(args)) => fault::run(args).await,
+        Some(Command::Gc(args)) => gc(args.json).await,
+        Some(Command::Burn(args)) => {
+            crate::fault::burn::run(&args.id, args.duration, std::path::Path::new("/"))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Shop(args)) => {
             crate::demo::roles::run(args.role).await?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Probe(args)) => Ok(crate::demo::probe::run(&args.url, args.timeout).await),
+        Some(Command::Proxy(args)) => proxy::run(args).await,
         Some(Command::Relay(args)) => {
             crate::relay::run(&args.routes).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `understudy gc`: revert what dead processes left (faults), then remove
+/// shadows that never came up and whose creator is gone.
+async fn gc(json: bool) -> anyhow::Result<ExitCode> {
+    let docker = Docker::connect().await?;
+    let injector =
+        crate::fault::inject::Injector::new(docker.clone(), &crate::telemetry::state_dir());
+    let faults = injector.recover().await;
+    let shadows = crate::shadow::teardown::gc(&docker).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"faults_reverted": faults, "shadows": shadows})
+            )?
+        );
+    } else {
+        for r in &faults {
+            println!(
+                "reverted fault {} ({} on {}): {:?}",
+                r.id, r.request.kind, r.target, r.status
+            );
+        }
+        for (removed, reason) in &shadows.removed {
+            println!("removed shadow {}: {reason}", removed.id);
+        }
+        if faults.is_empty() && shadows.removed.is_empty() {
+            println!("nothing to collect");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn console(args: ConsoleArgs) -> anyhow::Result<ExitCode> {

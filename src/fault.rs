@@ -3,6 +3,12 @@
 //! Owns: schedules (pure): timed, recurring and probabilistic faults with a
 //! seed, and blast-radius limits.
 
+pub mod burn;
+pub mod catalog;
 pub mod guard;
+pub mod inject;
+pub mod journal;
+pub mod netns;
+pub mod plan_file;
 pub mod schedule;
 pub mod target;

@@ -7,6 +7,7 @@
 //! | [`domain`] | the concepts as plain data: groups, selectors, specs, stats, units |
 //! | [`platform`] | the container platform seam and its Docker implementation (the only bollard user) |
 //! | [`metrics`] | derivations on collected data (CPU %, rates) |
+//! | [`detect`] | streaming anomaly detectors (pure): per-series baselines, change detection, one 0..1 score with an explanation; the `detect` CSV format |
 //! | [`dns`] | a minimal DNS client for `FROM scratch` containers (no libc resolver there) |
 //! | [`demo`] | the sample production "shop": its roles, its offline image, its lifecycle |
 //! | [`console`] | the terminal console (the only ratatui / crossterm user) |
@@ -14,17 +15,20 @@
 //! | [`shadow`] | shadow deployments: capture, plan (pure), apply, tear down, gc |
 //! | [`traffic`] | the load engine, capture parsers, traffic profiles and replay |
 //! | [`relay`] | the L4 ingress relay that runs inside a shadow |
+//! | [`proxy`] | the fault proxy (L4/L7, Toxiproxy-like) that runs between shadow services |
 //! | [`cli`] | argument parsing and command handlers (wiring, anyhow) |
 //! | [`telemetry`] | tracing setup: a file while the console owns the screen, stderr otherwise |
 
 pub mod cli;
 pub mod console;
 pub mod demo;
+pub mod detect;
 pub mod dns;
 pub mod domain;
 pub mod fault;
 pub mod metrics;
 pub mod platform;
+pub mod proxy;
 pub mod relay;
 pub mod shadow;
 pub mod telemetry;

@@ -283,6 +283,17 @@ pub trait Platform: Clone + Send + Sync + 'static {
         async { Err(PlatformError::Unsupported { operation: "exec" }) }
     }
 
+    /// Starts a command inside a running container and returns at once,
+    /// leaving it running.
+    fn exec_detached(&self, id: &str, argv: &[String]) -> impl Future<Output = Result<()>> + Send {
+        let _ = (id, argv);
+        async {
+            Err(PlatformError::Unsupported {
+                operation: "exec (detached)",
+            })
+        }
+    }
+
     /// Copies `from_path` of container `from` (running or not) into the
     /// directory `to_dir` of container `to` (created, maybe not started).
     /// Returns the bytes of archive moved.

@@ -117,6 +117,12 @@ impl<P: Platform> ShadowOnly<P> {
         Ok(self.platform.exec(id, argv, timeout).await?)
     }
 
+    /// Starts a long-running command inside a shadow clone.
+    pub async fn spawn(&self, id: &str, argv: &[String]) -> Result<(), GuardError> {
+        self.check(id).await?;
+        Ok(self.platform.exec_detached(id, argv).await?)
+    }
+
     /// The host PID of a running shadow clone's init (for its network
     /// namespace); `None` when it is not running.
     pub async fn netns_pid(&self, id: &str) -> Result<Option<u32>, GuardError> {

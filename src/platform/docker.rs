@@ -566,6 +566,33 @@ impl Platform for Docker {
             })?
     }
 
+    async fn exec_detached(&self, id: &str, argv: &[String]) -> Result<()> {
+        let created = self
+            .client
+            .create_exec(
+                id,
+                CreateExecOptions {
+                    cmd: Some(argv.to_vec()),
+                    attach_stdout: Some(false),
+                    attach_stderr: Some(false),
+                    ..CreateExecOptions::default()
+                },
+            )
+            .await
+            .map_err(|e| self.map_err("exec", "container", id, e))?;
+        self.client
+            .start_exec(
+                &created.id,
+                Some(StartExecOptions {
+                    detach: true,
+                    ..StartExecOptions::default()
+                }),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|e| self.map_err("exec", "container", id, e))
+    }
+
     async fn copy_path(&self, from: &str, from_path: &str, to: &str, to_dir: &str) -> Result<u64> {
         let counted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let counter = std::sync::Arc::clone(&counted);

@@ -236,6 +236,10 @@ impl Platform for Recording {
             output: String::new(),
         }))
     }
+    async fn exec_detached(&self, id: &str, argv: &[String]) -> Result<()> {
+        self.record(format!("spawn {id} {}", argv.join(" ")));
+        Ok(())
+    }
     async fn kill_container(&self, id: &str, signal: &str) -> Result<()> {
         self.record(format!("kill {id} {signal}"));
         self.set_state(id, RunState::Exited)

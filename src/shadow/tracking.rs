@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::naming;
 use crate::domain::ContainerSummary;
@@ -19,7 +19,7 @@ use crate::domain::labels;
 use crate::platform::{NetworkSummary, VolumeSummary};
 
 /// A creating process, as labels record it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     pub pid: u32,
     /// Start time in clock ticks since boot, to tell a reused PID apart.

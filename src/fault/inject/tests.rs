@@ -1,0 +1,191 @@
+use super::*;
+use crate::domain::labels;
+use crate::fault::catalog::request;
+use crate::platform::recording::{Recording, container};
+use crate::shadow::naming;
+
+fn clone(name: &str, service: &str, n: &str) -> crate::platform::ContainerDetails {
+    container(
+        name,
+        &[
+            (labels::ROLE, "shadow"),
+            (labels::SHADOW, "a1b2c3"),
+            (labels::SERVICE, service),
+            (naming::NUMBER, n),
+        ],
+    )
+}
+
+fn engine() -> Recording {
+    Recording::with(vec![
+        clone("shop-shadow-a1b2c3-api-1", "api", "1"),
+        clone("shop-shadow-a1b2c3-api-2", "api", "2"),
+        container("shop_api_1", &[(labels::COMPOSE_PROJECT, "shop")]),
+    ])
+}
+
+fn req(kind: &str) -> FaultRequest {
+    request(kind, &[]).unwrap()
+}
+
+#[tokio::test]
+async fn apply_journals_first_then_reverts() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = engine();
+    let inj = Injector::new(fake.clone(), dir.path());
+    let record = inj
+        .apply(
+            &req("pause"),
+            &"a1b2c3/api".parse().unwrap(),
+            Some(Duration::from_secs(60)),
+            false,
+        )
+        .await
+        .unwrap()
+        .record;
+    assert_eq!(record.status, Status::Active);
+    assert_eq!(record.containers.len(), 2);
+    let lines = std::fs::read_to_string(inj.journal().path()).unwrap();
+    assert!(
+        lines
+            .lines()
+            .next()
+            .unwrap()
+            .contains("\"status\":\"applying\""),
+        "journalled before applying"
+    );
+    assert_eq!(
+        fake.mutations(),
+        [
+            "pause shop-shadow-a1b2c3-api-1",
+            "pause shop-shadow-a1b2c3-api-2"
+        ]
+    );
+
+    let results = inj.revert_ids(Some(std::slice::from_ref(&record.id))).await;
+    assert!(results[0].is_ok());
+    assert_eq!(
+        fake.mutations()[2..],
+        [
+            "unpause shop-shadow-a1b2c3-api-1",
+            "unpause shop-shadow-a1b2c3-api-2"
+        ]
+    );
+    assert_eq!(inj.journal().records()[0].status, Status::Reverted);
+}
+
+#[tokio::test]
+async fn production_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = engine();
+    let inj = Injector::new(fake.clone(), dir.path());
+    for kind in [
+        "pause",
+        "kill",
+        "stop",
+        "cpu-throttle",
+        "memory-pressure",
+        "disk-fill",
+        "quarantine",
+    ] {
+        let e = inj
+            .apply(
+                &req(kind),
+                &TargetSpec::Container {
+                    name: "shop_api_1".into(),
+                },
+                None,
+                false,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("io.understudy.role=shadow"),
+            "{kind}: {e}"
+        );
+    }
+    assert!(fake.mutations().is_empty());
+    assert!(inj.journal().records().is_empty());
+}
+
+#[tokio::test]
+async fn stop_all_blocks_and_recover_reverts_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = engine();
+    let inj = Injector::new(fake.clone(), dir.path());
+    inj.apply(&req("pause"), &"a1b2c3/api/1".parse().unwrap(), None, true)
+        .await
+        .unwrap();
+    inj.set_stopped(true).unwrap();
+    assert!(matches!(
+        inj.apply(&req("pause"), &"a1b2c3/api/2".parse().unwrap(), None, false)
+            .await,
+        Err(InjectError::Stopped)
+    ));
+    let reverted = inj.recover().await;
+    assert_eq!(reverted.len(), 1);
+    assert!(
+        fake.mutations()
+            .contains(&"unpause shop-shadow-a1b2c3-api-1".to_owned())
+    );
+    inj.set_stopped(false).unwrap();
+    assert!(!inj.stopped());
+}
+
+#[tokio::test]
+async fn a_dead_holders_faults_are_recovered_and_detached_ones_wait_for_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = engine();
+    let inj = Injector::new(fake.clone(), dir.path());
+    let mut held = inj
+        .apply(
+            &req("pause"),
+            &"a1b2c3/api/1".parse().unwrap(),
+            Some(Duration::from_secs(600)),
+            false,
+        )
+        .await
+        .unwrap()
+        .record;
+    let mut detached = inj
+        .apply(
+            &req("pause"),
+            &"a1b2c3/api/2".parse().unwrap(),
+            Some(Duration::from_secs(600)),
+            true,
+        )
+        .await
+        .unwrap()
+        .record;
+    // Pretend another process, now dead, applied both.
+    for r in [&mut held, &mut detached] {
+        r.owner.pid = u32::MAX - 1;
+        inj.journal().write(r).unwrap();
+    }
+    let reverted: Vec<String> = inj.recover().await.into_iter().map(|r| r.id).collect();
+    assert_eq!(reverted, [held.id.clone()]);
+    detached.expires_ms = Some(1);
+    inj.journal().write(&detached).unwrap();
+    let reverted: Vec<String> = inj.recover().await.into_iter().map(|r| r.id).collect();
+    assert_eq!(reverted, [detached.id.clone()]);
+}
+
+#[tokio::test]
+async fn a_vanished_target_is_noted_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = engine();
+    let inj = Injector::new(fake.clone(), dir.path());
+    let mut r = inj
+        .apply(&req("pause"), &"a1b2c3/api/1".parse().unwrap(), None, false)
+        .await
+        .unwrap()
+        .record;
+    fake.state().containers.remove("shop-shadow-a1b2c3-api-1");
+    inj.revert(&mut r).await.unwrap();
+    assert!(
+        r.notes.iter().any(|n| n.contains("disappeared")),
+        "{:?}",
+        r.notes
+    );
+    assert_eq!(r.status, Status::Reverted);
+}

@@ -1,0 +1,105 @@
+use std::collections::BTreeMap;
+
+use super::*;
+
+fn record(id: &str, status: Status) -> Record {
+    Record {
+        id: id.into(),
+        status,
+        request: FaultRequest {
+            kind: "pause".into(),
+            params: BTreeMap::new(),
+        },
+        target: "a1b2c3/api/1".into(),
+        shadow: "a1b2c3".into(),
+        containers: vec!["shop-shadow-a1b2c3-api-1".into()],
+        created_ms: 1000,
+        expires_ms: Some(61_000),
+        detached: false,
+        owner: Owner {
+            pid: 7,
+            start: Some(1),
+            host: "h".into(),
+        },
+        reverts: vec![RevertOp::Unpause {
+            container: "shop-shadow-a1b2c3-api-1".into(),
+        }],
+        notes: vec![],
+    }
+}
+
+#[test]
+fn the_latest_line_of_each_fault_wins_and_torn_lines_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::new(dir.path());
+    assert!(j.records().is_empty());
+    j.write(&record("f1", Status::Applying)).unwrap();
+    j.write(&record("f2", Status::Applying)).unwrap();
+    j.write(&record("f1", Status::Active)).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(j.path())
+        .unwrap()
+        .write_all(b"{\"id\":\"f3\",\"sta")
+        .unwrap();
+    let records = j.records();
+    assert_eq!(records.len(), 2);
+    assert_eq!(
+        (records[0].id.as_str(), records[0].status),
+        ("f1", Status::Active)
+    );
+    assert_eq!(records[1].reverts.len(), 1);
+}
+
+#[test]
+fn compaction_keeps_only_what_may_need_a_revert() {
+    let dir = tempfile::tempdir().unwrap();
+    let j = Journal::new(dir.path());
+    j.write(&record("f1", Status::Active)).unwrap();
+    j.write(&record("f2", Status::Reverted)).unwrap();
+    j.compact().unwrap();
+    let ids: Vec<String> = j.records().into_iter().map(|r| r.id).collect();
+    assert_eq!(ids, ["f1"]);
+}
+
+#[test]
+fn verdicts() {
+    let active = record("f", Status::Active);
+    assert_eq!(
+        verdict(&active, true, 2000, false),
+        Verdict::Keep,
+        "held and not expired"
+    );
+    assert_eq!(
+        verdict(&active, false, 2000, false),
+        Verdict::Revert,
+        "its holder died"
+    );
+    assert_eq!(
+        verdict(&active, true, 61_000, false),
+        Verdict::Revert,
+        "expired"
+    );
+    assert_eq!(
+        verdict(&active, true, 2000, true),
+        Verdict::Revert,
+        "stop-all"
+    );
+    let mut detached = active.clone();
+    detached.detached = true;
+    assert_eq!(
+        verdict(&detached, false, 2000, false),
+        Verdict::Keep,
+        "detached until it expires"
+    );
+    assert_eq!(verdict(&detached, false, 70_000, false), Verdict::Revert);
+    assert_eq!(
+        verdict(&record("f", Status::Reverted), false, 99_999, true),
+        Verdict::Keep
+    );
+    assert_eq!(
+        verdict(&record("f", Status::Applying), false, 2000, false),
+        Verdict::Revert,
+        "died while applying"
+    );
+}
