@@ -7,6 +7,7 @@
 mod demo;
 mod detect;
 mod fault;
+mod gc;
 mod groups;
 mod load;
 mod proxy;
@@ -168,6 +169,9 @@ pub struct PlanChoiceArgs {
     /// Always create another shadow, even if the group has one.
     #[arg(long, conflicts_with = "id")]
     pub new: bool,
+    /// No fault proxies on the service edges (edge faults then need them back).
+    #[arg(long)]
+    pub no_proxies: bool,
 }
 
 fn parse_cidr(s: &str) -> Result<crate::shadow::subnet::Ipv4Net, String> {
@@ -339,7 +343,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Traffic(args)) => traffic::run(args).await,
         Some(Command::Detect(args)) => detect::run(&args),
         Some(Command::Fault(args)) => fault::run(args).await,
-        Some(Command::Gc(args)) => gc(args.json).await,
+        Some(Command::Gc(args)) => gc::run(args.json).await,
         Some(Command::Burn(args)) => {
             crate::fault::burn::run(&args.id, args.duration, std::path::Path::new("/"))?;
             Ok(ExitCode::SUCCESS)
@@ -355,38 +359,6 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// `understudy gc`: revert what dead processes left (faults), then remove
-/// shadows that never came up and whose creator is gone.
-async fn gc(json: bool) -> anyhow::Result<ExitCode> {
-    let docker = Docker::connect().await?;
-    let injector =
-        crate::fault::inject::Injector::new(docker.clone(), &crate::telemetry::state_dir());
-    let faults = injector.recover().await;
-    let shadows = crate::shadow::teardown::gc(&docker).await?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"faults_reverted": faults, "shadows": shadows})
-            )?
-        );
-    } else {
-        for r in &faults {
-            println!(
-                "reverted fault {} ({} on {}): {:?}",
-                r.id, r.request.kind, r.target, r.status
-            );
-        }
-        for (removed, reason) in &shadows.removed {
-            println!("removed shadow {}: {reason}", removed.id);
-        }
-        if faults.is_empty() && shadows.removed.is_empty() {
-            println!("nothing to collect");
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn console(args: ConsoleArgs) -> anyhow::Result<ExitCode> {

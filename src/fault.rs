@@ -11,4 +11,5 @@ pub mod journal;
 pub mod netns;
 pub mod plan_file;
 pub mod schedule;
+pub mod sweep;
 pub mod target;

@@ -161,6 +161,7 @@ pub async fn run(args: FaultArgs) -> anyhow::Result<ExitCode> {
         FaultCommand::StopAll => {
             inj.set_stopped(true).context("writing the stop flag")?;
             let reverted = inj.recover().await;
+            let _ = inj.sweep().await;
             println!(
                 "faults stopped: {} reverted; new faults are refused until `understudy fault resume`",
                 reverted.len()

@@ -334,6 +334,8 @@ pub fn plan() -> ShadowPlan {
         edge_subnet: "10.213.0.64/28".parse().unwrap(),
         pool: "10.213.0.0/16".parse().unwrap(),
         relay_image: "understudy:latest".into(),
+        proxies: false,
+        proxy_token: "t0ken".into(),
         owner: Owner {
             pid: 42,
             start: Some(7),

@@ -6,6 +6,7 @@
 
 pub mod compile;
 pub mod files;
+pub mod proxy_ctl;
 
 use std::time::{Duration, SystemTime};
 
@@ -75,6 +76,30 @@ pub fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// Records the id a proxy gave the fault added by `step`.
+fn remember_proxy_id(reverts: &mut [RevertOp], step: &Step, fault_id: String) {
+    let Step::ProxyAdd {
+        container, route, ..
+    } = step
+    else {
+        return;
+    };
+    for op in reverts {
+        if let RevertOp::ProxyFaults {
+            container: c,
+            proxy,
+            ids,
+            ..
+        } = op
+        {
+            if c == container && proxy == route {
+                ids.push(fault_id);
+                return;
+            }
+        }
+    }
+}
+
 /// A short fault id: 8 hex digits.
 pub fn new_id() -> String {
     use rand::Rng;
@@ -128,6 +153,24 @@ impl<P: Platform> Injector<P> {
         for m in members {
             let d = self.guard.check(&m.name).await?;
             facts.details.insert(m.name.clone(), d);
+        }
+        if super::catalog::edge_kind(kind).is_some() {
+            if let Resolution::Edge { to, .. } = res {
+                let listing = self.guard.platform().list_containers(None).await?;
+                if let Some(first) = to.first() {
+                    if let Some(p) = proxy_ctl::find(&listing, &first.shadow, &first.service) {
+                        let routes =
+                            proxy_ctl::routes(&self.guard, &p.name)
+                                .await
+                                .map_err(|message| InjectError::Apply {
+                                    kind: kind.to_owned(),
+                                    step: format!("reading the routes of {}", p.name),
+                                    message,
+                                })?;
+                        facts.proxies.insert(first.service.clone(), routes);
+                    }
+                }
+            }
         }
         if let Some(def) = super::catalog::kind(kind) {
             if matches!(def.level, super::catalog::Level::Packet) {
@@ -209,16 +252,24 @@ impl<P: Platform> Injector<P> {
         };
         self.journal.write(&record)?;
         for step in &compiled.steps {
-            if let Err(message) = self.execute(step).await {
-                record.status = Status::Failed;
-                record.notes.push(format!("failed at `{step}`: {message}"));
-                self.journal.write(&record)?;
-                let _ = self.revert(&mut record).await;
-                return Err(InjectError::Apply {
-                    kind: request.kind.clone(),
-                    step: step.to_string(),
-                    message,
-                });
+            match self.execute(step).await {
+                Ok(Some(fault_id)) => {
+                    // A proxy fault: journal its id at once for the revert.
+                    remember_proxy_id(&mut record.reverts, step, fault_id);
+                    self.journal.write(&record)?;
+                }
+                Ok(None) => {}
+                Err(message) => {
+                    record.status = Status::Failed;
+                    record.notes.push(format!("failed at `{step}`: {message}"));
+                    self.journal.write(&record)?;
+                    let _ = self.revert(&mut record).await;
+                    return Err(InjectError::Apply {
+                        kind: request.kind.clone(),
+                        step: step.to_string(),
+                        message,
+                    });
+                }
             }
         }
         record.status = Status::Active;
@@ -247,9 +298,17 @@ impl<P: Platform> Injector<P> {
         Ok(())
     }
 
-    async fn execute(&self, step: &Step) -> Result<(), String> {
+    /// Runs one step; a proxy step returns the id of the fault it added.
+    async fn execute(&self, step: &Step) -> Result<Option<String>, String> {
         let g = &self.guard;
         let result = match step {
+            Step::ProxyAdd {
+                container,
+                route,
+                words,
+            } => {
+                return proxy_ctl::add(g, container, route, words).await.map(Some);
+            }
             Step::Kill { container, signal } => g.kill(container, signal).await,
             Step::Stop {
                 container,
@@ -270,7 +329,12 @@ impl<P: Platform> Injector<P> {
             Step::Netns {
                 container,
                 commands,
-            } => return self.in_netns(container, commands, false).await,
+            } => {
+                return self
+                    .in_netns(container, commands, false)
+                    .await
+                    .map(|()| None);
+            }
             Step::Upload {
                 container,
                 dir,
@@ -283,7 +347,7 @@ impl<P: Platform> Injector<P> {
             Step::Recreate { container, spec } => g.recreate(container, spec).await.map(|_| ()),
             Step::Spawn { container, argv } => g.spawn(container, argv).await,
         };
-        result.map_err(|e| e.to_string())
+        result.map(|()| None).map_err(|e| e.to_string())
     }
 
     async fn in_netns(
@@ -416,18 +480,15 @@ impl<P: Platform> Injector<P> {
                 container,
                 proxy,
                 ids,
+                kind,
             } => {
-                for id in ids {
-                    let argv = vec![
-                        "/understudy".into(),
-                        "proxy".into(),
-                        "ctl".into(),
-                        "remove".into(),
-                        proxy.clone(),
-                        id.clone(),
-                    ];
-                    g.exec(container, &argv, Duration::from_secs(10)).await?;
-                }
+                proxy_ctl::remove(g, container, proxy, ids, kind)
+                    .await
+                    .map_err(|message| InjectError::Apply {
+                        kind: kind.clone(),
+                        step: "revert".into(),
+                        message,
+                    })?;
             }
         }
         Ok(())
@@ -449,6 +510,19 @@ impl<P: Platform> Injector<P> {
         }
         let _ = self.journal.compact();
         done
+    }
+
+    /// After `recover`: clears fault leftovers from every shadow container
+    /// that no remaining journalled fault holds (see `fault::sweep`).
+    pub async fn sweep(&self) -> super::sweep::Swept {
+        let held = self
+            .journal
+            .records()
+            .into_iter()
+            .filter(|r| r.status.needs_revert())
+            .flat_map(|r| r.containers)
+            .collect();
+        super::sweep::sweep(&self.guard, &held).await
     }
 
     /// Reverts the fault `id` (or every active one).

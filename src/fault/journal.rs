@@ -67,6 +67,9 @@ pub enum RevertOp {
         container: String,
         proxy: String,
         ids: Vec<String>,
+        /// The fault kind, to find faults whose ids were never journalled.
+        #[serde(default)]
+        kind: String,
     },
     /// Upload a tar into a directory (disk-fill's empty file).
     Upload {

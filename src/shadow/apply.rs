@@ -167,6 +167,7 @@ async fn build(
         .await?;
     let conv = converge(&planned, &existing);
     create_clones(platform, &planned, &conv).await?;
+    upload_files(platform, plan, &conv).await?;
     // Snapshots go into the created, not yet started, clones.
     for v in plan
         .volumes
@@ -282,6 +283,38 @@ async fn create_clones(
     let created = futures::future::join_all(to_create.map(|s| platform.create_container(s))).await;
     created.into_iter().collect::<Result<Vec<String>, _>>()?;
     Ok(())
+}
+
+/// Puts each fresh container's files (a proxy's configuration) in place
+/// before it starts.
+async fn upload_files(
+    platform: &impl Platform,
+    plan: &ShadowPlan,
+    conv: &Convergence,
+) -> Result<(), PlatformError> {
+    for c in plan.containers() {
+        let fresh = conv.create.contains(&c.spec.name) || conv.recreate.contains(&c.spec.name);
+        for u in c.uploads.iter().filter(|_| fresh) {
+            let tar =
+                file_tar(&u.name, u.content.as_bytes()).map_err(|e| PlatformError::Other {
+                    operation: format!("packing {}", u.name),
+                    message: e.to_string(),
+                })?;
+            platform.upload_archive(&c.spec.name, &u.dir, tar).await?;
+        }
+    }
+    Ok(())
+}
+
+fn file_tar(name: &str, content: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_cksum();
+    builder.append_data(&mut header, name, content)?;
+    builder.into_inner()
 }
 
 /// Starts the relay and reads back its loopback ports as entry URLs.

@@ -36,6 +36,31 @@ pub const ORIGINAL_PREFIX: &str = "io.understudy.orig.";
 pub const ROLE_SHADOW: &str = "shadow";
 /// Role of the ingress relay.
 pub const ROLE_INGRESS: &str = "ingress";
+/// Label: what a helper inside the shadow is (`proxy`); clones have none.
+pub const COMPONENT: &str = "io.understudy.component";
+/// Label on a fault proxy: the service it fronts.
+pub const FRONTS: &str = "io.understudy.fronts";
+/// Label on a fault proxy: its control API token (readable only by those
+/// who can already exec into the shadow).
+pub const PROXY_TOKEN: &str = "io.understudy.proxy-token";
+/// Where fault proxies listen for control, inside the shadow.
+pub const PROXY_CONTROL_PORT: u16 = 8474;
+
+/// The alias a proxied service's clones answer to (the proxy holds the
+/// service's own name).
+pub fn upstream_alias(service: &str) -> String {
+    format!("{service}-upstream")
+}
+
+/// The fault proxy fronting `service`.
+pub fn proxy(group: &str, id: &str, service: &str) -> String {
+    format!("{}-proxy-{service}", prefix(group, id))
+}
+
+/// The name of a proxy route: the service and the port.
+pub fn proxy_route(service: &str, port: u16) -> String {
+    format!("{service}-{port}")
+}
 
 /// A new shadow id: six lowercase hex digits.
 pub fn new_id() -> String {

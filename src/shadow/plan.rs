@@ -3,6 +3,7 @@
 //! work in the shadow. Nothing here touches the platform; `shadow plan`
 //! prints it and `shadow up` applies it.
 
+mod proxies;
 mod render;
 mod rewrite;
 
@@ -90,15 +91,19 @@ pub struct PlanOptions {
     pub edge_subnet: Ipv4Net,
     /// The pool both subnets came from.
     pub pool: Ipv4Net,
-    /// Image of the ingress relay (our own).
+    /// Image of the ingress relay and the fault proxies (our own).
     pub relay_image: String,
+    /// Interpose a fault proxy on every service edge.
+    pub proxies: bool,
+    /// The token of the shadow's fault proxies' control API.
+    pub proxy_token: String,
     /// The process applying the plan (recorded on every resource for `gc`).
     pub owner: super::tracking::Owner,
     pub created_unix: u64,
     pub guard: GuardCapability,
 }
 
-/// One clone to create.
+/// One container to create: a clone, or a helper such as a fault proxy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlannedContainer {
     pub service: String,
@@ -106,6 +111,17 @@ pub struct PlannedContainer {
     /// The production container it clones.
     pub clone_of: Option<String>,
     pub spec: ContainerSpec,
+    /// Files put into the created container before it starts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<PlannedUpload>,
+}
+
+/// A file uploaded into a container before it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedUpload {
+    pub dir: String,
+    pub name: String,
+    pub content: String,
 }
 
 /// A shadow-owned volume and where its data comes from.
@@ -229,6 +245,9 @@ pub fn plan(spec: &GroupSpec, options: &PlanOptions) -> Result<ShadowPlan, PlanE
             }
         }
         tiers.push(planned);
+    }
+    if options.proxies {
+        proxies::interpose(spec, options, &mut tiers, &mut ctx.rewrites);
     }
     let ingress = ctx.ingress();
     let volumes = ctx.take_volumes();

@@ -239,6 +239,8 @@ pub struct Choices {
     pub allow: Vec<Allowance>,
     pub consistent: bool,
     pub pool: Option<Ipv4Net>,
+    /// Leave the fault proxies out (no edge faults then).
+    pub no_proxies: bool,
 }
 
 /// The subnet pool: `--subnet-pool`, else `UNDERSTUDY_SUBNET_POOL`, else the default.
@@ -281,6 +283,21 @@ async fn choose_id(
     }
 }
 
+/// The token of the shadow's fault proxies: the one its running proxies
+/// carry (so applying again changes nothing), else a new random one.
+async fn proxy_token(platform: &impl Platform, id: &str) -> Result<String, PlatformError> {
+    let existing = platform
+        .list_containers(Some(&Selector::label(labels::SHADOW, id)))
+        .await?
+        .into_iter()
+        .find_map(|c| c.labels.get(naming::PROXY_TOKEN).cloned());
+    Ok(existing.unwrap_or_else(|| {
+        use rand::Rng;
+        let bytes: [u8; 16] = rand::rng().random();
+        crate::domain::units::hex(&bytes)
+    }))
+}
+
 /// Makes the plan for `spec`, reusing the subnets of an existing shadow.
 pub async fn plan_for(
     platform: &impl Platform,
@@ -288,6 +305,7 @@ pub async fn plan_for(
     choices: &Choices,
 ) -> Result<ShadowPlan, PrepareError> {
     let id = choose_id(platform, &spec.group, choices).await?;
+    let proxy_token = proxy_token(platform, &id).await?;
     let pool = pool(choices.pool).map_err(|e| PrepareError::SpecFile {
         path: "UNDERSTUDY_SUBNET_POOL".to_owned(),
         message: e.to_string(),
@@ -328,6 +346,8 @@ pub async fn plan_for(
         edge_subnet,
         pool,
         relay_image: crate::demo::image::IMAGE.to_owned(),
+        proxies: !choices.no_proxies,
+        proxy_token,
         owner: super::tracking::Owner::current(),
         created_unix: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -16,9 +16,19 @@ use super::super::target::{Resolution, Resolved};
 use crate::domain::ContainerSpec;
 use crate::platform::{ContainerDetails, ResourceUpdate};
 
+/// A fault proxy fronting a service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProxyFacts {
+    pub container: String,
+    /// Its route names (`api-8080`).
+    pub routes: Vec<String>,
+}
+
 /// Facts the compiler needs about the containers involved.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
+    /// Fault proxies by the service they front.
+    pub proxies: BTreeMap<String, ProxyFacts>,
     pub details: BTreeMap<String, ContainerDetails>,
     pub caps: Option<Capabilities>,
     /// Containers whose image has understudy at /understudy.
@@ -74,6 +84,12 @@ pub enum Step {
         spec: Box<ContainerSpec>,
     },
     /// Start a command inside the container and leave it running.
+    /// Add a fault to a route of a fault proxy (`proxy ctl add`).
+    ProxyAdd {
+        container: String,
+        route: String,
+        words: Vec<String>,
+    },
     Spawn {
         container: String,
         argv: Vec<String>,
@@ -133,6 +149,17 @@ impl fmt::Display for Step {
                     f,
                     "recreate {container} with env [{}]",
                     spec.env.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            }
+            Self::ProxyAdd {
+                container,
+                route,
+                words,
+            } => {
+                write!(
+                    f,
+                    "in fault proxy {container}: add to {route}: {}",
+                    words.join(" ")
                 )
             }
             Self::Spawn { container, argv } => {
@@ -630,14 +657,89 @@ fn breach(
     Ok(())
 }
 
-/// Compiles a non-edge fault. Edge faults go through the proxy
-/// (`inject::edge`).
+/// An edge fault: added to every route of the proxy fronting TO, limited
+/// to FROM's addresses.
+fn edge(
+    req: &FaultRequest,
+    res: &Resolution,
+    facts: &Facts,
+    out: &mut Compiled,
+) -> Result<(), CompileError> {
+    let Resolution::Edge { from, to } = res else {
+        return Err(CompileError::Aim {
+            kind: req.kind.clone(),
+            needs: "an edge SHADOW/FROM->TO",
+            got: "containers",
+        });
+    };
+    let service = to.first().map(|t| t.service.clone()).unwrap_or_default();
+    let proxy = facts
+        .proxies
+        .get(&service)
+        .ok_or_else(|| CompileError::Missing {
+            container: service.clone(),
+            what: "fault proxy (the shadow was created with --no-proxies; apply it again without)"
+                .to_owned(),
+        })?;
+    let sources: Vec<String> = ips(facts, from)
+        .iter()
+        .map(|ip| format!("{ip}/32"))
+        .collect();
+    if sources.is_empty() {
+        return Err(CompileError::Missing {
+            container: from.first().map_or_else(String::new, |f| f.service.clone()),
+            what: "network address".to_owned(),
+        });
+    }
+    let mut words = vec![req.kind.clone()];
+    words.extend(req.params.iter().map(|(k, v)| format!("{k}={v}")));
+    words.push(format!("sources={}", sources.join(",")));
+    for route in &proxy.routes {
+        out.steps.push(Step::ProxyAdd {
+            container: proxy.container.clone(),
+            route: route.clone(),
+            words: words.clone(),
+        });
+        out.reverts.push(RevertOp::ProxyFaults {
+            container: proxy.container.clone(),
+            proxy: route.clone(),
+            ids: Vec::new(),
+            kind: req.kind.clone(),
+        });
+    }
+    out.notes.push(format!(
+        "through {} for calls from {} ({})",
+        proxy.container,
+        from.first().map_or("", |f| f.service.as_str()),
+        sources.join(", ")
+    ));
+    Ok(())
+}
+
+/// Compiles a fault into steps and reverts.
 pub fn compile(
     req: &FaultRequest,
     res: &Resolution,
     facts: &Facts,
     id: &str,
 ) -> Result<Compiled, CompileError> {
+    if super::super::catalog::edge_kind(&req.kind).is_some() {
+        let mut out = Compiled {
+            steps: Vec::new(),
+            reverts: Vec::new(),
+            containers: Vec::new(),
+            notes: Vec::new(),
+        };
+        edge(req, res, facts, &mut out)?;
+        out.containers = out
+            .steps
+            .iter()
+            .map(step_container)
+            .map(str::to_owned)
+            .collect();
+        out.containers.dedup();
+        return Ok(out);
+    }
     let mut out = Compiled {
         steps: Vec::new(),
         reverts: Vec::new(),
@@ -694,6 +796,7 @@ fn step_container(s: &Step) -> &str {
         | Step::Netns { container, .. }
         | Step::Upload { container, .. }
         | Step::Recreate { container, .. }
+        | Step::ProxyAdd { container, .. }
         | Step::Spawn { container, .. } => container,
     }
 }

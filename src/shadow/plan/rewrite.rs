@@ -32,6 +32,12 @@ fn rewrite(subject: &str, change: String, reason: &str) -> Rewrite {
     }
 }
 
+/// Sets a spec's hash label from its content.
+pub fn rehash(spec: &mut ContainerSpec) {
+    let hash = spec_hash(spec);
+    spec.labels.insert(naming::SPEC_HASH.to_owned(), hash);
+}
+
 /// Hash of a spec (without its own hash label), to detect drift.
 pub fn spec_hash(spec: &ContainerSpec) -> String {
     let mut s = spec.clone();
@@ -137,6 +143,7 @@ impl<'a> Context<'a> {
                 number: n,
                 clone_of: prod.map(|i| i.name.clone()),
                 spec,
+                uploads: Vec::new(),
             });
         }
         self.rewrites.push(rewrite(

@@ -16,6 +16,8 @@ fn options() -> PlanOptions {
         internal_subnet: "10.213.0.0/26".parse().unwrap(),
         edge_subnet: "10.213.0.64/28".parse().unwrap(),
         relay_image: "understudy:latest".into(),
+        proxies: false,
+        proxy_token: "t0ken".into(),
         owner: crate::shadow::tracking::Owner {
             pid: 42,
             start: Some(7),
@@ -264,4 +266,56 @@ fn container_network_mode_is_remapped_to_the_peer_clone() {
             .iter()
             .any(|r| r.allow.as_deref() == Some("container-network"))
     );
+}
+
+#[test]
+fn fault_proxies_take_the_service_names() {
+    let mut o = options();
+    o.proxies = true;
+    let p = plan(&shop_spec(), &o).unwrap();
+    let names: Vec<_> = p.containers().map(|c| c.spec.name.as_str()).collect();
+    assert!(names.contains(&"shop-shadow-a1b2c3-proxy-api"), "{names:?}");
+    let proxy = p
+        .containers()
+        .find(|c| c.spec.name == "shop-shadow-a1b2c3-proxy-api")
+        .unwrap();
+    assert_eq!(proxy.spec.networks[0].aliases, ["api"]);
+    assert_eq!(
+        proxy.spec.labels[labels::ROLE],
+        "shadow",
+        "faults may reach it"
+    );
+    assert!(
+        !proxy.spec.labels.contains_key(labels::SERVICE),
+        "targets never resolve to it"
+    );
+    assert_eq!(proxy.spec.labels[naming::FRONTS], "api");
+    assert_eq!(proxy.spec.env["UNDERSTUDY_PROXY_TOKEN"], "t0ken");
+    assert!(
+        proxy.uploads[0]
+            .content
+            .contains("upstream = \"api-upstream:8080\"")
+    );
+    let api1 = p
+        .containers()
+        .find(|c| c.spec.name.ends_with("api-1"))
+        .unwrap();
+    assert!(
+        api1.spec.networks[0]
+            .aliases
+            .contains(&"api-upstream".to_owned())
+    );
+    assert!(!api1.spec.networks[0].aliases.contains(&"api".to_owned()));
+    // The proxy starts with its service, before the callers.
+    let tier = p
+        .tiers
+        .iter()
+        .position(|t| t.iter().any(|c| c.spec.name == proxy.spec.name))
+        .unwrap();
+    let api_tier = p
+        .tiers
+        .iter()
+        .position(|t| t.iter().any(|c| c.spec.name == api1.spec.name))
+        .unwrap();
+    assert_eq!(tier, api_tier);
 }

@@ -40,6 +40,13 @@ fn facts() -> Facts {
         aliases: vec!["store".into()],
     }];
     Facts {
+        proxies: BTreeMap::from([(
+            "store".to_owned(),
+            ProxyFacts {
+                container: "proxy-store".into(),
+                routes: vec!["store-8080".into()],
+            },
+        )]),
         details: BTreeMap::from([("api-1".to_owned(), api1), ("store-1".to_owned(), store)]),
         caps: Some(Capabilities {
             root: true,
@@ -305,5 +312,63 @@ fn service_faults_cover_replicas() {
             network: "shop-shadow-a1b2c3".into(),
             aliases: vec!["shop_api_1".into()]
         }
+    );
+}
+
+#[test]
+fn edge_faults_go_to_the_callee_proxy_limited_to_the_callers() {
+    let edge = Resolution::Edge {
+        from: vec![resolved("api-1", "api", 1)],
+        to: vec![resolved("store-1", "store", 1)],
+    };
+    let c = compile(
+        &req("latency", &[("latency", "200ms")]),
+        &edge,
+        &facts(),
+        "f1",
+    )
+    .unwrap();
+    let Step::ProxyAdd {
+        container,
+        route,
+        words,
+    } = &c.steps[0]
+    else {
+        panic!("{:?}", c.steps)
+    };
+    assert_eq!(
+        (container.as_str(), route.as_str()),
+        ("proxy-store", "store-8080")
+    );
+    assert_eq!(words[0], "latency");
+    assert!(words.contains(&"latency=200ms".to_owned()), "{words:?}");
+    assert!(
+        words.contains(&"sources=10.213.0.3/32".to_owned()),
+        "{words:?}"
+    );
+    assert!(
+        matches!(&c.reverts[0], RevertOp::ProxyFaults { kind, ids, .. } if kind == "latency" && ids.is_empty())
+    );
+    let reverse = Resolution::Edge {
+        from: vec![resolved("store-1", "store", 1)],
+        to: vec![resolved("api-1", "api", 1)],
+    };
+    let e = compile(
+        &req("latency", &[("latency", "1s")]),
+        &reverse,
+        &facts(),
+        "f1",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("--no-proxies"), "{e}");
+    assert!(
+        compile(
+            &req("latency", &[("latency", "1s")]),
+            &api(),
+            &facts(),
+            "f1"
+        )
+        .is_err(),
+        "needs an edge"
     );
 }

@@ -1,0 +1,51 @@
+//! `understudy gc`: revert the faults that dead processes left (journal),
+//! sweep fault leftovers off every shadow container no live fault holds,
+//! then remove shadows that never came up and whose creator is gone.
+
+use std::process::ExitCode;
+
+use crate::fault::inject::Injector;
+use crate::platform::Docker;
+
+pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
+    let docker = Docker::connect().await?;
+    let injector = Injector::new(docker.clone(), &crate::telemetry::state_dir());
+    let faults = injector.recover().await;
+    let swept = injector.sweep().await;
+    let shadows = crate::shadow::teardown::gc(&docker).await?;
+    if json {
+        let report =
+            serde_json::json!({"faults_reverted": faults, "swept": swept, "shadows": shadows});
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for r in &faults {
+        println!(
+            "reverted fault {} ({} on {}): {:?}",
+            r.id, r.request.kind, r.target, r.status
+        );
+    }
+    for name in &swept.unpaused {
+        println!("unpaused {name} (no fault holds it)");
+    }
+    for rule in &swept.rules_removed {
+        println!("removed leftover rule {rule}");
+    }
+    for name in &swept.proxies_reset {
+        println!("cleared the faults of proxy {name}");
+    }
+    for e in &swept.errors {
+        eprintln!("sweep: {e}");
+    }
+    for (removed, reason) in &shadows.removed {
+        println!("removed shadow {}: {reason}", removed.id);
+    }
+    if faults.is_empty()
+        && shadows.removed.is_empty()
+        && swept.unpaused.is_empty()
+        && swept.rules_removed.is_empty()
+    {
+        println!("nothing to collect");
+    }
+    Ok(ExitCode::SUCCESS)
+}

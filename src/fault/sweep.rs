@@ -1,0 +1,161 @@
+//! The safety net under the journal: after the journal's reverts, `gc` and
+//! `fault stop-all` sweep every shadow container that no live fault holds —
+//! unpause it, delete `understudy-fault-*` iptables rules and our qdiscs in
+//! its network namespace, and clear its fault proxies. It catches what a
+//! lost or foreign journal would miss. (Resource limits are restored only
+//! through the journal: their original values live there.)
+
+use std::collections::BTreeSet;
+
+use super::guard::ShadowOnly;
+use super::inject::proxy_ctl;
+use super::netns;
+use crate::domain::{RunState, labels};
+use crate::platform::Platform;
+use crate::shadow::naming;
+
+/// What the sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Swept {
+    pub unpaused: Vec<String>,
+    pub rules_removed: Vec<String>,
+    pub proxies_reset: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+/// `iptables -S` lines of our fault rules, turned into delete commands.
+pub fn delete_commands(iptables: &str, rules: &str) -> Vec<Vec<String>> {
+    rules
+        .lines()
+        .filter(|l| l.starts_with("-A ") && l.contains("understudy-fault-"))
+        .map(|l| {
+            let mut cmd = vec![iptables.to_owned(), "-w".to_owned()];
+            cmd.extend(shell_words(&l.replacen("-A ", "-D ", 1)));
+            cmd
+        })
+        .collect()
+}
+
+/// Splits an `iptables -S` rule into words (quotes only appear around
+/// comments).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+fn capture(pid: u32, command: &[&str]) -> Option<String> {
+    let pid = pid.to_string();
+    let out = std::process::Command::new("nsenter")
+        .args(["-t", &pid, "-n", "--"])
+        .args(command)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn sweep_netns(name: &str, pid: u32, iptables: &str, swept: &mut Swept) {
+    let (name, iptables) = (name.to_owned(), iptables.to_owned());
+    let found = tokio::task::spawn_blocking(move || {
+        let mut removed = Vec::new();
+        let mut errors = Vec::new();
+        for table in ["filter"] {
+            let Some(rules) = capture(pid, &[&iptables, "-w", "-t", table, "-S"]) else {
+                continue;
+            };
+            for cmd in delete_commands(&iptables, &rules) {
+                match netns::run_in(pid, &cmd) {
+                    Ok(()) => removed.push(format!("{name}: {}", cmd[2..].join(" "))),
+                    Err(e) if netns::already_gone(&e) => {}
+                    Err(e) => errors.push(format!("{name}: {e}")),
+                }
+            }
+        }
+        if let Some(qdisc) = capture(pid, &["tc", "qdisc", "show", "dev", "eth0", "root"]) {
+            if qdisc.contains("qdisc tbf") || qdisc.contains("qdisc netem") {
+                let cmd = ["tc", "qdisc", "del", "dev", "eth0", "root"]
+                    .map(str::to_owned)
+                    .to_vec();
+                match netns::run_in(pid, &cmd) {
+                    Ok(()) => removed.push(format!("{name}: tc qdisc del dev eth0 root")),
+                    Err(e) => errors.push(format!("{name}: {e}")),
+                }
+            }
+        }
+        (removed, errors)
+    })
+    .await;
+    if let Ok((removed, errors)) = found {
+        swept.rules_removed.extend(removed);
+        swept.errors.extend(errors);
+    }
+}
+
+/// Sweeps every shadow container not named in `held`.
+pub async fn sweep<P: Platform>(guard: &ShadowOnly<P>, held: &BTreeSet<String>) -> Swept {
+    let mut swept = Swept::default();
+    let selector = crate::domain::Selector::label(labels::ROLE, naming::ROLE_SHADOW);
+    let Ok(listing) = guard.platform().list_containers(Some(&selector)).await else {
+        return swept;
+    };
+    let caps = netns::detect();
+    for c in listing.iter().filter(|c| !held.contains(&c.name)) {
+        if c.state == RunState::Paused {
+            match guard.unpause(&c.name).await {
+                Ok(()) => swept.unpaused.push(c.name.clone()),
+                Err(e) => swept.errors.push(e.to_string()),
+            }
+        }
+        if c.state != RunState::Running && c.state != RunState::Paused {
+            continue;
+        }
+        if c.label(naming::COMPONENT) == Some("proxy") {
+            match proxy_ctl::reset(guard, &c.name).await {
+                Ok(()) => swept.proxies_reset.push(c.name.clone()),
+                Err(e) => swept.errors.push(format!("{}: {e}", c.name)),
+            }
+            continue;
+        }
+        if let (None, Some(iptables)) = (&caps.unavailable, &caps.iptables) {
+            if let Ok(Some(pid)) = guard.netns_pid(&c.name).await {
+                sweep_netns(&c.name, pid, iptables, &mut swept).await;
+            }
+        }
+    }
+    swept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_rules_become_deletes() {
+        let rules = "-P INPUT ACCEPT\n-A INPUT -i eth0 -m statistic --mode random --probability 0.30000000000 -m comment --comment understudy-fault-ab12 -j DROP\n-A OUTPUT -d 10.0.0.1/32 -j DROP\n-A OUTPUT -d 10.213.0.2/32 -m comment --comment \"understudy-fault-cd34\" -j REJECT --reject-with icmp-port-unreachable\n";
+        let cmds = delete_commands("iptables", rules);
+        assert_eq!(cmds.len(), 2, "foreign rules stay");
+        assert_eq!(cmds[0][..4], ["iptables", "-w", "-D", "INPUT"]);
+        assert!(
+            cmds[1].contains(&"understudy-fault-cd34".to_owned()),
+            "{:?}",
+            cmds[1]
+        );
+    }
+}
