@@ -9,14 +9,14 @@
 //!
 //! # Design
 //!
-//! Every point costs O(1) time (~14 M points/s on one core, `cargo bench
-//! --bench detect`) and the detector holds 1.3 KB (test
+//! Every point costs O(1) time (~17 M points/s on one core, `cargo
+//! bench --bench detect`) and the detector holds 1317 bytes (test
 //! `state_fits_in_two_kilobytes`). No look-ahead: a point's score depends on
 //! it and earlier points only (proptest `prefix_scores_equal_full_scores`).
 //!
 //! 1. **Baseline** (`baseline`): two forecasters learned per series — a
 //!    robust EWMA level and spread (winsorized at 4 spreads, span 1000
-//!    points, spread floored at half the unclipped MAD), and a time-of-day
+//!    points, spread floored at the unclipped MAD), and a time-of-day
 //!    profile of 96 slots (per-slot level and spread, addressed by
 //!    timestamp so gaps and irregular sampling keep the phase). The profile
 //!    is used once it has seen 1.5 periods and its mean absolute error is
@@ -25,24 +25,30 @@
 //!    (spike), a fast EWMA chart (span 12: sustained shift) and a slow one
 //!    (span 64: drift), both on `z` clipped to ±8 (`change`).
 //! 3. **Novelty** (`novelty`): each statistic is divided by its record, the
-//!    largest value it reached on this series (decaying 0.02 % per point,
-//!    floors 4 / 1.6 / 0.7 for a series with no history). This is what makes
-//!    one configuration fit a quiet CPU gauge and a bursty tweet count: a
-//!    series learns its own extremes (an extreme-value take on Numenta's
-//!    anomaly likelihood). Charts are compared with the record from before
-//!    their excursion; a spike must beat its record by 18 %.
+//!    largest value it reached on this series (floors 4 / 1.6 / 1.0 for a
+//!    series with no history). This is what makes one configuration fit a
+//!    quiet CPU gauge and a bursty tweet count: a series learns its own
+//!    extremes (an extreme-value take on Numenta's anomaly likelihood).
+//!    Charts are compared with the record from before their excursion
+//!    (records decay 0.02 % per point). The spike's record decays faster
+//!    (0.1 % per point, so one giant outlier does not blind the detector
+//!    for thousands of points) but never below 2.8x the typical block
+//!    maximum of `|z|` (an EWMA of the largest `|z|` in each block of 384
+//!    points, about a day at 5-minute samples), so a long bursty series
+//!    does not alarm on its everyday extremes; a spike must then beat that
+//!    by a margin of 1.4.
 //! 4. **Combination**: the largest ratio `r` gives `out = r - 1`; a
-//!    refractory hold passes `out` only if it is at least 2.5x the held
-//!    peak (raised by every output, decaying 2 % per point), so a burst
-//!    raises one alarm: its first. `score = out / (out + 1)`: 0.5 means
-//!    twice the record. NAB's best thresholds land between 0.035 and 0.15.
+//!    refractory hold passes `out` only if it is at least 3x the held peak
+//!    (raised by every output, decaying 4 % per point), so a burst raises
+//!    one alarm: its first. `score = out / (out + 1)`: 0.5 means twice the
+//!    record. NAB's best thresholds land near 0.03.
 //!
 //! # NAB (`../shared/bench/nab`, 26 files, 36 windows)
 //!
 //! Tuning used the 11 artificial files plus the 8 real files at even
-//! positions of the sorted list (19 files, 24 windows); the other 7 real
-//! files (12 windows) were held out and scored twice, at the two
-//! checkpoints below. Scores: standard / low-FP / low-FN.
+//! positions of the sorted list of real files (19 files, 24 windows); the
+//! other 7 real files (12 windows) are held out. Scores: standard / low-FP
+//! / low-FN, each with the threshold the scorer picks for that set.
 //!
 //! | step (tune set) | tune |
 //! | --- | --- |
@@ -57,12 +63,34 @@
 //! | drop the volatility chart; spike margin 1/0.85; level span 1000 | 74.5 / 67.0 / 78.9 |
 //! | CUSUM instead of the slow chart; hold raised by passed outputs only (dropped) | 64 - 73.4 |
 //! | hold decay 0.98, gain 2.5 (0.99 sat next to a cliff: 0.995 gives 57) | 74.8 / 67.5 / 79.0 |
+//! | *round 2 (in-process lab: detector + a Rust port of the scorer, 40 ms a run)* | |
+//! | robustness check of the above: mean over a 3x3x3 neighbourhood of hold gain, hold decay, spike margin | mean 72.8, worst 63.9 |
+//! | ensembles by max with: a CAD-like context novelty (quantised n-grams), a window-prototype (ART-like) novelty, Numenta-style likelihood of the mean `\|z\|` over 5-20 points, a peaks-over-threshold (exponential tail) surprise, a volatility chart; alone 15 - 57 (dropped: every one lowers the ensemble) | 59.9 - 74.8 |
+//! | variance-stabilised counts (Anscombe for integer series); spike on raw residual instead of `z`; absolute refractory period (dropped) | 57 - 74.2 |
+//! | spike record floored at 2.8x the typical block maximum, spike decay 0.999, then coordinate descent on the neighbourhood mean: spike margin 1.4, hold 3 / 0.96, drift floor 1.0, MAD floor 1.0 | 77.1 / 72.2 / 80.6 (neighbourhood mean 75.9, worst 74.0) |
 //!
-//! Checkpoint 1 (hold 0.99 / 2): all 26 66.8 / 58.8 / 71.4, held-out
-//! 54.7 / 54.7 / 58.5. Checkpoint 2, the defaults below: all 26
-//! 70.3 / 62.8 / 74.6, held-out 64.4 / 60.7 / 67.9 (real files of the tune
-//! set: 69.7 / 61.2 / 74.2). Published detectors on these 26 files:
-//! ARTime 75.3, CAD OSE 73.3, HTM 69.8, RCF 47.5, z-score 31.5 (standard).
+//! Held-out checkpoints (round 1, the previous defaults, hold 0.99 / 2):
+//! all 26 66.8 / 58.8 / 71.4, held-out 54.7 / 54.7 / 58.5; the previous
+//! defaults (hold 0.98 / 2.5): all 26 70.3 / 62.8 / 74.6, held-out
+//! 64.4 / 60.7 / 67.9, tune 74.8 / 67.5 / 79.0. Round 2 looked at the
+//! held-out files twice, aggregate scores only, never to choose: after the
+//! coordinate descent (63.9 / 57.0 / 67.6) and for the defaults below.
+//!
+//! **The defaults below**: all 26 71.9 / 65.6 / 75.7, tune
+//! 77.1 / 72.2 / 80.6, held-out 63.5 / 56.1 / 67.3. The gain on the tune set
+//! does not carry to the held-out set: a two-fold split of the tune set
+//! (alternate files) showed why: tuning on one half gained 4 points there
+//! and lost 5 - 9 on the other half. At 12 (held-out) or 24 (tune) windows
+//! one window caught or missed moves the score by 8 or 4 points, and most
+//! constants sit next to such a flip (record decay 0.9998 vs 0.99985 is
+//! 76 vs 71 on the tune set: one ambient-temperature window). The goal of
+//! 75 on held-out data (ARTime's level) needs new evidence per window — a
+//! signal that catches regime onsets such as grok's oscillation — not
+//! tuning. Published detectors on these 26 files: ARTime 75.3, CAD OSE
+//! 73.3, HTM 69.8, RCF 47.5, z-score 31.5 (standard). Setting
+//! `spike_typical: 0.0, spike_decay: 0.9998, spike_margin: 1/0.85,
+//! hold_decay: 0.98, hold_gain: 2.5, drift_floor: 0.7, mad_floor: 0.5`
+//! restores the previous detector exactly.
 
 mod baseline;
 mod change;
@@ -137,7 +165,14 @@ pub struct Config {
     pub drift_floor: f64,
     /// A spike must exceed its record by this factor.
     pub spike_margin: f64,
-    /// Per-point decay of the records.
+    /// Per-point decay of the spike's record.
+    pub spike_decay: f64,
+    /// The spike's record is at least this many times its typical block
+    /// maximum.
+    pub spike_typical: f64,
+    /// Points per block of the typical maximum.
+    pub typical_block: u32,
+    /// Per-point decay of the charts' records.
     pub record_decay: f64,
     /// Points learned before scoring starts.
     pub warmup: u32,
@@ -154,7 +189,7 @@ impl Default for Config {
         Config {
             level_span: 1000.0,
             clip: 4.0,
-            mad_floor: 0.5,
+            mad_floor: 1.0,
             period: 86_400.0,
             season_alpha: 0.05,
             season_gain: 0.8,
@@ -164,12 +199,15 @@ impl Default for Config {
             drift_span: 64.0,
             spike_floor: 4.0,
             shift_floor: 1.6,
-            drift_floor: 0.7,
-            spike_margin: 1.0 / 0.85,
+            drift_floor: 1.0,
+            spike_margin: 1.4,
+            spike_decay: 0.999,
+            spike_typical: 2.8,
+            typical_block: 384,
             record_decay: 0.9998,
             warmup: 200,
-            hold_decay: 0.98,
-            hold_gain: 2.5,
+            hold_decay: 0.96,
+            hold_gain: 3.0,
             gap_factor: 3.0,
         }
     }

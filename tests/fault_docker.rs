@@ -30,7 +30,9 @@ impl Drop for ShadowGuard {
             let _ = Command::new("docker").args(["network", "rm", &n]).output();
         }
         for v in labelled("volume", &label) {
-            let _ = Command::new("docker").args(["volume", "rm", "-f", &v]).output();
+            let _ = Command::new("docker")
+                .args(["volume", "rm", "-f", &v])
+                .output();
         }
     }
 }
@@ -42,7 +44,10 @@ fn docker_out(args: &[&str]) -> String {
 
 /// Production's state that no fault may change.
 fn fingerprint(project: &str) -> String {
-    let ids = labelled("container", &format!("com.docker.compose.project={project}"));
+    let ids = labelled(
+        "container",
+        &format!("com.docker.compose.project={project}"),
+    );
     let mut lines: Vec<String> = ids
         .iter()
         .map(|id| {
@@ -72,11 +77,19 @@ fn setup(prefix: &str) -> Setup {
     let demo = ProjectGuard::new(&project);
     let shadows = ShadowGuard(project.clone());
     let out = understudy(&["demo", "-p", &project, "up", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let status: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
     let out = understudy(&["shadow", "up", "--group", &project, "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     Setup {
         shadow: report["id"].as_str().unwrap().to_owned(),
@@ -89,7 +102,10 @@ fn setup(prefix: &str) -> Setup {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 #[test]
@@ -100,11 +116,20 @@ fn every_catalog_entry_is_refused_on_production() {
     let project = unique_project("utfprod");
     let _demo = ProjectGuard::new(&project);
     let out = understudy(&["demo", "-p", &project, "up"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let before = fingerprint(&project);
     let list = understudy(&["fault", "list", "--json"]);
     let list: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
-    let kinds: Vec<String> = list["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap().to_owned()).collect();
+    let kinds: Vec<String> = list["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap().to_owned())
+        .collect();
     assert!(kinds.len() >= 25, "{kinds:?}");
     for kind in &kinds {
         let mut args = vec!["fault", "apply", kind.as_str(), "--ttl", "3s"];
@@ -121,8 +146,14 @@ fn every_catalog_entry_is_refused_on_production() {
         }
         let out = understudy(&args);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success(), "{kind} was applied to production: {err}");
-        assert!(err.contains("io.understudy.role=shadow"), "{kind} was not refused for its target: {err}");
+        assert!(
+            !out.status.success(),
+            "{kind} was applied to production: {err}"
+        );
+        assert!(
+            err.contains("io.understudy.role=shadow"),
+            "{kind} was not refused for its target: {err}"
+        );
     }
     assert_eq!(fingerprint(&project), before, "production changed");
 }
@@ -144,8 +175,20 @@ fn the_same_seed_gives_the_same_timeline() {
     )
     .unwrap();
     let run = |seed: &str| {
-        let out = understudy(&["fault", "schedule", file.to_str().unwrap(), "--dry-run", "--json", "--seed", seed]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = understudy(&[
+            "fault",
+            "schedule",
+            file.to_str().unwrap(),
+            "--dry-run",
+            "--json",
+            "--seed",
+            seed,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let a = run("11");
@@ -155,7 +198,10 @@ fn the_same_seed_gives_the_same_timeline() {
     assert!(!v["events"].as_array().unwrap().is_empty());
     // The replica-share limit cut some pauses back and said why.
     let cut = v["cut"].as_array().unwrap();
-    assert!(cut.iter().all(|c| !c["reason"].as_str().unwrap().is_empty()));
+    assert!(
+        cut.iter()
+            .all(|c| !c["reason"].as_str().unwrap().is_empty())
+    );
 }
 
 /// Spawns `fault apply` in the foreground and waits until it holds.
@@ -177,8 +223,28 @@ fn hold(args: &[&str]) -> std::process::Child {
 
 fn nsenter_rules(container: &str) -> String {
     let pid = docker_out(&["inspect", "--format", "{{.State.Pid}}", container]);
-    let out = Command::new("nsenter").args(["-t", &pid, "-n", "iptables", "-w", "-S"]).output().unwrap();
+    let out = Command::new("nsenter")
+        .args(["-t", &pid, "-n", "iptables", "-w", "-S"])
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The four faults of the SIGKILL test are in place.
+fn assert_faults_in_place(api1: &str, api2: &str, store: &str, proxy: &str, root: bool) {
+    assert_eq!(
+        docker_out(&["inspect", "--format", "{{.State.Status}}", api1]),
+        "paused"
+    );
+    assert_eq!(
+        docker_out(&["inspect", "--format", "{{.HostConfig.NanoCpus}}", api2]),
+        "100000000"
+    );
+    let faults = docker_out(&["exec", proxy, "/understudy", "proxy", "ctl", "list"]);
+    assert!(faults.contains("\"latency\""), "{faults}");
+    if root {
+        assert!(nsenter_rules(store).contains("understudy-fault-"));
+    }
 }
 
 #[test]
@@ -194,37 +260,84 @@ fn gc_reverts_what_a_sigkilled_process_left() {
     let proxy = format!("{}-shadow-{id}-proxy-api", s.project);
     let nano_before = docker_out(&["inspect", "--format", "{{.HostConfig.NanoCpus}}", &api2]);
     let mut children = vec![
-        hold(&["fault", "apply", "pause", "--target", &format!("{id}/api/1"), "--ttl", "5m"]),
-        hold(&["fault", "apply", "cpu-throttle", "--target", &format!("{id}/api/2"), "--set", "cpus=0.1", "--ttl", "5m"]),
-        hold(&["fault", "apply", "latency", "--target", &format!("{id}/gateway->api"), "--set", "latency=200ms", "--ttl", "5m"]),
+        hold(&[
+            "fault",
+            "apply",
+            "pause",
+            "--target",
+            &format!("{id}/api/1"),
+            "--ttl",
+            "5m",
+        ]),
+        hold(&[
+            "fault",
+            "apply",
+            "cpu-throttle",
+            "--target",
+            &format!("{id}/api/2"),
+            "--set",
+            "cpus=0.1",
+            "--ttl",
+            "5m",
+        ]),
+        hold(&[
+            "fault",
+            "apply",
+            "latency",
+            "--target",
+            &format!("{id}/gateway->api"),
+            "--set",
+            "latency=200ms",
+            "--ttl",
+            "5m",
+        ]),
     ];
     let root = is_root();
     if root {
-        children.push(hold(&["fault", "apply", "packet-drop", "--target", &format!("{id}/store"), "--set", "percent=30%", "--ttl", "5m"]));
+        children.push(hold(&[
+            "fault",
+            "apply",
+            "packet-drop",
+            "--target",
+            &format!("{id}/store"),
+            "--set",
+            "percent=30%",
+            "--ttl",
+            "5m",
+        ]));
     }
-    // The faults are in place ...
-    assert_eq!(docker_out(&["inspect", "--format", "{{.State.Status}}", &api1]), "paused");
-    assert_eq!(docker_out(&["inspect", "--format", "{{.HostConfig.NanoCpus}}", &api2]), "100000000");
-    let faults = docker_out(&["exec", &proxy, "/understudy", "proxy", "ctl", "list"]);
-    assert!(faults.contains("\"latency\""), "{faults}");
-    if root {
-        assert!(nsenter_rules(&store).contains("understudy-fault-"));
-    }
+    assert_faults_in_place(&api1, &api2, &store, &proxy, root);
     // ... when their holders die without reverting.
     for c in &mut children {
         c.kill().unwrap();
         let _ = c.wait();
     }
-    assert_eq!(docker_out(&["inspect", "--format", "{{.State.Status}}", &api1]), "paused");
+    assert_eq!(
+        docker_out(&["inspect", "--format", "{{.State.Status}}", &api1]),
+        "paused"
+    );
 
     let gc = understudy(&["gc"]);
-    assert!(gc.status.success(), "{}", String::from_utf8_lossy(&gc.stderr));
-    assert_eq!(docker_out(&["inspect", "--format", "{{.State.Status}}", &api1]), "running");
-    assert_eq!(docker_out(&["inspect", "--format", "{{.HostConfig.NanoCpus}}", &api2]), nano_before);
+    assert!(
+        gc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gc.stderr)
+    );
+    assert_eq!(
+        docker_out(&["inspect", "--format", "{{.State.Status}}", &api1]),
+        "running"
+    );
+    assert_eq!(
+        docker_out(&["inspect", "--format", "{{.HostConfig.NanoCpus}}", &api2]),
+        nano_before
+    );
     let faults = docker_out(&["exec", &proxy, "/understudy", "proxy", "ctl", "list"]);
     assert!(!faults.contains("\"latency\""), "{faults}");
     if root {
-        assert!(!nsenter_rules(&store).contains("understudy-fault-"), "a packet rule survived gc");
+        assert!(
+            !nsenter_rules(&store).contains("understudy-fault-"),
+            "a packet rule survived gc"
+        );
     }
     // The shadow itself is ready and stays.
     assert!(!labelled("container", &format!("io.understudy.shadow={id}")).is_empty());
@@ -232,8 +345,21 @@ fn gc_reverts_what_a_sigkilled_process_left() {
 
 /// `understudy load` against a URL; the JSON report.
 fn load(url: &str, rate: u32, seconds: u32) -> serde_json::Value {
-    let out = understudy(&["load", url, "--rate", &rate.to_string(), "--duration", &format!("{seconds}s"), "--json", "-"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = understudy(&[
+        "load",
+        url,
+        "--rate",
+        &rate.to_string(),
+        "--duration",
+        &format!("{seconds}s"),
+        "--json",
+        "-",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap()
 }
@@ -244,7 +370,10 @@ fn p50(report: &serde_json::Value) -> f64 {
 
 fn errors(report: &serde_json::Value) -> u64 {
     let e = &report["errors"];
-    ["connect", "timeout", "4xx", "5xx"].iter().map(|k| e[k].as_u64().unwrap_or(0)).sum()
+    ["connect", "timeout", "4xx", "5xx"]
+        .iter()
+        .map(|k| e[k].as_u64().unwrap_or(0))
+        .sum()
 }
 
 #[test]
@@ -258,18 +387,51 @@ fn edge_latency_moves_the_shadow_median_by_200ms_and_production_not_at_all() {
     let prod_url = format!("{}{path}", s.prod_entry);
     let base_shadow = p50(&load(&shadow_url, 20, 4));
     let base_prod = p50(&load(&prod_url, 20, 4));
-    let out = understudy(&["fault", "apply", "latency", "--target", &format!("{}/gateway->api", s.shadow), "--set", "latency=200ms", "--ttl", "2m", "--detach"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let fault_id = String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1).unwrap().trim_end_matches(':').to_owned();
+    let out = understudy(&[
+        "fault",
+        "apply",
+        "latency",
+        "--target",
+        &format!("{}/gateway->api", s.shadow),
+        "--set",
+        "latency=200ms",
+        "--ttl",
+        "2m",
+        "--detach",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fault_id = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_owned();
     let faulted_shadow = p50(&load(&shadow_url, 20, 4));
     let faulted_prod = p50(&load(&prod_url, 20, 4));
     let added = faulted_shadow - base_shadow;
-    assert!((180.0..=220.0).contains(&added), "shadow p50 {base_shadow:.1} -> {faulted_shadow:.1} ms (added {added:.1})");
-    assert!((faulted_prod - base_prod).abs() < 20.0, "production p50 {base_prod:.1} -> {faulted_prod:.1} ms");
+    assert!(
+        (180.0..=220.0).contains(&added),
+        "shadow p50 {base_shadow:.1} -> {faulted_shadow:.1} ms (added {added:.1})"
+    );
+    assert!(
+        (faulted_prod - base_prod).abs() < 20.0,
+        "production p50 {base_prod:.1} -> {faulted_prod:.1} ms"
+    );
     let out = understudy(&["fault", "revert", &fault_id]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = p50(&load(&shadow_url, 20, 4));
-    assert!((after - base_shadow).abs() < 20.0, "after revert {after:.1} ms vs baseline {base_shadow:.1} ms");
+    assert!(
+        (after - base_shadow).abs() < 20.0,
+        "after revert {after:.1} ms vs baseline {base_shadow:.1} ms"
+    );
 }
 
 #[test]
@@ -281,17 +443,51 @@ fn a_pause_and_a_packet_drop_show_in_errors_and_latency() {
     let url = format!("{}/api/products/9", s.entry);
     let base = load(&url, 20, 3);
     assert_eq!(errors(&base), 0, "{base}");
-    let out = understudy(&["fault", "apply", "pause", "--target", &format!("{}/api/1", s.shadow), "--ttl", "1m", "--detach"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = understudy(&[
+        "fault",
+        "apply",
+        "pause",
+        "--target",
+        &format!("{}/api/1", s.shadow),
+        "--ttl",
+        "1m",
+        "--detach",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let paused = load(&url, 20, 5);
     let p99 = |r: &serde_json::Value| r["latency_ms"]["corrected"]["p99"].as_f64().unwrap();
-    assert!(errors(&paused) > 0 || p99(&paused) > p99(&base) + 500.0, "a paused replica shows: {paused}");
+    assert!(
+        errors(&paused) > 0 || p99(&paused) > p99(&base) + 500.0,
+        "a paused replica shows: {paused}"
+    );
     assert!(understudy(&["fault", "revert", "--all"]).status.success());
     if is_root() {
-        let out = understudy(&["fault", "apply", "packet-drop", "--target", &format!("{}/api", s.shadow), "--set", "percent=30%", "--ttl", "1m", "--detach"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = understudy(&[
+            "fault",
+            "apply",
+            "packet-drop",
+            "--target",
+            &format!("{}/api", s.shadow),
+            "--set",
+            "percent=30%",
+            "--ttl",
+            "1m",
+            "--detach",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let dropped = load(&url, 20, 5);
-        assert!(errors(&dropped) > 0 || p99(&dropped) > p99(&base) + 200.0, "30% drop shows: {dropped}");
+        assert!(
+            errors(&dropped) > 0 || p99(&dropped) > p99(&base) + 200.0,
+            "30% drop shows: {dropped}"
+        );
         assert!(understudy(&["fault", "revert", "--all"]).status.success());
     }
     let recovered = eventually(Duration::from_secs(20), || {

@@ -11,7 +11,7 @@
 use super::baseline::{self, Level, Seasonal};
 use super::change::Shift;
 use super::explain::{Cause, Explanation};
-use super::novelty::{Hold, Record};
+use super::novelty::{Hold, Record, Typical};
 use super::{Config, Series};
 
 /// One scored point.
@@ -57,6 +57,8 @@ pub struct Detector {
     seasonal_error: f64,
     shift: Shift,
     records: [Record; 3],
+    /// Typical block maximum of `|z|`, a floor on the spike's record.
+    typical: Typical,
     hold: Hold,
     /// Start of the current run of same-signed large residuals.
     run_start: f64,
@@ -92,6 +94,7 @@ impl Detector {
             seasonal_error: 0.0,
             shift: Shift::default(),
             records: Default::default(),
+            typical: Typical::default(),
             hold: Hold::default(),
             run_start: f64::NAN,
             run_sign: 0,
@@ -268,9 +271,11 @@ impl Detector {
     fn novelty(&mut self, z: f64) -> (f64, Cause) {
         let c = &self.config;
         let [spike, shift, drift] = &mut self.records;
+        let spike_floor = c.spike_floor.max(c.spike_typical * self.typical.value());
+        self.typical.update(z.abs(), c.typical_block);
         let candidates = [
             (
-                spike.point(z.abs(), c.spike_floor, c.record_decay) / c.spike_margin,
+                spike.point(z.abs(), spike_floor, c.spike_decay) / c.spike_margin,
                 Cause::Spike,
             ),
             (

@@ -10,6 +10,11 @@
 //!   rises over several points during an excursion) is compared with the
 //!   record from before the excursion, and the excursion's peak joins the
 //!   record when it ends.
+//! - [`Typical`]: the typical block maximum of a statistic (an EWMA of
+//!   the largest value in each block of points). A record may decay fast
+//!   (so one giant outlier does not blind the detector for thousands of
+//!   points) when it is floored at a multiple of the typical maximum (so a
+//!   long, bursty series does not alarm on its everyday extremes).
 //! - [`Hold`]: after an output, later outputs pass only if they exceed the
 //!   (decaying) held peak by a factor, so one anomaly raises one alarm
 //!   rather than a burst. The NAB rule is the same: only the first detection
@@ -53,6 +58,39 @@ impl Record {
     }
 }
 
+/// Blocks averaged by [`Typical`] (an EWMA span, in blocks).
+const TYPICAL_SPAN: f64 = 10.0;
+
+/// The typical block maximum of a non-negative statistic.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Typical {
+    block_max: f64,
+    block_len: u32,
+    blocks: u32,
+    /// EWMA of the finished blocks' maxima.
+    mean_max: f64,
+}
+
+impl Typical {
+    /// The typical block maximum, once two blocks have ended (else 0).
+    pub fn value(&self) -> f64 {
+        if self.blocks >= 2 { self.mean_max } else { 0.0 }
+    }
+
+    /// Learns `q`; a block ends every `block` points.
+    pub fn update(&mut self, q: f64, block: u32) {
+        self.block_max = self.block_max.max(q);
+        self.block_len += 1;
+        if self.block_len >= block {
+            let a = (2.0 / (TYPICAL_SPAN + 1.0)).max(1.0 / (f64::from(self.blocks) + 1.0));
+            self.mean_max += a * (self.block_max - self.mean_max);
+            self.blocks = self.blocks.saturating_add(1);
+            self.block_len = 0;
+            self.block_max = 0.0;
+        }
+    }
+}
+
 /// A refractory hold on an output stream.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hold {
@@ -72,7 +110,7 @@ impl Hold {
 #[cfg(test)]
 #[allow(clippy::float_cmp)] // exact by construction
 mod tests {
-    use super::{Hold, Record};
+    use super::{Hold, Record, Typical};
 
     #[test]
     fn a_repeated_spike_stops_being_novel() {
@@ -111,6 +149,23 @@ mod tests {
             r.point(0.0, 1.0, 0.99);
         }
         assert!(r.point(5.0, 1.0, 0.99) > 4.0);
+    }
+
+    #[test]
+    fn the_typical_maximum_averages_block_maxima() {
+        let mut t = Typical::default();
+        for i in 0..10 {
+            t.update(if i == 3 { 4.0 } else { 1.0 }, 10);
+        }
+        assert_eq!(t.value(), 0.0, "one block is not enough");
+        for i in 0..10 {
+            t.update(if i == 7 { 2.0 } else { 0.5 }, 10);
+        }
+        assert_eq!(t.value(), 3.0);
+        for _ in 0..1000 {
+            t.update(1.0, 10);
+        }
+        assert!((t.value() - 1.0).abs() < 0.01, "{t:?}");
     }
 
     #[test]
