@@ -6,5 +6,16 @@
 //! Prometheus range queries) and profile extraction (pure), and replay of a
 //! profile. The data types live in `domain::traffic`.
 
-pub mod workload;
+pub mod capture;
+pub mod engine;
+pub mod http1;
+pub mod parse;
+pub mod profile;
+pub mod progress;
+pub mod prometheus;
 pub mod replay;
+pub mod report;
+pub mod schedule;
+pub mod stats;
+pub mod template;
+pub mod workload;
