@@ -256,6 +256,8 @@ pub enum DemoCommand {
     Status(JsonArg),
     /// Remove the project's containers, network and volume.
     Down(DemoDownArgs),
+    /// Play production's users against the gateway: a compressed day.
+    Traffic(DemoTrafficArgs),
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +268,23 @@ pub struct DemoUpArgs {
     /// Print the status as JSON when ready.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoTrafficArgs {
+    /// How long the compressed day lasts.
+    #[arg(long, default_value = "60s", value_parser = parse_duration_arg)]
+    pub duration: std::time::Duration,
+    /// Requests per second at the lunch peak.
+    #[arg(long, default_value_t = 40)]
+    pub peak: u32,
+    /// Seed for the bursts and the users' choices.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Write what was sent (the load report plus the intended curve and
+    /// mix, aligned to wall-clock seconds) here; `-` for stdout.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -41,6 +41,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
                 print_status(&status);
             }
         }
+        Some(DemoCommand::Traffic(t)) => return traffic(&docker, &project, &t).await,
         Some(DemoCommand::Down(d)) => {
             let removed = lifecycle::down(&docker, &project, d.images).await?;
             if removed.is_empty() {
@@ -64,6 +65,56 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `demo traffic`: the compressed day against the project's gateway. The
+/// run starts on a whole second, so second k of the run is wall-clock
+/// second `start_unix + k`, as access logs count it.
+async fn traffic(
+    docker: &Docker,
+    project: &str,
+    args: &super::DemoTrafficArgs,
+) -> anyhow::Result<ExitCode> {
+    let status = lifecycle::status(docker, project).await?;
+    let gateway = status.gateway.with_context(|| {
+        format!("{project} is not running (start it with `understudy demo up`)")
+    })?;
+    let seconds = u32::try_from(args.duration.as_secs().max(1)).unwrap_or(u32::MAX);
+    let profile = crate::demo::traffic::day_profile(seconds, args.peak, args.seed);
+    let plan = crate::traffic::replay::plan(
+        &profile,
+        &crate::traffic::replay::ReplayOptions {
+            seed: args.seed,
+            ..Default::default()
+        },
+    )?;
+    let mut mix: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for a in &plan.arrivals {
+        *mix.entry(plan.requests[a.request].endpoint.clone())
+            .or_default() += 1;
+    }
+    let target = plan.target.clone();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    let start_unix = now.as_secs() + 1;
+    let wait = Duration::from_secs(start_unix)
+        .saturating_sub(now)
+        .saturating_sub(Duration::from_millis(10));
+    tokio::time::sleep(wait).await;
+    eprintln!(
+        "{project}: a {seconds}s day peaking at {} rps against {gateway}",
+        args.peak
+    );
+    let report = super::traffic::drive(&gateway, plan, 64, Duration::from_secs(5)).await?;
+    let sent =
+        serde_json::json!({"start_unix": start_unix, "rate": target, "mix": mix, "report": report});
+    match args.json.as_deref() {
+        Some(p) if p.as_os_str() == "-" => println!("{}", serde_json::to_string_pretty(&sent)?),
+        Some(p) => std::fs::write(p, serde_json::to_string_pretty(&sent)?)
+            .with_context(|| format!("writing {}", p.display()))?,
+        None => {}
+    }
+    eprint!("{}", report.summary());
     Ok(ExitCode::SUCCESS)
 }
 

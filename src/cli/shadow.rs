@@ -34,6 +34,7 @@ fn choices(args: &PlanChoiceArgs) -> Choices {
         allow: args.allow.clone(),
         consistent: args.consistent,
         pool: args.subnet_pool,
+        no_proxies: args.no_proxies,
     }
 }
 

@@ -3,6 +3,8 @@
 mod profile;
 mod replay;
 
+pub use replay::drive;
+
 use std::process::ExitCode;
 
 pub use profile::ProfileArgs;

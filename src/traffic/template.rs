@@ -12,7 +12,8 @@
 //!   digits and one letter that looks generated: a run of 4 or more digits
 //!   (`user-12345`, `INV2024001`), or 4 or more switches between letters and
 //!   digits (`ord_8f3k2Lq9`, `a1b2c3`), or 3 switches in 8 or more characters
-//!   (`AB12CD34`). `v1`, `oauth2`, `sha256`, `v2beta1` and `x86_64` stay.
+//!   (`AB12CD34`). `v1`, `oauth2`, `sha256`, `v2beta1` and `x86_64` stay;
+//! - a word of letters, a `-` or `_`, and a number (`user-16`, `order_42`).
 //!
 //! A file extension after an id is kept (`/img/42.png` -> `/img/{id}.png`).
 //! The query string and fragment are dropped from the template (they are
@@ -105,7 +106,20 @@ pub fn is_id(segment: &str) -> bool {
     if b.iter().all(u8::is_ascii_digit) {
         return true;
     }
-    is_uuid(b) || is_hex_id(b) || is_mixed_id(b)
+    is_uuid(b) || is_hex_id(b) || is_mixed_id(b) || is_numbered_name(b)
+}
+
+/// A word, a `-` or `_`, and a number: `user-16`, `order_42`, `item-7`.
+/// (`x86_64` and `api-v2` stay: the word must be letters, the tail digits.)
+fn is_numbered_name(b: &[u8]) -> bool {
+    let Some(sep) = b.iter().rposition(|c| *c == b'-' || *c == b'_') else {
+        return false;
+    };
+    let (word, number) = (&b[..sep], &b[sep + 1..]);
+    !word.is_empty()
+        && !number.is_empty()
+        && word.iter().all(u8::is_ascii_alphabetic)
+        && number.iter().all(u8::is_ascii_digit)
 }
 
 fn is_uuid(b: &[u8]) -> bool {
@@ -208,12 +222,15 @@ mod tests {
             "ord_8f3k2Lq9",
             "a1b2c3",
             "AB12CD34",
+            "user-16",
+            "order_4",
         ] {
             assert!(is_id(id), "{id}");
             assert_eq!(template(&format!("/x/{id}")), "/x/{id}");
         }
         for word in [
-            "v1", "oauth2", "sha256", "v2beta1", "x86_64", "api", "h2c", "my%20doc",
+            "v1", "oauth2", "sha256", "v2beta1", "x86_64", "api", "h2c", "my%20doc", "api-v2",
+            "-12", "users-",
         ] {
             assert!(!is_id(word), "{word}");
         }

@@ -1,15 +1,187 @@
-//! `understudy traffic replay` (placeholder until replay lands).
+//! `understudy traffic replay PROFILE|SOURCE --target URL [--speed N]
+//! [--scale K] [--peak-boost K] [--edge-cases P%] [--seed S]`: a profile (or
+//! a source `traffic profile` reads) replayed against a target — its curve
+//! compressed and scaled, the biggest peak amplified, a share drawn from the
+//! edge cases, the mix preserved, deterministic for a seed.
 
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::traffic::{PROFILE_SCHEMA, TrafficProfile};
+use crate::traffic::engine::{self, EngineOptions, Target};
+use crate::traffic::replay::{self, ReplayOptions, ReplayPlan};
+use crate::traffic::report::LoadReport;
+use crate::traffic::workload::{Arrivals, Workload};
 
 /// Arguments of `understudy traffic replay`.
 #[derive(Debug, clap::Args)]
 pub struct ReplayArgs {
-    /// A profile file, or a source `traffic profile` reads.
-    pub source: String,
+    /// A profile file (`understudy.profile/v1` JSON), or a log / HAR file
+    /// `traffic profile` reads.
+    pub source: PathBuf,
+    /// The base URL to replay against (e.g. a shadow's entry URL).
+    #[arg(long)]
+    pub target: String,
+    /// Time compression: 4 plays a minute of production in 15 s.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Height: 2 sends twice production's rate.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Extra factor on the biggest peak's seconds.
+    #[arg(long, default_value_t = 1.0)]
+    pub peak_boost: f64,
+    /// Share of requests drawn from the profile's edge cases, e.g. 5%.
+    #[arg(long, default_value = "0%", value_parser = parse_share)]
+    pub edge_cases: f64,
+    /// Seed for the request choice.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// A body for a write endpoint, `METHOD /path/template=BODY` (repeatable).
+    #[arg(long = "body")]
+    pub bodies: Vec<String>,
+    /// Connection pool limit.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Per-request timeout.
+    #[arg(long, default_value = "5s", value_parser = crate::cli::parse_duration_arg)]
+    pub timeout: Duration,
+    /// Write the load report (`understudy.load/v1`) here; `-` for stdout.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Log format of a non-profile source.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
 }
 
-#[allow(clippy::unused_async)]
-pub async fn run(_args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("replay is not built yet")
+fn parse_share(text: &str) -> Result<f64, String> {
+    crate::proxy::quantity::parse_share(text)
+}
+
+/// Loads a profile file, or extracts one from a log source.
+pub fn load_profile(path: &Path, format: &str) -> anyhow::Result<TrafficProfile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if let Ok(profile) = serde_json::from_str::<TrafficProfile>(&text) {
+        anyhow::ensure!(
+            profile.schema == PROFILE_SCHEMA,
+            "{}: schema {:?} is not {PROFILE_SCHEMA}",
+            path.display(),
+            profile.schema
+        );
+        return Ok(profile);
+    }
+    let format: crate::traffic::parse::Format = format.parse()?;
+    Ok(crate::traffic::capture::profile_source(
+        &path.to_string_lossy(),
+        format,
+    )?)
+}
+
+/// Runs a replay plan against `url`, with a live line on a terminal.
+pub async fn drive(
+    url: &str,
+    plan: ReplayPlan,
+    concurrency: usize,
+    timeout: Duration,
+) -> anyhow::Result<LoadReport> {
+    let target = Target::resolve(url).await?;
+    let duration = plan.duration;
+    let workload = Workload {
+        requests: plan.requests,
+        arrivals: Arrivals::Open(Box::new(plan.arrivals.into_iter())),
+    };
+    let options = EngineOptions {
+        duration: duration + Duration::from_millis(1),
+        concurrency,
+        timeout,
+        per_endpoint: true,
+        ..EngineOptions::default()
+    };
+    let cancel = CancellationToken::new();
+    let interrupt = tokio::spawn({
+        let cancel = cancel.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        }
+    });
+    let (windows, progress) = if std::io::stderr().is_terminal() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(crate::traffic::progress::show(
+            rx,
+            duration,
+            std::io::stderr(),
+        ));
+        (Some(tx), Some(task))
+    } else {
+        (None, None)
+    };
+    let result = engine::run(&target, workload, &options, windows, cancel).await;
+    interrupt.abort();
+    if let Some(task) = progress {
+        let _ = task.await;
+    }
+    Ok(result?)
+}
+
+/// Writes the report where `--json` says (or nothing), and the summary.
+pub fn output(report: &LoadReport, json: Option<&Path>) -> anyhow::Result<()> {
+    let summary = report.summary();
+    match json {
+        Some(path) if path.as_os_str() == "-" => {
+            eprint!("{summary}");
+            println!("{}", report.to_json());
+        }
+        Some(path) => {
+            std::fs::write(path, report.to_json() + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
+            print!("{summary}");
+        }
+        None => print!("{summary}"),
+    }
+    Ok(())
+}
+
+pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let profile = load_profile(&args.source, &args.format)?;
+    let mut bodies = BTreeMap::new();
+    for b in &args.bodies {
+        let (key, body) = replay::parse_body_override(b)?;
+        bodies.insert(key, body);
+    }
+    let options = ReplayOptions {
+        speed: args.speed,
+        scale: args.scale,
+        peak_boost: args.peak_boost,
+        edge_share: args.edge_cases,
+        seed: args.seed,
+        bodies,
+    };
+    let plan = replay::plan(&profile, &options)?;
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
+    eprintln!(
+        "replaying {} requests over {:.1}s ({} of production at speed {}, scale {})",
+        plan.arrivals.len(),
+        plan.duration.as_secs_f64(),
+        profile.source,
+        args.speed,
+        args.scale
+    );
+    let report = drive(&args.target, plan, args.concurrency, args.timeout).await?;
+    output(&report, args.json.as_deref())?;
+    Ok(if report.cancelled {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
