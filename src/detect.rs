@@ -97,6 +97,7 @@ mod change;
 pub mod csv;
 mod detector;
 mod explain;
+pub mod judge;
 mod novelty;
 pub mod timestamp;
 

@@ -10,6 +10,7 @@ pub mod group;
 pub mod group_spec;
 pub mod labels;
 pub mod selector;
+pub mod series;
 pub mod spec;
 pub mod stats;
 pub mod traffic;

@@ -14,6 +14,7 @@
 //! | [`fault`] | failure injection into shadows: catalog, schedules, injector, journal |
 //! | [`shadow`] | shadow deployments: capture, plan (pure), apply, tear down, gc |
 //! | [`traffic`] | the load engine, capture parsers, traffic profiles and replay |
+//! | [`store`] | SQLite history in one file (WAL): runs, alerts, series rollups, audit; a thread-owned connection behind an async handle (the only rusqlite user) |
 //! | [`relay`] | the L4 ingress relay that runs inside a shadow |
 //! | [`proxy`] | the fault proxy (L4/L7, Toxiproxy-like) that runs between shadow services |
 //! | [`cli`] | argument parsing and command handlers (wiring, anyhow) |
@@ -31,5 +32,6 @@ pub mod platform;
 pub mod proxy;
 pub mod relay;
 pub mod shadow;
+pub mod store;
 pub mod telemetry;
 pub mod traffic;

@@ -4,5 +4,10 @@
 //! request metrics, Prometheus scrapes and the series store. `host` samples
 //! the machine (CPU, memory, load) through sysinfo on its own thread.
 
+pub mod alerting;
 pub mod container_stats;
 pub mod host;
+pub mod prom_text;
+pub mod requests;
+pub mod scrape;
+pub mod series;

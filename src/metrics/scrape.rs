@@ -1,0 +1,301 @@
+//! Scraping `/metrics` endpoints over plain HTTP (hyper, no TLS).
+//!
+//! Owns: one GET of a page within a timeout ([`scrape`]), and the
+//! [`Scraper`], which scrapes its targets concurrently and keeps per-target
+//! health: a target that fails `stale_after` times in a row is marked
+//! stale with its last error; it is never fatal and never panics, and the
+//! next success clears it. Not owned: parsing (`prom_text`), the scrape
+//! interval and clock (injected by the caller), turning samples into
+//! series (`run`).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::header::{self, HeaderValue};
+use hyper::{Request, Uri};
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+
+use super::prom_text::{self, Exposition};
+use crate::domain::units::format_duration;
+
+/// The largest page read.
+pub const MAX_PAGE_BYTES: usize = 16 << 20;
+
+/// Why one scrape failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScrapeError {
+    #[error("invalid scrape URL {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("resolving {host:?}")]
+    Resolve {
+        host: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("connecting to {addr}")]
+    Connect {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("HTTP exchange with {addr} failed: {message}")]
+    Http { addr: String, message: String },
+    #[error("no answer within {}", format_duration(*.0))]
+    Timeout(Duration),
+    #[error("{url} answered HTTP {status}")]
+    Status { url: String, status: u16 },
+}
+
+/// GETs `url` (`http://HOST:PORT/metrics`) and parses the page. Lines the
+/// parser cannot read are in the result's `errors`, not failures.
+pub async fn scrape(url: &str, timeout: Duration) -> Result<Exposition, ScrapeError> {
+    let bad = |reason: &str| ScrapeError::BadUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let uri: Uri = url.parse().map_err(|_| bad("does not parse"))?;
+    match uri.scheme_str() {
+        Some("http") => {}
+        Some("https") => return Err(bad("https is not supported; use plain http://")),
+        _ => return Err(bad("expected http://HOST:PORT/metrics")),
+    }
+    let authority = uri.authority().ok_or_else(|| bad("no host"))?.clone();
+    let path = uri
+        .path_and_query()
+        .map_or("/metrics", |p| p.as_str())
+        .to_owned();
+    let body = tokio::time::timeout(timeout, get(&authority, &path, url))
+        .await
+        .map_err(|_| ScrapeError::Timeout(timeout))??;
+    Ok(prom_text::parse(&body))
+}
+
+async fn get(
+    authority: &hyper::http::uri::Authority,
+    path: &str,
+    url: &str,
+) -> Result<String, ScrapeError> {
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(80);
+    let addr = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|source| ScrapeError::Resolve {
+            host: host.to_owned(),
+            source,
+        })?
+        .next()
+        .ok_or_else(|| ScrapeError::Resolve {
+            host: host.to_owned(),
+            source: std::io::Error::other("no addresses"),
+        })?;
+    let http_err = |e: &dyn std::fmt::Display| ScrapeError::Http {
+        addr: addr.to_string(),
+        message: e.to_string(),
+    };
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|source| ScrapeError::Connect {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| http_err(&e))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let mut request = Request::new(Empty::<Bytes>::new());
+    *request.uri_mut() = path.parse().map_err(|e| http_err(&e))?;
+    let headers = request.headers_mut();
+    if let Ok(h) = HeaderValue::from_str(authority.as_str()) {
+        headers.insert(header::HOST, h);
+    }
+    headers.insert(header::ACCEPT, HeaderValue::from_static(prom_text::ACCEPT));
+    headers.insert(header::USER_AGENT, HeaderValue::from_static("understudy"));
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| http_err(&e))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(ScrapeError::Status {
+            url: url.to_owned(),
+            status: status.as_u16(),
+        });
+    }
+    let body = Limited::new(response.into_body(), MAX_PAGE_BYTES)
+        .collect()
+        .await
+        .map_err(|e| http_err(&e))?
+        .to_bytes();
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// How a [`Scraper`] scrapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScrapeConfig {
+    pub timeout: Duration,
+    /// Consecutive failures after which a target is stale.
+    pub stale_after: u32,
+}
+
+impl Default for ScrapeConfig {
+    fn default() -> Self {
+        ScrapeConfig {
+            timeout: Duration::from_secs(2),
+            stale_after: 2,
+        }
+    }
+}
+
+/// The health of one target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetStatus {
+    pub name: String,
+    pub url: String,
+    pub stale: bool,
+    pub consecutive_failures: u32,
+    pub last_error: Option<String>,
+    /// When the last successful scrape ended (the caller's clock).
+    pub last_success_ms: Option<i64>,
+    pub last_duration: Option<Duration>,
+    pub scrapes: u64,
+    pub failures: u64,
+    /// Samples and unreadable lines of the last successful page.
+    pub samples: usize,
+    pub garbage_lines: usize,
+}
+
+/// One target's page from [`Scraper::scrape_all`].
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub target: String,
+    pub exposition: Exposition,
+}
+
+/// Scrapes a set of targets and tracks their staleness.
+#[derive(Debug, Clone, Default)]
+pub struct Scraper {
+    config: ScrapeConfig,
+    targets: Vec<TargetStatus>,
+}
+
+impl Scraper {
+    pub fn new(config: ScrapeConfig) -> Self {
+        Scraper {
+            config,
+            targets: Vec::new(),
+        }
+    }
+
+    /// Adds a target (or replaces the URL of one with the same name).
+    pub fn add_target(&mut self, name: impl Into<String>, url: impl Into<String>) {
+        let (name, url) = (name.into(), url.into());
+        if let Some(t) = self.targets.iter_mut().find(|t| t.name == name) {
+            t.url = url;
+            return;
+        }
+        self.targets.push(TargetStatus {
+            name,
+            url,
+            stale: false,
+            consecutive_failures: 0,
+            last_error: None,
+            last_success_ms: None,
+            last_duration: None,
+            scrapes: 0,
+            failures: 0,
+            samples: 0,
+            garbage_lines: 0,
+        });
+    }
+
+    pub fn remove_target(&mut self, name: &str) -> bool {
+        let before = self.targets.len();
+        self.targets.retain(|t| t.name != name);
+        self.targets.len() != before
+    }
+
+    pub fn targets(&self) -> &[TargetStatus] {
+        &self.targets
+    }
+
+    /// Applies one scrape's outcome to target `index` (pure).
+    pub fn record(
+        &mut self,
+        index: usize,
+        now_ms: i64,
+        took: Duration,
+        result: &Result<Exposition, ScrapeError>,
+    ) {
+        let stale_after = self.config.stale_after.max(1);
+        let Some(t) = self.targets.get_mut(index) else {
+            return;
+        };
+        t.scrapes += 1;
+        t.last_duration = Some(took);
+        match result {
+            Ok(page) => {
+                t.stale = false;
+                t.consecutive_failures = 0;
+                t.last_error = None;
+                t.last_success_ms = Some(now_ms);
+                t.samples = page.samples.len();
+                t.garbage_lines = page.errors.len();
+            }
+            Err(e) => {
+                t.failures += 1;
+                t.consecutive_failures += 1;
+                t.last_error = Some(error_chain(e));
+                t.stale = t.consecutive_failures >= stale_after;
+            }
+        }
+    }
+
+    /// Scrapes every target concurrently; returns the pages that came back
+    /// and records every outcome. `now_ms` stamps the successes.
+    pub async fn scrape_all(&mut self, now_ms: i64) -> Vec<Page> {
+        let timeout = self.config.timeout;
+        let attempts = self.targets.iter().map(|t| {
+            let url = t.url.clone();
+            async move {
+                let started = Instant::now();
+                let result = scrape(&url, timeout).await;
+                (started.elapsed(), result)
+            }
+        });
+        let outcomes = futures::future::join_all(attempts).await;
+        let mut pages = Vec::new();
+        for (i, (took, result)) in outcomes.into_iter().enumerate() {
+            self.record(i, now_ms, took, &result);
+            if let (Ok(exposition), Some(t)) = (result, self.targets.get(i)) {
+                pages.push(Page {
+                    target: t.name.clone(),
+                    exposition,
+                });
+            }
+        }
+        pages
+    }
+}
+
+/// The error and its sources, `: `-separated.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,50 @@
+//! The schema, as migrations numbered by SQLite's `user_version` pragma:
+//! migration `i` (0-based) takes the database from version `i` to `i + 1`,
+//! in one transaction. Append new migrations; never edit applied ones.
+
+/// Every migration, in order.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: runs, alerts, rollups, audit.
+    r"
+    CREATE TABLE runs (
+        id         INTEGER PRIMARY KEY,
+        started_ms INTEGER NOT NULL,
+        ended_ms   INTEGER,
+        kind       TEXT NOT NULL,
+        target     TEXT NOT NULL,
+        summary    TEXT -- JSON
+    );
+    CREATE TABLE alerts (
+        run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        id          INTEGER NOT NULL,
+        series      TEXT NOT NULL, -- env/service[/instance]/metric
+        score       REAL NOT NULL,
+        severity    TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+        explanation TEXT NOT NULL,
+        start_ms    INTEGER NOT NULL,
+        end_ms      INTEGER,
+        PRIMARY KEY (run_id, id)
+    );
+    CREATE INDEX alerts_by_series ON alerts (series, start_ms);
+    CREATE TABLE rollups (
+        series     TEXT NOT NULL,
+        resolution INTEGER NOT NULL, -- bucket width, seconds
+        bucket_ms  INTEGER NOT NULL, -- bucket start, Unix ms
+        count      INTEGER NOT NULL,
+        sum        REAL NOT NULL,
+        min        REAL NOT NULL,
+        max        REAL NOT NULL,
+        last       REAL NOT NULL,
+        PRIMARY KEY (series, resolution, bucket_ms)
+    ) WITHOUT ROWID;
+    CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY,
+        run_id  INTEGER REFERENCES runs(id),
+        time_ms INTEGER NOT NULL,
+        actor   TEXT NOT NULL,
+        action  TEXT NOT NULL, -- JSON
+        outcome TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_run ON audit (run_id, time_ms);
+    ",
+];

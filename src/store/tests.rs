@@ -1,0 +1,262 @@
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::*;
+use crate::domain::series::{Environment, Severity, metric};
+
+fn key(i: usize) -> SeriesKey {
+    SeriesKey::instance(
+        Environment::Prod,
+        "api",
+        format!("api-{i}"),
+        metric::CPU_PERCENT,
+    )
+}
+
+fn row(i: usize, start_ms: i64, count: u32) -> RollupRow {
+    RollupRow {
+        key: key(i),
+        rollup: Rollup::TenSeconds,
+        bucket: Bucket {
+            start_ms,
+            count,
+            sum: 1.5 * f64::from(count),
+            min: 0.25,
+            max: 3.0,
+            last: 1.0,
+        },
+    }
+}
+
+fn alert(id: u64, end_ms: Option<i64>) -> Alert {
+    Alert {
+        id,
+        series: SeriesKey::service(Environment::Shadow, "api", metric::LATENCY_P99_MS),
+        score: 0.75,
+        severity: Severity::Warning,
+        explanation: "p99 latency 2.1x its record".into(),
+        start_ms: 1000,
+        end_ms,
+    }
+}
+
+#[tokio::test]
+async fn migrates_from_empty_with_wal_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("nested/state/understudy.db"))
+        .await
+        .unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), db::known_version());
+    assert_eq!(store.journal_mode().await.unwrap(), "wal");
+    assert!(store.runs(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reopening_keeps_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("understudy.db");
+    let store = Store::open(&path).await.unwrap();
+    let run = store
+        .begin_run(NewRun {
+            started_ms: 5,
+            kind: "scenario".into(),
+            target: "shop".into(),
+        })
+        .await
+        .unwrap();
+    store.upsert_alert(run, alert(1, None)).await.unwrap();
+    store
+        .write_rollups(vec![row(0, 0, 3), row(0, 10_000, 4)])
+        .await
+        .unwrap();
+    let entry = NewAudit {
+        run_id: Some(run),
+        time_ms: 7,
+        actor: "operator".into(),
+        action: json!({"scale": {"service": "api", "replicas": 3}}),
+        outcome: "applied".into(),
+    };
+    let audit_id = store.append_audit(entry.clone()).await.unwrap();
+    assert!(
+        store
+            .end_run(run, 99, Some(json!({"verdict": "pass"})))
+            .await
+            .unwrap()
+    );
+    assert!(!store.end_run(run + 1, 99, None).await.unwrap());
+    drop(store);
+
+    let store = Store::open(&path).await.unwrap();
+    let runs = store.runs(10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].ended_ms, Some(99));
+    assert_eq!(runs[0].summary, Some(json!({"verdict": "pass"})));
+    assert_eq!(store.alerts(run).await.unwrap(), vec![alert(1, None)]);
+    assert_eq!(
+        store
+            .rollups(key(0), Rollup::TenSeconds, 0, 20_000)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let audit = store.audit(Some(run)).await.unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].id, &audit[0].action, &audit[0].outcome),
+        (audit_id, &entry.action, &entry.outcome)
+    );
+    assert!(store.audit(None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn upserts_are_idempotent_and_replace() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("u.db")).await.unwrap();
+    let rows: Vec<RollupRow> = (0..50)
+        .map(|i| row(i % 5, (i as i64) * 10_000, 2))
+        .collect();
+    for _ in 0..3 {
+        assert_eq!(store.write_rollups(rows.clone()).await.unwrap(), 50);
+    }
+    let got = store
+        .rollups(key(0), Rollup::TenSeconds, 0, i64::MAX)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 10);
+    // An open bucket written again once sealed is replaced, not added.
+    store.write_rollups(vec![row(0, 0, 9)]).await.unwrap();
+    let first = store
+        .rollups(key(0), Rollup::TenSeconds, 0, 1)
+        .await
+        .unwrap();
+    assert_eq!(first, vec![row(0, 0, 9).bucket]);
+    assert!(
+        store
+            .rollups(key(0), Rollup::OneMinute, 0, i64::MAX)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let run = store
+        .begin_run(NewRun {
+            started_ms: 0,
+            kind: "console".into(),
+            target: "shop".into(),
+        })
+        .await
+        .unwrap();
+    store.upsert_alert(run, alert(1, None)).await.unwrap();
+    store.upsert_alert(run, alert(1, Some(9000))).await.unwrap();
+    store.upsert_alert(run, alert(1, Some(9000))).await.unwrap();
+    assert_eq!(store.alerts(run).await.unwrap(), vec![alert(1, Some(9000))]);
+    // Alerts belong to a run that exists.
+    assert!(matches!(
+        store.upsert_alert(run + 7, alert(2, None)).await,
+        Err(StoreError::Sql { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_handles_and_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.db");
+    let first = Store::open(&path).await.unwrap();
+    let second = Store::open(&path).await.unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..8usize {
+        let store = if t % 2 == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            for batch in 0..10i64 {
+                let rows = (0..20)
+                    .map(|i| row(t, (batch * 20 + i) * 10_000, 1))
+                    .collect();
+                store.write_rollups(rows).await?;
+            }
+            store
+                .append_audit(NewAudit {
+                    run_id: None,
+                    time_ms: t as i64,
+                    actor: format!("task-{t}"),
+                    action: json!({"t": t}),
+                    outcome: "ok".into(),
+                })
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    for t in 0..8 {
+        let got = first
+            .rollups(key(t), Rollup::TenSeconds, 0, i64::MAX)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 200, "task {t}");
+    }
+    assert_eq!(second.audit(None).await.unwrap().len(), 8);
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+    assert!(err.to_string().contains("upgrade understudy"));
+}
+
+#[test]
+fn the_default_path_is_in_the_state_dir() {
+    assert!(default_path().ends_with("understudy.db"));
+}
+
+fn arb_bucket() -> impl Strategy<Value = Bucket> {
+    (
+        -1_000_000i64..1_000_000,
+        1u32..10_000,
+        prop::num::f64::NORMAL | prop::num::f64::ZERO,
+        -1e12f64..1e12,
+        -1e12f64..1e12,
+        prop::num::f64::NORMAL,
+    )
+        .prop_map(|(b, count, sum, min, max, last)| Bucket {
+            start_ms: b * 10_000,
+            count,
+            sum,
+            min,
+            max,
+            last,
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// Rollups read back bit for bit (through the blocking side directly).
+    #[test]
+    fn rollups_round_trip(buckets in prop::collection::vec(arb_bucket(), 0..40)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("p.db")).unwrap();
+        let mut by_start = std::collections::BTreeMap::new();
+        for b in &buckets {
+            by_start.insert(b.start_ms, *b);
+        }
+        let rows: Vec<RollupRow> = buckets
+            .iter()
+            .map(|b| RollupRow { key: key(1), rollup: Rollup::OneMinute, bucket: *b })
+            .collect();
+        db.write_rollups(&rows).unwrap();
+        let got = db.rollups(&key(1), Rollup::OneMinute, i64::MIN, i64::MAX).unwrap();
+        let want: Vec<Bucket> = by_start.into_values().collect();
+        prop_assert_eq!(got, want);
+    }
+}
