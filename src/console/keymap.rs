@@ -5,10 +5,17 @@
 //! Owns: key normalisation (crossterm's `KeyEvent` to [`Key`]), the bindings,
 //! lookup, and the text of the bar and the overlay. Does not own what an
 //! action does (`update`) or how the help is drawn (`view::help`).
+//!
+//! The chain of contexts depends on the mode, the focused pane and the tab
+//! the right pane shows: the load tab adds [`Context::Load`] (whichever
+//! pane has focus), the faults tab with the right pane focused adds
+//! [`Context::Faults`]. The modal overlays (the plan, the confirmations,
+//! the fault form, the path prompt) have a context of their own and
+//! nothing else, so no other key gets through; Ctrl-C quits in every one.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::model::{Mode, Pane};
+use super::model::{Mode, Pane, Tab};
 
 /// A key as bindings name it: the code plus Ctrl / Alt. Shift is part of the
 /// character (`G`) or the code (`BackTab`), so it is not tracked.
@@ -83,6 +90,7 @@ impl Key {
             KeyCode::End => "End".to_owned(),
             KeyCode::PageUp => "PgUp".to_owned(),
             KeyCode::PageDown => "PgDn".to_owned(),
+            KeyCode::Delete => "Del".to_owned(),
             other => format!("{other:?}"),
         };
         match (self.ctrl, self.alt) {
@@ -125,6 +133,26 @@ pub enum Action {
     Cancel,
     PageUp,
     PageDown,
+    /// Show this tab in the right pane.
+    ShowTab(Tab),
+    /// Start replay traffic on the selected group's shadow, or stop it.
+    ToggleLoad,
+    /// Ask for a profile file to replay.
+    ReplayFile,
+    /// Open the fault form for the kind under the cursor.
+    OpenFaultForm,
+    /// Ask to revert the active fault under the cursor.
+    RevertFault,
+    /// Ask to revert every fault and block new ones.
+    StopAllFaults,
+    /// Allow faults again after a stop.
+    ResumeFaults,
+    /// Ask for a schedule file whose timeline to show.
+    LoadSchedule,
+    /// The next field of the fault form.
+    FieldNext,
+    /// The previous field of the fault form.
+    FieldPrev,
 }
 
 /// Where a binding applies.
@@ -142,16 +170,31 @@ pub enum Context {
     Plan,
     /// A yes/no confirmation is open (modal).
     Confirm,
+    /// The right pane shows the load tab (either pane focused).
+    Load,
+    /// The right pane shows the faults tab and has focus.
+    Faults,
+    /// The fault form is open (modal); keys not bound here edit the field.
+    FaultForm,
+    /// A path prompt is open (modal); keys not bound here edit the path.
+    Prompt,
+    /// A fault confirmation is open (modal): revert one, or stop all.
+    FaultConfirm,
 }
 
 impl Context {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 11] = [
         Self::Global,
         Self::Groups,
+        Self::Load,
+        Self::Faults,
         Self::Filter,
         Self::Help,
         Self::Plan,
         Self::Confirm,
+        Self::FaultForm,
+        Self::Prompt,
+        Self::FaultConfirm,
     ];
 
     /// The heading of the context's section in the help overlay.
@@ -163,6 +206,32 @@ impl Context {
             Self::Filter => "Filter box (other keys edit the text)",
             Self::Plan => "Shadow plan",
             Self::Confirm => "Confirmation",
+            Self::Load => "Load tab",
+            Self::Faults => "Faults tab (focused)",
+            Self::FaultForm => "Fault form (other keys edit the field)",
+            Self::Prompt => "Path prompt (other keys edit the path)",
+            Self::FaultConfirm => "Fault confirmation",
+        }
+    }
+}
+
+/// Whether a binding shows in the one-line bar (everything is shown in the
+/// overlay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bar {
+    Hidden,
+    Shown,
+    /// Shown only where this context is in the chain (a global key the
+    /// load or faults tab advertises).
+    In(Context),
+}
+
+impl Bar {
+    pub fn shows(self, chain: &[Context]) -> bool {
+        match self {
+            Self::Hidden => false,
+            Self::Shown => true,
+            Self::In(context) => chain.contains(&context),
         }
     }
 }
@@ -174,8 +243,7 @@ pub struct Binding {
     pub keys: &'static [Key],
     pub action: Action,
     pub help: &'static str,
-    /// Shown in the one-line bar (everything is shown in the overlay).
-    pub bar: bool,
+    pub bar: Bar,
 }
 
 const fn bind(
@@ -190,7 +258,24 @@ const fn bind(
         keys,
         action,
         help,
-        bar,
+        bar: if bar { Bar::Shown } else { Bar::Hidden },
+    }
+}
+
+/// A binding shown in the bar only where `shown_in` is in the chain.
+const fn bind_in(
+    context: Context,
+    keys: &'static [Key],
+    action: Action,
+    help: &'static str,
+    shown_in: Context,
+) -> Binding {
+    Binding {
+        context,
+        keys,
+        action,
+        help,
+        bar: Bar::In(shown_in),
     }
 }
 
@@ -201,6 +286,13 @@ use Context as C;
 #[rustfmt::skip]
 pub const BINDINGS: &[Binding] = &[
     bind(C::Groups, &[Key::plain(KeyCode::Enter)], A::Open, "show services", true),
+    bind(C::Load, &[Key::char('P')], A::ReplayFile, "replay a file", true),
+    bind(C::Faults, &[Key::plain(KeyCode::Enter)], A::OpenFaultForm, "apply fault…", true),
+    bind(C::Faults, &[Key::char('x'), Key::plain(KeyCode::Delete)], A::RevertFault, "revert fault", true),
+    bind(C::Faults, &[Key::char('o')], A::LoadSchedule, "show a schedule", false),
+    bind_in(C::Global, &[Key::char('L')], A::ToggleLoad, "start/stop load", C::Load),
+    bind_in(C::Global, &[Key::char('!')], A::StopAllFaults, "stop all faults", C::Faults),
+    bind_in(C::Global, &[Key::char('R')], A::ResumeFaults, "resume faults", C::Faults),
     bind(C::Global, &[Key::char('q'), Key::ctrl('c')], A::Quit, "quit", true),
     bind(C::Global, &[Key::char('?')], A::ToggleHelp, "help", true),
     bind(C::Global, &[Key::char('/')], A::OpenFilter, "filter", true),
@@ -216,6 +308,9 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Global, &[Key::plain(KeyCode::Esc)], A::ClearFilter, "clear filter", false),
     bind(C::Global, &[Key::char('s')], A::CreateShadow, "create shadow", true),
     bind(C::Global, &[Key::char('D')], A::RemoveShadow, "remove shadow", true),
+    bind(C::Global, &[Key::char('1')], A::ShowTab(Tab::Services), "services tab", false),
+    bind(C::Global, &[Key::char('2')], A::ShowTab(Tab::Load), "load tab", false),
+    bind(C::Global, &[Key::char('3')], A::ShowTab(Tab::Faults), "faults tab", false),
     bind(C::Filter, &[Key::plain(KeyCode::Enter)], A::KeepFilter, "keep filter", true),
     bind(C::Filter, &[Key::plain(KeyCode::Esc)], A::ClearFilter, "clear filter", true),
     bind(C::Filter, &[Key::ctrl('c')], A::Quit, "quit", true),
@@ -233,17 +328,37 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Confirm, &[Key::char('y')], A::Confirm, "yes, remove", true),
     bind(C::Confirm, &[Key::char('n'), Key::plain(KeyCode::Esc), Key::plain(KeyCode::Enter)], A::Cancel, "no, keep it", true),
     bind(C::Confirm, &[Key::ctrl('c')], A::Quit, "quit", true),
+    bind(C::FaultForm, &[Key::plain(KeyCode::Enter)], A::Confirm, "apply", true),
+    bind(C::FaultForm, &[Key::plain(KeyCode::Esc)], A::Cancel, "cancel", true),
+    bind(C::FaultForm, &[Key::plain(KeyCode::Tab), Key::plain(KeyCode::Down)], A::FieldNext, "next field", true),
+    bind(C::FaultForm, &[Key::plain(KeyCode::BackTab), Key::plain(KeyCode::Up)], A::FieldPrev, "previous field", true),
+    bind(C::FaultForm, &[Key::ctrl('c')], A::Quit, "quit", true),
+    bind(C::Prompt, &[Key::plain(KeyCode::Enter)], A::Confirm, "open", true),
+    bind(C::Prompt, &[Key::plain(KeyCode::Esc)], A::Cancel, "cancel", true),
+    bind(C::Prompt, &[Key::ctrl('c')], A::Quit, "quit", true),
+    bind(C::FaultConfirm, &[Key::char('y')], A::Confirm, "yes", true),
+    bind(C::FaultConfirm, &[Key::char('n'), Key::plain(KeyCode::Esc), Key::plain(KeyCode::Enter)], A::Cancel, "no", true),
+    bind(C::FaultConfirm, &[Key::ctrl('c')], A::Quit, "quit", true),
 ];
 
-/// The contexts that apply in a mode with a pane focused, most specific first.
-pub fn chain(mode: Mode, focus: Pane) -> &'static [Context] {
-    match (mode, focus) {
-        (Mode::Help, _) => &[Context::Help],
-        (Mode::Filter, _) => &[Context::Filter],
-        (Mode::Plan, _) => &[Context::Plan],
-        (Mode::Confirm, _) => &[Context::Confirm],
-        (Mode::Normal, Pane::Groups) => &[Context::Groups, Context::Global],
-        (Mode::Normal, Pane::Services) => &[Context::Global],
+/// The contexts that apply in a mode with a pane focused and a tab shown,
+/// most specific first.
+pub fn chain(mode: Mode, focus: Pane, tab: Tab) -> &'static [Context] {
+    match (mode, focus, tab) {
+        (Mode::Help, ..) => &[Context::Help],
+        (Mode::Filter, ..) => &[Context::Filter],
+        (Mode::Plan, ..) => &[Context::Plan],
+        (Mode::Confirm, ..) => &[Context::Confirm],
+        (Mode::FaultForm, ..) => &[Context::FaultForm],
+        (Mode::Prompt, ..) => &[Context::Prompt],
+        (Mode::FaultConfirm, ..) => &[Context::FaultConfirm],
+        (Mode::Normal, Pane::Groups, Tab::Load) => {
+            &[Context::Groups, Context::Load, Context::Global]
+        }
+        (Mode::Normal, Pane::Groups, _) => &[Context::Groups, Context::Global],
+        (Mode::Normal, Pane::Services, Tab::Load) => &[Context::Load, Context::Global],
+        (Mode::Normal, Pane::Services, Tab::Faults) => &[Context::Faults, Context::Global],
+        (Mode::Normal, Pane::Services, Tab::Services) => &[Context::Global],
     }
 }
 
@@ -279,7 +394,7 @@ pub fn bar(chain: &[Context]) -> Vec<(String, &'static str)> {
 /// [`bar`] for the actions `keep` accepts (a refused plan has no "apply").
 pub fn bar_where(chain: &[Context], keep: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
     bindings(chain)
-        .filter(|b| b.bar && keep(b.action))
+        .filter(|b| b.bar.shows(chain) && keep(b.action))
         .map(|b| {
             let key = b.keys.first().map(|k| k.label()).unwrap_or_default();
             (key, b.help)
@@ -291,7 +406,7 @@ pub fn bar_where(chain: &[Context], keep: impl Fn(Action) -> bool) -> Vec<(Strin
 /// apply`), for an overlay's own footer; `keep` filters by action.
 pub fn bar_full(chain: &[Context], keep: impl Fn(Action) -> bool) -> Vec<(String, &'static str)> {
     bindings(chain)
-        .filter(|b| b.bar && keep(b.action))
+        .filter(|b| b.bar.shows(chain) && keep(b.action))
         .map(|b| (keys_label(b), b.help))
         .collect()
 }
@@ -312,164 +427,4 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashSet;
-
-    use super::*;
-
-    fn all_chains() -> Vec<&'static [Context]> {
-        let mut chains = Vec::new();
-        for mode in [
-            Mode::Normal,
-            Mode::Help,
-            Mode::Filter,
-            Mode::Plan,
-            Mode::Confirm,
-        ] {
-            for focus in [Pane::Groups, Pane::Services] {
-                chains.push(chain(mode, focus));
-            }
-        }
-        chains
-    }
-
-    #[test]
-    fn no_key_is_bound_twice_in_a_chain() {
-        for chain in all_chains() {
-            let mut seen = HashSet::new();
-            for binding in bindings(chain) {
-                for key in binding.keys {
-                    assert!(
-                        seen.insert(*key),
-                        "{} bound twice in {chain:?}",
-                        key.label()
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn every_binding_is_reachable_in_some_chain() {
-        for binding in BINDINGS {
-            assert!(
-                all_chains().iter().any(|c| c.contains(&binding.context)),
-                "{binding:?} is in no chain"
-            );
-        }
-    }
-
-    #[test]
-    fn every_key_in_the_help_dispatches_its_action() {
-        for chain in all_chains() {
-            for binding in bindings(chain) {
-                for key in binding.keys {
-                    let event = key.to_event();
-                    assert_eq!(
-                        lookup(chain, Key::from_event(&event)),
-                        Some(binding.action),
-                        "{} in {chain:?}",
-                        key.label()
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn help_sections_list_every_binding_once() {
-        let listed: usize = help_sections().iter().map(|(_, lines)| lines.len()).sum();
-        assert_eq!(listed, BINDINGS.len());
-        let (title, global) = &help_sections()[0];
-        assert_eq!(*title, "Anywhere");
-        assert!(global.contains(&("q/Ctrl-c".to_owned(), "quit")));
-        assert!(global.contains(&("j/↓".to_owned(), "down")));
-    }
-
-    #[test]
-    fn shift_and_alt_are_normalised() {
-        let shifted_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-        assert_eq!(Key::from_event(&shifted_g), Key::char('G'));
-        let alt_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
-        assert_eq!(
-            lookup(chain(Mode::Normal, Pane::Groups), Key::from_event(&alt_q)),
-            None
-        );
-        assert_eq!(Key::ctrl('c').label(), "Ctrl-c");
-    }
-
-    #[test]
-    fn bar_follows_the_context() {
-        let groups = bar(chain(Mode::Normal, Pane::Groups));
-        assert_eq!(groups[0], ("Enter".to_owned(), "show services"));
-        let services = bar(chain(Mode::Normal, Pane::Services));
-        assert!(services.iter().all(|(_, d)| *d != "show services"));
-        let filter = bar(chain(Mode::Filter, Pane::Services));
-        assert_eq!(filter[0], ("Enter".to_owned(), "keep filter"));
-        let plan = bar_full(chain(Mode::Plan, Pane::Groups), |_| true);
-        assert_eq!(plan[0], ("Enter/y".to_owned(), "apply"));
-        assert_eq!(plan[1], ("Esc/n".to_owned(), "cancel"));
-        let refused = bar_full(chain(Mode::Plan, Pane::Groups), |a| a != Action::Confirm);
-        assert_eq!(refused[0], ("Esc/n".to_owned(), "cancel"));
-    }
-
-    #[test]
-    fn modal_overlays_let_only_their_own_keys_through() {
-        for mode in [Mode::Plan, Mode::Confirm] {
-            for focus in [Pane::Groups, Pane::Services] {
-                let chain = chain(mode, focus);
-                for key in [
-                    Key::char('q'),
-                    Key::char('s'),
-                    Key::char('D'),
-                    Key::char('/'),
-                    Key::char('?'),
-                    Key::plain(KeyCode::Tab),
-                ] {
-                    assert_eq!(
-                        lookup(chain, key),
-                        None,
-                        "{} leaks into {mode:?}",
-                        key.label()
-                    );
-                }
-                assert_eq!(lookup(chain, Key::ctrl('c')), Some(Action::Quit));
-                assert_eq!(lookup(chain, Key::char('y')), Some(Action::Confirm));
-                assert_eq!(lookup(chain, Key::char('n')), Some(Action::Cancel));
-                assert_eq!(
-                    lookup(chain, Key::plain(KeyCode::Esc)),
-                    Some(Action::Cancel)
-                );
-            }
-        }
-        // Enter applies a plan but answers "no" to a removal (y/N).
-        assert_eq!(
-            lookup(&[Context::Plan], Key::plain(KeyCode::Enter)),
-            Some(Action::Confirm)
-        );
-        assert_eq!(
-            lookup(&[Context::Confirm], Key::plain(KeyCode::Enter)),
-            Some(Action::Cancel)
-        );
-    }
-
-    #[test]
-    fn ctrl_c_quits_in_every_chain() {
-        for chain in all_chains() {
-            assert_eq!(
-                lookup(chain, Key::ctrl('c')),
-                Some(Action::Quit),
-                "{chain:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn shadow_keys_work_from_both_panes() {
-        for focus in [Pane::Groups, Pane::Services] {
-            let chain = chain(Mode::Normal, focus);
-            assert_eq!(lookup(chain, Key::char('s')), Some(Action::CreateShadow));
-            assert_eq!(lookup(chain, Key::char('D')), Some(Action::RemoveShadow));
-        }
-    }
-}
+mod tests;

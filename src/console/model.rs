@@ -5,10 +5,14 @@
 //! `update` and `view` share (the visible rows of the services pane).
 //!
 //! Owns: state and its queries; `shadows` (shadows as the console shows
-//! them, production and shadow rows side by side) and `overlay` (the shadow
-//! operation, the plan overlay, the teardown confirmation). Does not own
-//! changes (`update`) or drawing (`view`).
+//! them, production and shadow rows side by side), `overlay` (the shadow
+//! operation, the plan overlay, the teardown confirmation), `load` (the
+//! load pane), `faults` (the faults pane) and `form` (the fault form and
+//! the path prompt). Does not own changes (`update`) or drawing (`view`).
 
+pub mod faults;
+pub mod form;
+pub mod load;
 mod overlay;
 mod shadows;
 
@@ -22,17 +26,54 @@ use crate::domain::stats::ContainerStats;
 use crate::domain::{Group, Instance, RunState, Service};
 use crate::platform::EngineInfo;
 
+pub use faults::FaultsPane;
+pub use form::Prompt;
+pub use load::LoadPane;
 pub use overlay::{Operation, PlanOverlay, Teardown};
-pub use shadows::{PairRow, Shadow, paired_rows, shadow_of};
+pub use shadows::{PairRow, RELAY_SERVICE, Shadow, paired_rows, shadow_of};
 
 /// How many CPU samples a container keeps for its sparkline.
 pub const CPU_HISTORY: usize = 24;
 
-/// The two panes.
+/// The two panes: the groups on the left, and on the right the pane the
+/// tab selects ([`Tab`]); `Services` names the right one whatever it shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Pane {
     Groups,
     Services,
+}
+
+/// What the right pane shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Tab {
+    /// The selected group's services (and its shadow's) with live stats.
+    #[default]
+    Services,
+    /// Replay traffic on the shadow: rates, latency, errors.
+    Load,
+    /// The fault catalog, active faults, the global stop, the timeline.
+    Faults,
+}
+
+impl Tab {
+    pub const ALL: [Self; 3] = [Self::Services, Self::Load, Self::Faults];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Services => "Services",
+            Self::Load => "Load",
+            Self::Faults => "Faults",
+        }
+    }
+
+    /// The key that shows it.
+    pub fn key(self) -> char {
+        match self {
+            Self::Services => '1',
+            Self::Load => '2',
+            Self::Faults => '3',
+        }
+    }
 }
 
 /// What keys do right now.
@@ -45,6 +86,26 @@ pub enum Mode {
     Plan,
     /// The teardown confirmation ([`Model::teardown`] is set).
     Confirm,
+    /// The fault form (`faults.form` is set).
+    FaultForm,
+    /// A path prompt ([`Model::prompt`] is set).
+    Prompt,
+    /// A fault confirmation: revert one, or stop all (`faults.confirm`).
+    FaultConfirm,
+}
+
+impl Mode {
+    /// Every mode (for tests over the key table).
+    pub const ALL: [Self; 8] = [
+        Self::Normal,
+        Self::Help,
+        Self::Filter,
+        Self::Plan,
+        Self::Confirm,
+        Self::FaultForm,
+        Self::Prompt,
+        Self::FaultConfirm,
+    ];
 }
 
 /// The latest sample of a container and its recent CPU.
@@ -172,6 +233,12 @@ pub struct Model {
     pub plan: Option<PlanOverlay>,
     /// The shadow waiting for a teardown confirmation (mode `Confirm`).
     pub teardown: Option<Teardown>,
+    /// What the right pane shows.
+    pub tab: Tab,
+    pub load: LoadPane,
+    pub faults: FaultsPane,
+    /// The open path prompt (mode `Prompt`).
+    pub prompt: Option<Prompt>,
 }
 
 impl Model {
@@ -197,6 +264,10 @@ impl Model {
             op: None,
             plan: None,
             teardown: None,
+            tab: Tab::Services,
+            load: LoadPane::default(),
+            faults: FaultsPane::default(),
+            prompt: None,
         }
     }
 
@@ -267,6 +338,44 @@ impl Model {
 
     pub fn samples(&self, container_id: &str) -> Option<&Samples> {
         self.stats.get(container_id)
+    }
+
+    /// The service of the selected group's shadow a fault aims at by
+    /// default: the one under the services cursor, else the shadow's first
+    /// (the ingress relay is no fault target).
+    pub fn selected_shadow_service(&self) -> Option<String> {
+        let shadow = self.selected_shadow()?;
+        let cursor = self.services_pane.cursor;
+        let mut current = None;
+        let mut found = None;
+        for row in self.paired_rows().unwrap_or_default() {
+            match row {
+                PairRow::Service { name, shadow, .. } => current = shadow.map(|_| name),
+                PairRow::Replica { index, .. } if index == cursor => {
+                    found = current;
+                    break;
+                }
+                PairRow::Replica { .. } => {}
+            }
+        }
+        found
+            .filter(|name| *name != shadows::RELAY_SERVICE)
+            .or_else(|| {
+                shadow
+                    .services
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .find(|name| *name != shadows::RELAY_SERVICE)
+            })
+            .map(str::to_owned)
+    }
+
+    /// Where load goes: the selected group's shadow's first entry point,
+    /// as (shadow id, service, URL).
+    pub fn entry_point(&self) -> Option<(String, String, String)> {
+        let shadow = self.selected_shadow()?;
+        let (service, url) = shadow.state.entry.iter().next()?;
+        Some((shadow.id().to_owned(), service.clone(), url.clone()))
     }
 }
 

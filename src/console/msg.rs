@@ -1,9 +1,9 @@
 //! The messages `update` consumes and the commands it returns.
 //!
 //! Owns: the one `Msg` enum every source (terminal, tick, signals, the data
-//! feed, shadow operations) sends on the console's channel, and the `Cmd`s
-//! the shell turns into calls on handles. Does not own their handling
-//! (`update`, `console::shell`).
+//! feed, shadow operations, the load run, the fault task) sends on the
+//! console's channel, and the `Cmd`s the shell turns into calls on handles.
+//! Does not own their handling (`update`, `console::shell`).
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::Size;
@@ -18,6 +18,12 @@ use crate::shadow::teardown::Removed;
 
 use super::keymap::Action;
 use super::model::Shadow;
+
+pub use faults::{AppliedFault, FaultCmd, FaultEvent};
+pub use load::{LoadCmd, LoadEvent, LoadSpec};
+
+mod faults;
+mod load;
 
 /// Everything that can happen to the console.
 #[derive(Debug, Clone)]
@@ -45,6 +51,10 @@ pub enum Msg {
     FeedError(String),
     /// News from the shadow operation in flight.
     Shadow(ShadowEvent),
+    /// News from the load run.
+    Load(LoadEvent),
+    /// News from the fault task (journal readings, results, expiries).
+    Faults(FaultEvent),
 }
 
 /// What a shadow operation reports; errors are one line for the status.
@@ -91,7 +101,7 @@ impl ShadowEvent {
 }
 
 /// What `update` asks the shell to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cmd {
     /// Leave the console.
     Quit,
@@ -101,6 +111,10 @@ pub enum Cmd {
     Refresh,
     /// Start a shadow operation in the background.
     Shadow(ShadowCmd),
+    /// Start or stop the load run.
+    Load(LoadCmd),
+    /// Apply, revert, stop or resume faults.
+    Faults(FaultCmd),
 }
 
 /// A shadow operation, run by `console::ops` off the drawing path.

@@ -1,8 +1,9 @@
 //! The imperative shell: receives messages, applies `update`, turns each
-//! `Cmd` into a call on a handle (the feed's, or the shadow operations'),
-//! and draws after each batch of messages (the tick guarantees a redraw for
-//! the clock). Drawing reads `&Model`; the feed, the operations and the
-//! event task never touch the model.
+//! `Cmd` into a call on a handle (the feed's, the shadow operations', the
+//! load run's, the fault task's), and draws after each batch of messages
+//! (the tick guarantees a redraw for the clock) and once more on quitting
+//! (the status says what happens on the way out). Drawing reads `&Model`;
+//! the tasks never touch the model.
 //!
 //! Owns: the loop and the mapping from `Cmd` to actions. Does not own the
 //! terminal's setup (`terminal`) or any I/O source (`event`, `feed`, `ops`).
@@ -15,9 +16,11 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc::Receiver;
 use tokio::task::{JoinError, JoinHandle};
 
+use super::faults::FaultsHandle;
 use super::feed::FeedHandle;
+use super::load::LoadHandle;
 use super::model::Model;
-use super::msg::{Cmd, Msg, ShadowEvent};
+use super::msg::{Cmd, FaultEvent, LoadEvent, Msg, ShadowEvent};
 use super::ops::OpsHandle;
 use super::theme::Theme;
 use super::update::update;
@@ -30,6 +33,8 @@ const MAX_BATCH: usize = 512;
 pub struct Handles<'a> {
     pub feed: &'a FeedHandle,
     pub ops: &'a OpsHandle,
+    pub load: &'a LoadHandle,
+    pub faults: &'a FaultsHandle,
 }
 
 /// Runs until a `Cmd::Quit`, the channel closing, or the feed dying. The
@@ -69,13 +74,30 @@ where
         while let Some(msg) = batch.pop_front() {
             for cmd in update(model, msg) {
                 match cmd {
-                    Cmd::Quit => return Ok(()),
+                    Cmd::Quit => {
+                        draw(terminal, model, theme)?;
+                        return Ok(());
+                    }
                     Cmd::WatchGroup(group) => handles.feed.watch(group),
                     Cmd::Refresh => handles.feed.refresh(),
                     Cmd::Shadow(cmd) => {
                         if let Err(cmd) = handles.ops.run(cmd) {
                             let reason = "the console's shadow task is gone (see the log)";
                             batch.push_back(Msg::Shadow(ShadowEvent::failed(&cmd, reason)));
+                        }
+                    }
+                    Cmd::Load(cmd) => {
+                        if let Err(cmd) = handles.load.run(cmd) {
+                            let reason = "the console's load task is gone (see the log)";
+                            batch.push_back(Msg::Load(LoadEvent::failed(&cmd, reason)));
+                        }
+                    }
+                    Cmd::Faults(cmd) => {
+                        if let Err(cmd) = handles.faults.run(cmd) {
+                            let reason = "the console's fault task is gone (see the log)";
+                            if let Some(event) = FaultEvent::failed(&cmd, reason) {
+                                batch.push_back(Msg::Faults(event));
+                            }
                         }
                     }
                 }
@@ -130,9 +152,13 @@ mod tests {
         drop(tx);
         let theme = Theme::builtin().unwrap();
         let mut model = Model::new(None);
+        let (load, _load_cmds) = LoadHandle::for_tests();
+        let (faults, _fault_cmds) = FaultsHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
+            load: &load,
+            faults: &faults,
         };
         run(
             &mut terminal,
@@ -161,9 +187,13 @@ mod tests {
         tx.send(key('q')).await.unwrap();
         let theme = Theme::builtin().unwrap();
         let mut model = Model::new(None);
+        let (load, _load_cmds) = LoadHandle::for_tests();
+        let (faults, _fault_cmds) = FaultsHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
+            load: &load,
+            faults: &faults,
         };
         let running = run(
             &mut terminal,
@@ -186,9 +216,13 @@ mod tests {
         let (ops, _cmds) = OpsHandle::for_tests();
         let feed_task = tokio::spawn(async { panic!("boom") });
         let theme = Theme::builtin().unwrap();
+        let (load, _load_cmds) = LoadHandle::for_tests();
+        let (faults, _fault_cmds) = FaultsHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
+            load: &load,
+            faults: &faults,
         };
         let err = run(
             &mut terminal,
@@ -215,9 +249,13 @@ mod tests {
         tx.send(Msg::Key(Key::ctrl('c').to_event())).await.unwrap();
         let theme = Theme::builtin().unwrap();
         let mut model = Model::new(Some("shop".into()));
+        let (load, _load_cmds) = LoadHandle::for_tests();
+        let (faults, _fault_cmds) = FaultsHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
+            load: &load,
+            faults: &faults,
         };
         run(
             &mut terminal,
@@ -252,9 +290,13 @@ mod tests {
         drop(tx);
         let theme = Theme::builtin().unwrap();
         let mut model = Model::new(Some("shop".into()));
+        let (load, _load_cmds) = LoadHandle::for_tests();
+        let (faults, _fault_cmds) = FaultsHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
+            load: &load,
+            faults: &faults,
         };
         run(
             &mut terminal,

@@ -1,8 +1,10 @@
 //! `update(&mut Model, Msg) -> Vec<Cmd>`: every state change of the console,
 //! pure (no await, no I/O, no clock). Keys go through the key table first;
 //! actions are then handled per mode (the modal overlays first) and per pane.
-//! Shadow operations are only asked for here (`Cmd::Shadow`); `shadow`
-//! holds their transitions.
+//! Shadow operations, load runs and faults are only asked for here
+//! (`Cmd::Shadow`, `Cmd::Load`, `Cmd::Faults`); `shadow`, `load` and
+//! `faults` hold their transitions, `form` the fault form and the path
+//! prompt.
 //!
 //! Owns: the meaning of messages and actions. Does not own which key means
 //! what (`keymap`) or carrying out commands (`console::shell`).
@@ -10,11 +12,15 @@
 use ratatui_textarea::{Input, Key as TextKey};
 
 use super::keymap::{self, Action, Key};
-use super::model::{Mode, Model, Pane, Samples};
-use super::msg::{Cmd, Msg};
+use super::model::faults::Section;
+use super::model::{Mode, Model, Pane, Samples, Tab};
+use super::msg::{Cmd, FaultCmd, LoadCmd, Msg};
 
 use crossterm::event::KeyEvent;
 
+mod faults;
+mod form;
+mod load;
 mod shadow;
 #[cfg(test)]
 mod tests;
@@ -54,19 +60,23 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
             model.status.error = Some(text);
             Vec::new()
         }
+        Msg::Load(event) => load::event(model, event),
+        Msg::Faults(event) => faults::event(model, event),
     }
 }
 
 fn key(model: &mut Model, event: &KeyEvent) -> Vec<Cmd> {
     // A notice answers the previous key; the next one clears it.
     model.status.notice = None;
-    let chain = keymap::chain(model.mode, model.focus);
+    let chain = keymap::chain(model.mode, model.focus, model.tab);
     match keymap::lookup(chain, Key::from_event(event)) {
         Some(action) => act(model, action),
         None if model.mode == Mode::Filter => {
             filter::edit(model, event);
             Vec::new()
         }
+        None if model.mode == Mode::FaultForm => form::edit_form(model, event),
+        None if model.mode == Mode::Prompt => form::edit_prompt(model, event),
         None => Vec::new(),
     }
 }
@@ -74,36 +84,51 @@ fn key(model: &mut Model, event: &KeyEvent) -> Vec<Cmd> {
 fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
     // Quitting works from anywhere (a signal sends it as an action).
     if action == Action::Quit {
-        return vec![Cmd::Quit];
+        return quit(model);
     }
     match model.mode {
         Mode::Plan => return shadow::plan_action(model, action),
         Mode::Confirm => return shadow::confirm_action(model, action),
+        Mode::FaultForm => return form::form_action(model, action),
+        Mode::Prompt => return form::prompt_action(model, action),
+        Mode::FaultConfirm => return faults::confirm_action(model, action),
         Mode::Normal | Mode::Help | Mode::Filter => {}
     }
     match action {
-        Action::Quit => vec![Cmd::Quit],
+        Action::Quit => quit(model),
         Action::Refresh => vec![Cmd::Refresh],
         Action::ToggleHelp => {
             model.mode = match model.mode {
                 Mode::Help => Mode::Normal,
                 Mode::Normal | Mode::Filter => Mode::Help,
                 // Overlays handle their keys above.
-                overlay @ (Mode::Plan | Mode::Confirm) => overlay,
+                overlay => overlay,
             };
             Vec::new()
         }
         Action::OpenFilter => filter::open(model),
         Action::KeepFilter => filter::keep(model),
         Action::ClearFilter => filter::clear(model),
-        Action::FocusNext | Action::FocusPrev => {
-            // Two panes: next and previous are the same move.
-            model.focus = match model.focus {
-                Pane::Groups => Pane::Services,
-                Pane::Services => Pane::Groups,
-            };
+        Action::FocusNext => {
+            focus_step(model, true);
             Vec::new()
         }
+        Action::FocusPrev => {
+            focus_step(model, false);
+            Vec::new()
+        }
+        Action::ShowTab(tab) => {
+            model.tab = tab;
+            model.focus = Pane::Services;
+            Vec::new()
+        }
+        Action::ToggleLoad => load::toggle(model),
+        Action::ReplayFile => load::ask_file(model),
+        Action::OpenFaultForm => faults::open_form(model),
+        Action::RevertFault => faults::ask_revert(model),
+        Action::StopAllFaults => faults::ask_stop(model),
+        Action::ResumeFaults => faults::resume(model),
+        Action::LoadSchedule => faults::ask_schedule(model),
         Action::FocusGroups => {
             model.focus = Pane::Groups;
             Vec::new()
@@ -112,18 +137,75 @@ fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
             model.focus = Pane::Services;
             Vec::new()
         }
-        Action::Up | Action::Down | Action::Top | Action::Bottom => match model.focus {
-            Pane::Groups => groups::navigate(model, action),
-            Pane::Services => {
-                services::navigate(model, action);
-                Vec::new()
+        Action::Up | Action::Down | Action::Top | Action::Bottom => {
+            match (model.focus, model.tab) {
+                (Pane::Groups, _) => return groups::navigate(model, action),
+                (Pane::Services, Tab::Services) => services::navigate(model, action),
+                (Pane::Services, Tab::Faults) => faults::navigate(model, action),
+                (Pane::Services, Tab::Load) => {}
             }
-        },
+            Vec::new()
+        }
         Action::CreateShadow => shadow::create(model),
         Action::RemoveShadow => shadow::remove(model),
         // Only the overlays bind these.
-        Action::Confirm | Action::Cancel | Action::PageUp | Action::PageDown => Vec::new(),
+        Action::Confirm
+        | Action::Cancel
+        | Action::PageUp
+        | Action::PageDown
+        | Action::FieldNext
+        | Action::FieldPrev => Vec::new(),
     }
+}
+
+/// Leaving: stop the load run, and revert the faults this console holds
+/// (the fault task reverts them before the terminal is given back).
+fn quit(model: &mut Model) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    if let Some(run) = model.load.run.as_ref().filter(|r| r.active()) {
+        cmds.push(Cmd::Load(LoadCmd::Stop { run: run.id }));
+    }
+    let held = model.faults.held().count();
+    let applying = matches!(
+        model.faults.op,
+        Some(super::model::faults::FaultOp::Applying { .. })
+    );
+    if held > 0 || applying {
+        model.status.notice = Some(format!(
+            "reverting the fault{} this console applied before quitting…",
+            if held == 1 { "" } else { "s" }
+        ));
+        cmds.push(Cmd::Faults(FaultCmd::RevertSession));
+    }
+    cmds.push(Cmd::Quit);
+    cmds
+}
+
+/// Tab / S-Tab: between the two panes; on the faults tab the right pane
+/// has two stops, the catalog and the active faults.
+fn focus_step(model: &mut Model, forward: bool) {
+    if model.tab != Tab::Faults {
+        model.focus = match model.focus {
+            Pane::Groups => Pane::Services,
+            Pane::Services => Pane::Groups,
+        };
+        return;
+    }
+    let here = match (model.focus, model.faults.section) {
+        (Pane::Groups, _) => 0,
+        (Pane::Services, Section::Catalog) => 1,
+        (Pane::Services, Section::Active) => 2,
+    };
+    let next = if forward {
+        (here + 1) % 3
+    } else {
+        (here + 2) % 3
+    };
+    (model.focus, model.faults.section) = match next {
+        0 => (Pane::Groups, model.faults.section),
+        1 => (Pane::Services, Section::Catalog),
+        _ => (Pane::Services, Section::Active),
+    };
 }
 
 /// The cursor position after a move within `len` items.

@@ -2,19 +2,25 @@
 //! I/O, no locks, no clock: what is drawn is a function of its inputs, which
 //! is what the snapshot tests pin.
 //!
-//! Layout, top to bottom: header (engine, clock), the groups and services
-//! panes, the filter box (while editing or when a filter is set), the status
-//! line, the key bar; the help overlay, the shadow plan or the teardown
-//! confirmation on top when open. Each part lives in its own module under
-//! `view/`.
+//! Layout, top to bottom: header (engine, clock), the groups pane and the
+//! right pane (the tab shown: services, load or faults, with the tab strip
+//! in its top border), the filter box (while editing or when a filter is
+//! set), the status line, the key bar; the help overlay, the shadow plan,
+//! a confirmation, the fault form or the path prompt on top when open.
+//! Each part lives in its own module under `view/`.
 
+mod confirm;
+mod faults;
 mod filter;
+mod form;
 mod groups;
 mod header;
 mod help;
+mod load;
 mod services;
 mod shadow;
 mod status;
+mod tabs;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
@@ -22,7 +28,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::model::{Mode, Model, Pane};
+use super::model::{Mode, Model, Pane, Tab};
 use super::theme::Theme;
 
 #[cfg(test)]
@@ -48,7 +54,11 @@ pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) {
 
     frame.render_widget(&header::HeaderView { model, theme }, top);
     frame.render_widget(&groups::GroupsView { model, theme }, left);
-    frame.render_widget(&services::ServicesView { model, theme }, right);
+    match model.tab {
+        Tab::Services => frame.render_widget(&services::ServicesView { model, theme }, right),
+        Tab::Load => frame.render_widget(&load::LoadView { model, theme }, right),
+        Tab::Faults => frame.render_widget(&faults::FaultsView { model, theme }, right),
+    }
     if filter_rows > 0 {
         filter::render(frame, filter_area, model, theme);
     }
@@ -58,6 +68,9 @@ pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) {
         Mode::Help => help::render(frame, area, theme),
         Mode::Plan => shadow::render_plan(frame, area, model, theme),
         Mode::Confirm => shadow::render_confirm(frame, area, model, theme),
+        Mode::FaultForm => form::render_form(frame, area, model, theme),
+        Mode::Prompt => form::render_prompt(frame, area, model, theme),
+        Mode::FaultConfirm => confirm::render_fault_confirm(frame, area, model, theme),
         Mode::Normal | Mode::Filter => {}
     }
 }

@@ -26,6 +26,23 @@ type Observed = (
         Option<Teardown>,
         crate::console::model::Status,
     ),
+    Tabs,
+);
+
+/// The tabs' part of [`Observed`]: the tab, the load run, the faults pane's
+/// cursors, operation, confirmation, form (focus and error) and prompt.
+type Tabs = (
+    crate::console::model::Tab,
+    Option<crate::console::model::load::LoadRun>,
+    (
+        crate::console::model::faults::Section,
+        usize,
+        usize,
+        Option<crate::console::model::faults::FaultOp>,
+        Option<crate::console::model::faults::FaultConfirm>,
+    ),
+    Option<(usize, Option<String>)>,
+    Option<String>,
 );
 
 fn observe(model: &Model) -> Observed {
@@ -43,6 +60,23 @@ fn observe(model: &Model) -> Observed {
             model.plan.as_ref().map(|p| p.scroll),
             model.teardown.clone(),
             model.status.clone(),
+        ),
+        (
+            model.tab,
+            model.load.run.clone(),
+            (
+                model.faults.section,
+                model.faults.catalog_cursor,
+                model.faults.active_cursor,
+                model.faults.op.clone(),
+                model.faults.confirm.clone(),
+            ),
+            model
+                .faults
+                .form
+                .as_ref()
+                .map(|f| (f.focus, f.error.clone())),
+            model.prompt.as_ref().map(|p| p.value().to_owned()),
         ),
     )
 }
@@ -260,6 +294,27 @@ fn model_in(context: Context) -> Model {
         Context::Confirm => {
             press(&mut model, Key::char('D'));
             assert_eq!(model.mode, Mode::Confirm);
+        }
+        Context::Load => {
+            press(&mut model, Key::char('2'));
+        }
+        Context::Faults => {
+            press(&mut model, Key::char('3'));
+            assert_eq!(model.focus, Pane::Services);
+        }
+        Context::FaultForm => {
+            press(&mut model, Key::char('3'));
+            press(&mut model, Key::plain(KeyCode::Enter));
+            assert_eq!(model.mode, Mode::FaultForm);
+        }
+        Context::Prompt => {
+            press(&mut model, Key::char('2'));
+            press(&mut model, Key::char('P'));
+            assert_eq!(model.mode, Mode::Prompt);
+        }
+        Context::FaultConfirm => {
+            press(&mut model, Key::char('!'));
+            assert_eq!(model.mode, Mode::FaultConfirm);
         }
     }
     model

@@ -177,10 +177,10 @@ mod tests {
         let sections = keymap::help_sections();
         let tall = layout(&sections, Rect::new(0, 0, 200, 200));
         assert_eq!(tall, [(0, sections.len())], "one column when it fits");
-        let short = layout(&sections, Rect::new(0, 0, 100, 26));
+        let short = layout(&sections, Rect::new(0, 0, 140, 34));
         assert!(short.len() > 1);
         let (width, height) = size(&sections, &short);
-        assert!(width + 2 <= 100 && height <= 24, "{width}x{height}");
+        assert!(width + 2 <= 140 && height <= 32, "{width}x{height}");
         // Every section is placed once, in order.
         let placed: Vec<usize> = short.iter().flat_map(|&(s, e)| s..e).collect();
         assert_eq!(placed, (0..sections.len()).collect::<Vec<_>>());

@@ -119,7 +119,7 @@ impl Widget for &ServicesView<'_> {
             Some(g) => Line::from(format!(" Services · {} ", g.name)),
             None => Line::from(" Services "),
         };
-        let mut block = super::pane_block(title, focused, theme);
+        let mut block = super::tabs::block(title, model, theme, area.width);
         let filter = model.filter.text();
         if !filter.is_empty() {
             block = block.title_bottom(Line::styled(format!(" filter: {filter} "), theme.warn));

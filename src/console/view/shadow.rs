@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect, Size};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::console::keymap::{self, Action, Context};
 use crate::console::model::{Model, PlanOverlay};
@@ -116,40 +116,11 @@ pub fn render_confirm(frame: &mut Frame<'_>, area: Rect, model: &Model, theme: &
             )
         })
         .unwrap_or_default();
-    let keys = keymap::bar_full(&[Context::Confirm], |_| true);
-    let widest = question.chars().count().max(detail.chars().count()) as u16;
-    let width = (widest + 4).min(area.width.saturating_sub(4));
-    let text = vec![
-        Line::styled(question, theme.title),
-        Line::default(),
-        Line::styled(detail, theme.muted),
-    ];
-    let inner_width = usize::from(width.saturating_sub(4)).max(1);
-    let rows: usize = text
-        .iter()
-        .map(|l| l.width().div_ceil(inner_width).max(1))
-        .sum();
-    let popup = area.centered(
-        Constraint::Length(width),
-        Constraint::Length((rows as u16 + 2).min(area.height)),
+    super::confirm::confirm_box(
+        frame,
+        area,
+        ("Remove shadow", question, detail),
+        Context::Confirm,
+        theme,
     );
-    let block = Block::bordered()
-        .border_style(theme.crit)
-        .title(Line::styled(" Remove shadow ", theme.crit))
-        .title_bottom(keys_line(&keys, width.saturating_sub(4), theme));
-    let inner = block.inner(popup);
-    let padded = Rect {
-        x: inner.x + 1,
-        width: inner.width.saturating_sub(2),
-        ..inner
-    };
-    // A blank column each side, so the panes' text does not touch the box.
-    let margin = Rect {
-        x: popup.x.saturating_sub(1).max(area.x),
-        width: (popup.width + 2).min(area.width),
-        ..popup
-    };
-    frame.render_widget(Clear, margin);
-    frame.render_widget(block, popup);
-    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), padded);
 }

@@ -44,6 +44,9 @@ impl Widget for &StatusView<'_> {
             }
             text.push_str(" …");
             Line::from(Span::styled(super::fit(&text, width), theme.shadow))
+        } else if let Some(op) = &model.faults.op {
+            let text = format!(" ◆ {} …", op.describe());
+            Line::from(Span::styled(super::fit(&text, width), theme.shadow))
         } else if let Some(outcome) = &model.status.outcome {
             let (mark, style) = if outcome.ok {
                 ("✓", theme.ok)
@@ -87,6 +90,20 @@ fn summary(model: &Model) -> String {
             model.stats.len()
         );
     }
+    if let Some(run) = model.load.run.as_ref().filter(|r| r.active()) {
+        let _ = write!(text, " · load on {}", run.service);
+    }
+    let held = model.faults.held().count();
+    if held > 0 {
+        let _ = write!(
+            text,
+            " · {held} fault{} held",
+            if held == 1 { "" } else { "s" }
+        );
+    }
+    if model.faults.stopped {
+        text.push_str(" · faults STOPPED");
+    }
     text
 }
 
@@ -98,7 +115,7 @@ pub struct KeysView<'a> {
 impl Widget for &KeysView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let model = self.model;
-        let chain = keymap::chain(model.mode, model.focus);
+        let chain = keymap::chain(model.mode, model.focus, model.tab);
         let refused =
             model.mode == Mode::Plan && model.plan.as_ref().is_some_and(|p| p.plan.is_refused());
         let entries = keymap::bar_where(chain, |a| !(refused && a == Action::Confirm));
