@@ -1,6 +1,12 @@
 //! The terminal console (`understudy` with no arguments): the groups on the
-//! engine, the selected group's services with replicas, state, health and
-//! live CPU / memory / network / block I/O.
+//! engine on the left; on the right, by tab (`1` `2` `3`), the selected
+//! group's services with replicas, state, health and live CPU / memory /
+//! network / block I/O; the load pane (replay traffic on its shadow: target
+//! vs achieved rate, latency percentiles, errors); the faults pane (the
+//! catalog, active faults with their TTL, the global stop, the timeline).
+//!
+//! Faults this console applies are held by it: reverted when their TTL
+//! ends and, on a normal quit, before the terminal is given back.
 //!
 //! Elm architecture on one channel (STYLE §3):
 //!
@@ -9,6 +15,8 @@
 //! | [`event`] | the task merging terminal input, the tick and signals into `Msg`s |
 //! | `feed` | the task owning the platform: listings (groups, shadows), engine events, stats streams |
 //! | `ops` | the task running shadow operations (plan, apply, tear down) with a platform clone |
+//! | `load` | the task running replay traffic on a shadow's entry point |
+//! | `faults` | the task holding the fault injector: apply, hold, revert, the journal, the global stop |
 //! | `msg` | `Msg` (everything that happens) and `Cmd` (what update asks for) |
 //! | `model` | the state, and the rows the panes show |
 //! | `update` | `update(&mut Model, Msg) -> Vec<Cmd>`: pure, nested per pane |
@@ -21,8 +29,10 @@
 //! The only module that names ratatui or crossterm.
 
 pub mod event;
+mod faults;
 mod feed;
 pub mod keymap;
+mod load;
 mod model;
 mod msg;
 mod ops;
@@ -54,6 +64,10 @@ pub const TICK: Duration = Duration::from_millis(250);
 /// How often the host (CPU, memory, load) is sampled.
 pub const HOST_EVERY: Duration = Duration::from_secs(2);
 
+/// How long quitting waits for the faults this console holds to be
+/// reverted (after that, the journal and `understudy gc` take over).
+pub const RELEASE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How the console starts.
 #[derive(Debug, Default, Clone)]
 pub struct Options {
@@ -65,7 +79,9 @@ pub struct Options {
 
 /// Runs the console until the user quits (q, Ctrl-C, a termination signal).
 /// The terminal is restored on every way out. A shadow operation still
-/// running is aborted, and what to run to clean up is printed (see `ops`).
+/// running is aborted, and what to run to clean up is printed (see `ops`);
+/// a load run is stopped; the faults this console applied are reverted
+/// before the terminal is restored (see `faults`).
 pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<()> {
     let theme = load_theme(&options)?;
     let cancel = CancellationToken::new();
@@ -74,6 +90,15 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
     let _stop_tasks = cancel.clone().drop_guard();
     let (tx, mut rx) = mpsc::channel(256);
     let (ops, ops_task) = ops::spawn(platform.clone(), tx.clone(), cancel.child_token());
+    let (load, load_task) = load::spawn(tx.clone(), cancel.child_token());
+    // Not cancelled with the rest: it ends when its handle drops, after
+    // reverting what it holds.
+    let (faults, faults_task) = faults::spawn(
+        platform.clone(),
+        &crate::telemetry::state_dir(),
+        tx.clone(),
+        faults::REFRESH,
+    );
     let (feed, feed_task) = feed::spawn(
         platform,
         tx.clone(),
@@ -94,6 +119,8 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
     let handles = shell::Handles {
         feed: &feed,
         ops: &ops,
+        load: &load,
+        faults: &faults,
     };
     let result = shell::run(
         guard.terminal(),
@@ -105,8 +132,17 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
     )
     .await;
     cancel.cancel();
+    // Nobody reads any more: the tasks' news fails fast instead of waiting.
+    drop(rx);
+    drop(faults);
+    let released = tokio::time::timeout(RELEASE_TIMEOUT, faults_task).await;
     drop(guard);
-    for (name, task) in [("event", events_task), ("shadow operations", ops_task)] {
+    report_release(released);
+    for (name, task) in [
+        ("event", events_task),
+        ("shadow operations", ops_task),
+        ("load", load_task),
+    ] {
         if tokio::time::timeout(Duration::from_secs(1), task)
             .await
             .is_err()
@@ -123,6 +159,26 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
         eprintln!("{note}");
     }
     result
+}
+
+/// Says on the way out what happened to the faults this console held.
+fn report_release(
+    released: Result<Result<Vec<String>, tokio::task::JoinError>, tokio::time::error::Elapsed>,
+) {
+    let lines = match released {
+        Ok(Ok(lines)) => lines,
+        Ok(Err(e)) => vec![format!(
+            "the fault task failed ({e}); `understudy gc` reverts what this console applied"
+        )],
+        Err(_) => vec![format!(
+            "reverting this console's faults took longer than {} s; `understudy gc` reverts what is left",
+            RELEASE_TIMEOUT.as_secs()
+        )],
+    };
+    for line in lines {
+        tracing::info!("{line}");
+        eprintln!("understudy: {line}");
+    }
 }
 
 /// The theme the options, `UNDERSTUDY_THEME` and `NO_COLOR` ask for.
