@@ -13,6 +13,7 @@ mod load;
 mod proxy;
 mod shadow;
 mod traffic;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +68,8 @@ pub enum Command {
     Burn(BurnArgs),
     /// Score a `timestamp,value` CSV with the streaming anomaly detector.
     Detect(detect::DetectArgs),
+    /// Watch production and a shadow side by side: alerts and the judge.
+    Watch(watch::WatchArgs),
     /// Run one role of the demo application (used inside its containers).
     #[command(hide = true)]
     Shop(ShopArgs),
@@ -361,6 +364,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Load(args)) => load::run(args).await,
         Some(Command::Traffic(args)) => traffic::run(args).await,
         Some(Command::Detect(args)) => detect::run(&args),
+        Some(Command::Watch(args)) => watch::run(args).await,
         Some(Command::Fault(args)) => fault::run(args).await,
         Some(Command::Gc(args)) => gc::run(args.json).await,
         Some(Command::Burn(args)) => {

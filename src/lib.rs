@@ -15,6 +15,7 @@
 //! | [`shadow`] | shadow deployments: capture, plan (pure), apply, tear down, gc |
 //! | [`traffic`] | the load engine, capture parsers, traffic profiles and replay |
 //! | [`store`] | SQLite history in one file (WAL): runs, alerts, series rollups, audit; a thread-owned connection behind an async handle (the only rusqlite user) |
+//! | [`watch`] | watching prod and shadow side by side: collectors, detectors, alerts, judges |
 //! | [`relay`] | the L4 ingress relay that runs inside a shadow |
 //! | [`proxy`] | the fault proxy (L4/L7, Toxiproxy-like) that runs between shadow services |
 //! | [`cli`] | argument parsing and command handlers (wiring, anyhow) |
@@ -35,3 +36,4 @@ pub mod shadow;
 pub mod store;
 pub mod telemetry;
 pub mod traffic;
+pub mod watch;

@@ -12,30 +12,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{ProjectGuard, docker_available, eventually, labelled, understudy, unique_project};
-
-struct ShadowGuard(String);
-
-impl Drop for ShadowGuard {
-    fn drop(&mut self) {
-        let _ = understudy(&["gc"]);
-        let label = format!("io.understudy.of={}", self.0);
-        let ids = labelled("container", &label);
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_owned(), "-f".to_owned()];
-            args.extend(ids);
-            let _ = Command::new("docker").args(&args).output();
-        }
-        for n in labelled("network", &label) {
-            let _ = Command::new("docker").args(["network", "rm", &n]).output();
-        }
-        for v in labelled("volume", &label) {
-            let _ = Command::new("docker")
-                .args(["volume", "rm", "-f", &v])
-                .output();
-        }
-    }
-}
+use common::{
+    ProjectGuard, ShadowGuard, docker_available, eventually, labelled, understudy, unique_project,
+};
 
 fn docker_out(args: &[&str]) -> String {
     let out = Command::new("docker").args(args).output().unwrap();

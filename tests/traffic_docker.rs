@@ -8,31 +8,8 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
-use common::{ProjectGuard, docker_available, labelled, understudy, unique_project};
-
-struct ShadowGuard(String);
-
-impl Drop for ShadowGuard {
-    fn drop(&mut self) {
-        let label = format!("io.understudy.of={}", self.0);
-        let ids = labelled("container", &label);
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_owned(), "-f".to_owned()];
-            args.extend(ids);
-            let _ = Command::new("docker").args(&args).output();
-        }
-        for n in labelled("network", &label) {
-            let _ = Command::new("docker").args(["network", "rm", &n]).output();
-        }
-        for v in labelled("volume", &label) {
-            let _ = Command::new("docker")
-                .args(["volume", "rm", "-f", &v])
-                .output();
-        }
-    }
-}
+use common::{ProjectGuard, ShadowGuard, docker_available, understudy, unique_project};
 
 fn json_file(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()

@@ -267,7 +267,11 @@ fn classify(
     };
     let outcome = if !judged {
         MetricOutcome::NoData
-    } else if harmful && p_anytime <= alpha && delta.abs() >= metric.min_effect {
+    } else if harmful
+        && p_anytime <= alpha
+        && delta.abs() >= metric.min_effect
+        && far_enough(summary.median_ratio(), metric.min_ratio)
+    {
         MetricOutcome::Fail
     } else {
         MetricOutcome::Pass
@@ -286,6 +290,15 @@ fn classify(
         cliffs_delta: delta,
         median_ratio: summary.median_ratio(),
     }
+}
+
+/// Whether the medians differ by at least `min_ratio` either way (an
+/// undefined ratio, a zero reference median, counts as far).
+fn far_enough(median_ratio: f64, min_ratio: f64) -> bool {
+    min_ratio <= 1.0
+        || !median_ratio.is_finite()
+        || median_ratio >= min_ratio
+        || median_ratio <= 1.0 / min_ratio
 }
 
 /// One stateless look at two whole windows: the anytime p-value of a

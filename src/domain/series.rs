@@ -344,6 +344,15 @@ pub struct MetricConfig {
     /// (Romano et al. 2006).
     #[serde(default = "default_min_effect")]
     pub min_effect: f64,
+    /// A failure also needs the medians to differ by at least this factor
+    /// either way (1.2: 20 %); 1.0 (the default) asks nothing. Keeps a
+    /// consistent but tiny difference (a proxy hop's 0.1 ms) from failing.
+    #[serde(default = "default_min_ratio")]
+    pub min_ratio: f64,
+}
+
+fn default_min_ratio() -> f64 {
+    1.0
 }
 
 fn default_min_effect() -> f64 {
@@ -357,12 +366,19 @@ impl MetricConfig {
             direction,
             critical: false,
             min_effect: default_min_effect(),
+            min_ratio: default_min_ratio(),
         }
     }
 
     #[must_use]
     pub fn critical(mut self) -> Self {
         self.critical = true;
+        self
+    }
+
+    #[must_use]
+    pub fn min_ratio(mut self, min_ratio: f64) -> Self {
+        self.min_ratio = min_ratio;
         self
     }
 

@@ -126,6 +126,30 @@ impl Drop for ProjectGuard {
     }
 }
 
+/// Removes every shadow of a group (containers, networks, volumes by the
+/// `io.understudy.of` label) when dropped, after `understudy gc` has
+/// reverted any fault left on them.
+pub struct ShadowGuard(pub String);
+
+impl Drop for ShadowGuard {
+    fn drop(&mut self) {
+        let _ = understudy(&["gc"]);
+        let label = format!("io.understudy.of={}", self.0);
+        let ids = labelled("container", &label);
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            docker(&args);
+        }
+        for n in labelled("network", &label) {
+            docker(&["network", "rm", &n]);
+        }
+        for v in labelled("volume", &label) {
+            docker(&["volume", "rm", "-f", &v]);
+        }
+    }
+}
+
 /// A minimal HTTP/1.1 response.
 #[derive(Debug)]
 pub struct Response {

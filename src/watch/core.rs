@@ -1,0 +1,340 @@
+//! The watch's state machine (pure): points in, alerts and verdicts out.
+//!
+//! Owns: one streaming [`Detector`] per series (the same configuration for
+//! every series, [`live_detector`]), alert hysteresis over their scores, the
+//! series store (1 s ring with rollups), and two judges: the shadow against
+//! production over the same period, and, once a fault starts, the shadow
+//! against its own last minute before the fault. Not owned: where points
+//! come from (`watch::collect`), persisting and printing (`watch::run`).
+//!
+//! # From scores to alerts
+//!
+//! The detector is built for onsets: a sustained shift scores high on its
+//! first points, then its refractory hold quiets it (one alarm per event,
+//! which is what NAB rewards). An SRE expects an alert to stay open while
+//! the condition lasts, so an *open* alert is also held open while the
+//! value stays [`WatchConfig::sustain_z`] spreads or more from the baseline
+//! and spread the detector had learned when the alert opened (frozen: the
+//! detector's own baseline slowly absorbs a lasting shift). Alerts open on one point at or above `open_above`
+//! (the detector has already demanded that the point beat the series' own
+//! record) and close after `close_after` quiet points.
+//!
+//! # Judges
+//!
+//! Judge metrics are `SERVICE/METRIC` (instances pooled). Both windows grow
+//! from a fixed start (the watch's start, then each fault's start), which is
+//! what the judge's anytime-valid test needs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::judge::{Judge, JudgeConfig, JudgeError, Side};
+use crate::detect::{self, Detector, Series};
+use crate::domain::series::{
+    Alert, AlertEvent, Direction, Environment, MetricConfig, Resolution, Sample, SeriesKey,
+    Verdict, metric,
+};
+use crate::metrics::alerting::{AlertConfig, Alerting, AlertingError};
+use crate::metrics::series::{SeriesError, SeriesStore, StoreConfig};
+
+/// Why a watch could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(transparent)]
+    Judge(#[from] JudgeError),
+    #[error(transparent)]
+    Alerting(#[from] AlertingError),
+    #[error(transparent)]
+    Series(#[from] SeriesError),
+}
+
+/// The watch's constants.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    pub detector: detect::Config,
+    pub alerting: AlertConfig,
+    /// An open alert stays open while the value is at least this many
+    /// spreads from the baseline learned before its onset.
+    pub sustain_z: f64,
+    /// Metrics judged, as `SERVICE/METRIC`.
+    pub judged: Vec<MetricConfig>,
+    /// A point raises or extends an alert only when it is at least this
+    /// share away from its baseline (a 2 % memory step can be 15 spreads
+    /// on a flat series: unusual, but nothing to page about).
+    pub min_relative: f64,
+    /// Seconds of the shadow before a fault that form its baseline.
+    pub baseline_s: i64,
+    pub store: StoreConfig,
+}
+
+/// The detector configuration for every live series at 1 s resolution: the
+/// NAB-tuned defaults, learning for 30 points instead of 200 (a watch is
+/// useful after half a minute, not after three).
+pub fn live_detector() -> detect::Config {
+    detect::Config {
+        warmup: 30,
+        ..detect::Config::default()
+    }
+}
+
+/// The alerting constants for detector scores (see the module docs).
+pub fn live_alerting() -> AlertConfig {
+    AlertConfig {
+        open_above: 0.5,
+        close_below: 0.25,
+        open_after: 1,
+        close_after: 10,
+        warning_at: 0.6,
+        critical_at: 0.85,
+    }
+}
+
+/// Medians must differ by this factor for a metric to fail: a shadow's
+/// extra proxy hop makes it consistently, but not meaningfully, slower.
+pub const MIN_RATIO: f64 = 1.5;
+
+/// Metrics that raise alerts; the others (network and block I/O rates) are
+/// stored and scored, but byte rates near zero spike too easily to page.
+pub const ALERTING: [&str; 6] = [
+    metric::LATENCY_P50_MS,
+    metric::LATENCY_P99_MS,
+    metric::ERROR_RATE,
+    metric::RPS,
+    metric::CPU_PERCENT,
+    metric::MEMORY_BYTES,
+];
+
+/// The judged metrics for a group whose entry services carry request
+/// metrics: latency p50 (critical) and p99, error rate (critical) and
+/// throughput of each entry, CPU of every service.
+pub fn judged_metrics(entries: &[String], services: &[String]) -> Vec<MetricConfig> {
+    let judged = |service: &str, name: &str| {
+        MetricConfig::new(format!("{service}/{name}"), Direction::Increase).min_ratio(MIN_RATIO)
+    };
+    let mut out = Vec::new();
+    for e in entries {
+        out.push(judged(e, metric::LATENCY_P50_MS).critical());
+        out.push(judged(e, metric::LATENCY_P99_MS));
+        out.push(judged(e, metric::ERROR_RATE).critical());
+    }
+    for s in services {
+        out.push(judged(s, metric::CPU_PERCENT));
+    }
+    out
+}
+
+impl WatchConfig {
+    pub fn new(judged: Vec<MetricConfig>) -> Self {
+        WatchConfig {
+            detector: live_detector(),
+            alerting: live_alerting(),
+            sustain_z: 4.0,
+            min_relative: 0.2,
+            judged,
+            baseline_s: 60,
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+/// Both judges' latest looks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdicts {
+    /// Unix ms the windows start at.
+    pub since_ms: i64,
+    pub vs_production: Verdict,
+    /// After a fault: the shadow against its own pre-fault minute.
+    pub vs_baseline: Option<Verdict>,
+}
+
+/// The human name and unit of a metric, for explanations.
+pub fn describe(metric_name: &str) -> (&'static str, &'static str) {
+    match metric_name {
+        metric::CPU_PERCENT => ("CPU", "%"),
+        metric::MEMORY_BYTES => ("memory", "B"),
+        metric::NET_RX_BPS => ("net rx", "B/s"),
+        metric::NET_TX_BPS => ("net tx", "B/s"),
+        metric::BLK_READ_BPS => ("block read", "B/s"),
+        metric::BLK_WRITE_BPS => ("block write", "B/s"),
+        metric::RPS => ("throughput", "req/s"),
+        metric::LATENCY_P50_MS => ("p50 latency", "ms"),
+        metric::LATENCY_P99_MS => ("p99 latency", "ms"),
+        metric::ERROR_RATE => ("error rate", ""),
+        _ => ("value", ""),
+    }
+}
+
+/// Whether `value` is at least `min_relative` of `baseline` away from it
+/// (always, when the baseline is zero or unknown).
+fn relevant(value: f64, baseline: f64, min_relative: f64) -> bool {
+    !baseline.is_finite()
+        || baseline.abs() < f64::MIN_POSITIVE
+        || (value - baseline).abs() >= min_relative * baseline.abs()
+}
+
+/// The watch's state.
+pub struct Watch {
+    config: WatchConfig,
+    store: SeriesStore,
+    detectors: HashMap<SeriesKey, Detector>,
+    alerting: Alerting,
+    /// Every alert by id, latest state.
+    alerts: BTreeMap<u64, Alert>,
+    /// Per series with an open alert: the baseline and spread the detector
+    /// had learned when it opened.
+    onsets: HashMap<SeriesKey, (f64, f64)>,
+    since_ms: i64,
+    vs_production: Judge,
+    vs_baseline: Option<Judge>,
+    points: u64,
+}
+
+impl Watch {
+    pub fn new(config: WatchConfig, start_ms: i64) -> Result<Self, WatchError> {
+        let judge = Judge::new(JudgeConfig::new(config.judged.clone()))?;
+        Ok(Watch {
+            store: SeriesStore::new(config.store)?,
+            alerting: Alerting::new(config.alerting)?,
+            detectors: HashMap::new(),
+            alerts: BTreeMap::new(),
+            onsets: HashMap::new(),
+            since_ms: start_ms,
+            vs_production: judge,
+            vs_baseline: None,
+            points: 0,
+            config,
+        })
+    }
+
+    pub fn store(&self) -> &SeriesStore {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut SeriesStore {
+        &mut self.store
+    }
+
+    /// Points pushed so far.
+    pub fn points(&self) -> u64 {
+        self.points
+    }
+
+    /// Bytes held by the detectors' state.
+    pub fn detector_bytes(&self) -> usize {
+        self.detectors.values().map(Detector::state_bytes).sum()
+    }
+
+    /// Every alert, latest state, by id.
+    pub fn alerts(&self) -> Vec<Alert> {
+        self.alerts.values().cloned().collect()
+    }
+
+    /// One sample of a series: stored, scored, judged.
+    pub fn push(&mut self, key: &SeriesKey, t_ms: i64, value: f64) -> Option<AlertEvent> {
+        self.points += 1;
+        self.store.push(key, Sample::new(t_ms, value));
+        self.judge(key, t_ms, value);
+        let detector = self.detectors.entry(key.clone()).or_insert_with(|| {
+            let (name, unit) = describe(&key.metric);
+            Detector::new(Series::new(name, unit), self.config.detector)
+        });
+        let scored = detector.push(t_ms as f64 / 1000.0, value);
+        let explanation = detector.explain(&scored);
+        if !ALERTING.contains(&key.metric.as_str()) {
+            return None;
+        }
+        let min_relative = self.config.min_relative;
+        let sustained = self.onsets.get(key).is_some_and(|&(baseline, spread)| {
+            (value - baseline).abs() >= self.config.sustain_z * spread
+                && relevant(value, baseline, min_relative)
+        });
+        let score = if sustained {
+            scored.score.max(self.config.alerting.open_above)
+        } else if relevant(value, scored.explanation.baseline, min_relative) {
+            scored.score
+        } else {
+            0.0
+        };
+        let event = self.alerting.push(key, t_ms, score, &explanation)?;
+        match &event {
+            AlertEvent::Opened(_) => {
+                let e = scored.explanation;
+                if e.baseline.is_finite() && e.spread.is_finite() {
+                    self.onsets.insert(key.clone(), (e.baseline, e.spread));
+                }
+            }
+            AlertEvent::Closed(_) => {
+                self.onsets.remove(key);
+            }
+            AlertEvent::Updated(_) => {}
+        }
+        let alert = event.alert().clone();
+        self.alerts.insert(alert.id, alert);
+        Some(event)
+    }
+
+    fn judge(&mut self, key: &SeriesKey, t_ms: i64, value: f64) {
+        if t_ms < self.since_ms {
+            return;
+        }
+        let name = format!("{}/{}", key.service, key.metric);
+        let side = match key.environment {
+            Environment::Shadow => Side::Shadow,
+            Environment::Prod => Side::Reference,
+        };
+        // Unknown metrics are simply not judged.
+        let _ = self.vs_production.push(&name, side, value);
+        if side == Side::Shadow
+            && let Some(judge) = &mut self.vs_baseline
+        {
+            let _ = judge.push(&name, Side::Shadow, value);
+        }
+    }
+
+    /// A fault started at `t_ms`: both judges start over from there; the
+    /// shadow's last `baseline_s` seconds become the baseline's reference.
+    pub fn fault_started(&mut self, t_ms: i64) {
+        let config = JudgeConfig::new(self.config.judged.clone());
+        let (Ok(mut baseline), Ok(vs_production)) =
+            (Judge::new(config.clone()), Judge::new(config))
+        else {
+            return;
+        };
+        let from = t_ms - self.config.baseline_s * 1000;
+        for key in self.store.keys() {
+            if key.environment != Environment::Shadow {
+                continue;
+            }
+            let name = format!("{}/{}", key.service, key.metric);
+            for s in self.store.range(&key, from, t_ms, Resolution::Raw) {
+                let _ = baseline.push(&name, Side::Reference, s.value);
+            }
+        }
+        self.since_ms = t_ms;
+        self.vs_production = vs_production;
+        self.vs_baseline = Some(baseline);
+    }
+
+    /// Looks at both judges.
+    pub fn look(&mut self) -> Verdicts {
+        Verdicts {
+            since_ms: self.since_ms,
+            vs_production: self.vs_production.look(),
+            vs_baseline: self.vs_baseline.as_mut().map(Judge::look),
+        }
+    }
+
+    /// Closes every open alert (at the end of the watch).
+    pub fn finish(&mut self, t_ms: i64) -> Vec<AlertEvent> {
+        let events = self.alerting.close_all(t_ms);
+        for e in &events {
+            let alert = e.alert().clone();
+            self.alerts.insert(alert.id, alert);
+        }
+        events
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::*;
+use crate::domain::series::{MetricOutcome, VerdictOutcome};
+
+const P50: &str = metric::LATENCY_P50_MS;
+
+fn watch() -> Watch {
+    let judged = judged_metrics(&["gateway".to_owned()], &["api".to_owned()]);
+    Watch::new(WatchConfig::new(judged), 0).unwrap()
+}
+
+fn key(env: Environment, metric_name: &str) -> SeriesKey {
+    SeriesKey::service(env, "gateway", metric_name)
+}
+
+/// A p50 latency around 4 ms with the jitter of a lightly loaded service.
+fn latency(rng: &mut StdRng) -> f64 {
+    4.0 + rng.random_range(-0.8..0.8) + if rng.random_bool(0.03) { 3.0 } else { 0.0 }
+}
+
+/// Runs `seconds` of both environments; the shadow gets `extra(t)` ms.
+fn run(w: &mut Watch, seconds: i64, extra: impl Fn(i64) -> f64) -> Vec<AlertEvent> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut events = Vec::new();
+    for t in 0..seconds {
+        let prod = latency(&mut rng);
+        let shadow = latency(&mut rng) + extra(t);
+        events.extend(w.push(&key(Environment::Prod, P50), t * 1000, prod));
+        events.extend(w.push(&key(Environment::Shadow, P50), t * 1000, shadow));
+    }
+    events
+}
+
+#[test]
+fn a_200ms_shift_on_the_shadow_alerts_within_10s_and_stays_open_while_it_lasts() {
+    let mut w = watch();
+    let fault_at = 90;
+    let events = run(&mut w, 150, |t| if t >= fault_at { 200.0 } else { 0.0 });
+    let opened: Vec<&Alert> = events
+        .iter()
+        .filter_map(|e| match e {
+            AlertEvent::Opened(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opened.len(), 1, "{events:#?}");
+    let alert = opened[0];
+    assert_eq!(alert.series, key(Environment::Shadow, P50));
+    assert!(alert.start_ms >= fault_at * 1000 && alert.start_ms <= (fault_at + 10) * 1000);
+    assert!(
+        alert.explanation.contains("p50 latency"),
+        "{}",
+        alert.explanation
+    );
+    // Still open 60 s into the fault: the condition lasts.
+    assert!(w.alerts().iter().all(|a| a.end_ms.is_none()));
+}
+
+#[test]
+fn the_alert_closes_after_the_fault_is_reverted() {
+    let mut w = watch();
+    let events = run(&mut w, 200, |t| {
+        if (90..120).contains(&t) { 200.0 } else { 0.0 }
+    });
+    let closed = events
+        .iter()
+        .find_map(|e| match e {
+            AlertEvent::Closed(a) => Some(a),
+            _ => None,
+        })
+        .expect("closed");
+    let end = closed.end_ms.unwrap();
+    assert!((120_000..=135_000).contains(&end), "closed at {end}");
+}
+
+#[test]
+fn identical_streams_raise_no_alert_and_pass_the_judge_over_many_looks() {
+    let mut w = watch();
+    let mut rng = StdRng::seed_from_u64(11);
+    for t in 0..600 {
+        let a = latency(&mut rng);
+        let b = latency(&mut rng);
+        assert!(
+            w.push(&key(Environment::Prod, P50), t * 1000, a).is_none(),
+            "prod at {t}"
+        );
+        assert!(
+            w.push(&key(Environment::Shadow, P50), t * 1000, b)
+                .is_none(),
+            "shadow at {t}"
+        );
+        let verdict = w.look().vs_production;
+        assert_ne!(
+            verdict.outcome,
+            VerdictOutcome::Fail,
+            "look {t}: {:?}",
+            verdict.reasons
+        );
+    }
+}
+
+#[test]
+fn after_a_fault_the_judges_report_the_divergence_against_production_and_baseline() {
+    let mut w = watch();
+    let fault_at = 60;
+    let mut rng = StdRng::seed_from_u64(3);
+    for t in 0..120 {
+        if t == fault_at {
+            w.fault_started(t * 1000);
+        }
+        let extra = if t >= fault_at { 200.0 } else { 0.0 };
+        let a = latency(&mut rng);
+        let b = latency(&mut rng) + extra;
+        w.push(&key(Environment::Prod, P50), t * 1000, a);
+        w.push(&key(Environment::Shadow, P50), t * 1000, b);
+    }
+    let v = w.look();
+    assert_eq!(v.since_ms, fault_at * 1000);
+    let failed = |verdict: &Verdict| {
+        verdict
+            .metrics
+            .iter()
+            .find(|m| m.name == format!("gateway/{P50}"))
+            .map(|m| (m.outcome, m.n_shadow, m.n_reference))
+    };
+    assert_eq!(v.vs_production.outcome, VerdictOutcome::Fail);
+    assert_eq!(
+        failed(&v.vs_production),
+        Some((MetricOutcome::Fail, 60, 60))
+    );
+    let baseline = v.vs_baseline.expect("baseline judge");
+    assert_eq!(failed(&baseline), Some((MetricOutcome::Fail, 60, 60)));
+}
+
+#[test]
+fn not_finite_points_are_counted_not_scored() {
+    let mut w = watch();
+    let k = key(Environment::Prod, P50);
+    for t in 0..50 {
+        let v = if t % 5 == 0 { f64::NAN } else { 4.0 };
+        assert!(w.push(&k, t * 1000, v).is_none());
+    }
+    assert_eq!(w.store().stats(&k).unwrap().nan, 10);
+}
+
+#[test]
+fn a_small_step_on_a_flat_series_is_unusual_but_not_an_alert() {
+    let mut w = watch();
+    let k = SeriesKey::instance(Environment::Prod, "api", "api-1", metric::MEMORY_BYTES);
+    let mut rng = StdRng::seed_from_u64(5);
+    for t in 0..200 {
+        let step = if t >= 100 { 2.0e6 } else { 0.0 };
+        let v = 25.0e6 + step + rng.random_range(-1.0e5..1.0e5);
+        assert!(w.push(&k, t * 1000, v).is_none(), "alert at {t}");
+    }
+}
+
+#[test]
+fn a_consistent_but_small_latency_difference_passes_the_judge() {
+    let mut w = watch();
+    let mut rng = StdRng::seed_from_u64(9);
+    for t in 0..300 {
+        // The shadow's extra proxy hop: 20 % slower, every second.
+        let a = latency(&mut rng);
+        let b = latency(&mut rng) * 1.2;
+        w.push(&key(Environment::Prod, P50), t * 1000, a);
+        w.push(&key(Environment::Shadow, P50), t * 1000, b);
+        let v = w.look().vs_production;
+        assert_ne!(v.outcome, VerdictOutcome::Fail, "look {t}: {:?}", v.reasons);
+    }
+}
