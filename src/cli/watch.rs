@@ -107,6 +107,7 @@ fn print(event: &WatchEvent) {
             }
         }
         WatchEvent::Notice(text) => eprintln!("{} {text}", clock(now_ms())),
+        WatchEvent::Sample { .. } | WatchEvent::Looked(_) => {}
     }
 }
 

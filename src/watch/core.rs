@@ -188,6 +188,7 @@ pub struct Watch {
     vs_production: Judge,
     vs_baseline: Option<Judge>,
     points: u64,
+    last_score: f64,
 }
 
 impl Watch {
@@ -203,6 +204,7 @@ impl Watch {
             vs_production: judge,
             vs_baseline: None,
             points: 0,
+            last_score: 0.0,
             config,
         })
     }
@@ -213,6 +215,11 @@ impl Watch {
 
     pub fn store_mut(&mut self) -> &mut SeriesStore {
         &mut self.store
+    }
+
+    /// The detector's score of the last point pushed (0 when not scored).
+    pub fn last_score(&self) -> f64 {
+        self.last_score
     }
 
     /// Points pushed so far.
@@ -240,6 +247,7 @@ impl Watch {
             Detector::new(Series::new(name, unit), self.config.detector)
         });
         let scored = detector.push(t_ms as f64 / 1000.0, value);
+        self.last_score = scored.score;
         let explanation = detector.explain(&scored);
         if !ALERTING.contains(&key.metric.as_str()) {
             return None;

@@ -64,6 +64,15 @@ pub enum WatchEvent {
         reasons: Vec<String>,
     },
     Notice(String),
+    /// Every sample, with the detector's score (for charts).
+    Sample {
+        key: SeriesKey,
+        t_ms: i64,
+        value: f64,
+        score: f64,
+    },
+    /// Both judges, every second.
+    Looked(Box<Verdicts>),
 }
 
 /// A fault the watch saw start.
@@ -235,7 +244,14 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
 
     async fn push(&mut self, points: Vec<(SeriesKey, f64)>, t_ms: i64) {
         for (key, value) in points {
-            if let Some(event) = self.watch.push(&key, t_ms, value) {
+            let event = self.watch.push(&key, t_ms, value);
+            (self.on_event)(&WatchEvent::Sample {
+                score: self.watch.last_score(),
+                key,
+                t_ms,
+                value,
+            });
+            if let Some(event) = event {
                 self.alert(event).await;
             }
         }
@@ -252,6 +268,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
 
     fn look(&mut self) -> Verdicts {
         let verdicts = self.watch.look();
+        (self.on_event)(&WatchEvent::Looked(Box::new(verdicts.clone())));
         let looks = [
             ("production", Some(&verdicts.vs_production)),
             ("baseline", verdicts.vs_baseline.as_ref()),
