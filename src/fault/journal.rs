@@ -4,6 +4,11 @@
 //! of status, each line a full record; the latest line of an id wins. So a
 //! process that dies at any point leaves a record that `gc` (or the next
 //! console) can revert.
+//!
+//! Several processes share the file (a console, `fault apply --detach`,
+//! `gc`): appends and compaction hold an exclusive `flock` on
+//! `faults/journal.lock`, so a compaction never drops a line appended while
+//! it rewrote the file.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -146,11 +151,24 @@ impl Journal {
         }
     }
 
-    /// Appends a record and syncs it to disk.
-    pub fn write(&self, record: &Record) -> Result<(), JournalError> {
+    /// An exclusive lock on the journal, held until dropped.
+    fn lock(&self) -> Result<nix::fcntl::Flock<std::fs::File>, JournalError> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| self.err(e))?;
         }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.path.with_extension("lock"))
+            .map_err(|e| self.err(e))?;
+        nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| self.err(e))
+    }
+
+    /// Appends a record and syncs it to disk.
+    pub fn write(&self, record: &Record) -> Result<(), JournalError> {
+        let _lock = self.lock()?;
         let mut line = serde_json::to_string(record).map_err(|e| self.err(e))?;
         line.push('\n');
         let mut file = std::fs::OpenOptions::new()
@@ -174,6 +192,7 @@ impl Journal {
     /// Rewrites the file with only the faults that may still need a revert
     /// (keeps it small); atomically.
     pub fn compact(&self) -> Result<(), JournalError> {
+        let _lock = self.lock()?;
         let keep: Vec<Record> = self
             .records()
             .into_iter()

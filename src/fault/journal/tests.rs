@@ -103,3 +103,32 @@ fn verdicts() {
         "died while applying"
     );
 }
+
+#[test]
+fn compaction_beside_concurrent_appends_loses_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let j = Journal::new(&path);
+            std::thread::spawn(move || {
+                for i in 0..60 {
+                    j.write(&record(&format!("w{w}-{i}"), Status::Active)).unwrap();
+                }
+            })
+        })
+        .collect();
+    let compactor = {
+        let j = Journal::new(&path);
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                j.compact().unwrap();
+            }
+        })
+    };
+    for w in writers {
+        w.join().unwrap();
+    }
+    compactor.join().unwrap();
+    assert_eq!(Journal::new(&path).records().len(), 180);
+}
