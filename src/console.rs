@@ -1,9 +1,11 @@
 //! The terminal console (`understudy` with no arguments): the groups on the
-//! engine on the left; on the right, by tab (`1` `2` `3`), the selected
+//! engine on the left; on the right, by tab (`1` `2` `3` `4`), the selected
 //! group's services with replicas, state, health and live CPU / memory /
 //! network / block I/O; the load pane (replay traffic on its shadow: target
 //! vs achieved rate, latency percentiles, errors); the faults pane (the
-//! catalog, active faults with their TTL, the global stop, the timeline).
+//! catalog, active faults with their TTL, the global stop, the timeline);
+//! the metrics pane (a watch of production and its shadow side by side:
+//! charts with anomalies flagged, alerts, the judges' outcome).
 //!
 //! Faults this console applies are held by it: reverted when their TTL
 //! ends and, on a normal quit, before the terminal is given back.
@@ -17,6 +19,7 @@
 //! | `ops` | the task running shadow operations (plan, apply, tear down) with a platform clone |
 //! | `load` | the task running replay traffic on a shadow's entry point |
 //! | `faults` | the task holding the fault injector: apply, hold, revert, the journal, the global stop |
+//! | `watch` | the task running a watch (prod and shadow metrics, alerts, judges) for the metrics tab |
 //! | `msg` | `Msg` (everything that happens) and `Cmd` (what update asks for) |
 //! | `model` | the state, and the rows the panes show |
 //! | `update` | `update(&mut Model, Msg) -> Vec<Cmd>`: pure, nested per pane |
@@ -41,6 +44,7 @@ mod terminal;
 pub mod theme;
 mod update;
 mod view;
+mod watch;
 
 #[cfg(test)]
 mod fixtures;
@@ -80,7 +84,7 @@ pub struct Options {
 /// Runs the console until the user quits (q, Ctrl-C, a termination signal).
 /// The terminal is restored on every way out. A shadow operation still
 /// running is aborted, and what to run to clean up is printed (see `ops`);
-/// a load run is stopped; the faults this console applied are reverted
+/// a load run and a watch are stopped; the faults this console applied are reverted
 /// before the terminal is restored (see `faults`).
 pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<()> {
     let theme = load_theme(&options)?;
@@ -91,6 +95,12 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
     let (tx, mut rx) = mpsc::channel(256);
     let (ops, ops_task) = ops::spawn(platform.clone(), tx.clone(), cancel.child_token());
     let (load, load_task) = load::spawn(tx.clone(), cancel.child_token());
+    let (watch, watch_task) = watch::spawn(
+        platform.clone(),
+        watch::WatchPaths::standard(),
+        tx.clone(),
+        cancel.child_token(),
+    );
     // Not cancelled with the rest: it ends when its handle drops, after
     // reverting what it holds.
     let (faults, faults_task) = faults::spawn(
@@ -121,6 +131,7 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
         ops: &ops,
         load: &load,
         faults: &faults,
+        watch: &watch,
     };
     let result = shell::run(
         guard.terminal(),
@@ -142,6 +153,7 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
         ("event", events_task),
         ("shadow operations", ops_task),
         ("load", load_task),
+        ("watch", watch_task),
     ] {
         if tokio::time::timeout(Duration::from_secs(1), task)
             .await

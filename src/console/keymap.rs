@@ -311,6 +311,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(C::Global, &[Key::char('1')], A::ShowTab(Tab::Services), "services tab", false),
     bind(C::Global, &[Key::char('2')], A::ShowTab(Tab::Load), "load tab", false),
     bind(C::Global, &[Key::char('3')], A::ShowTab(Tab::Faults), "faults tab", false),
+    bind(C::Global, &[Key::char('4')], A::ShowTab(Tab::Metrics), "metrics tab", false),
     bind(C::Filter, &[Key::plain(KeyCode::Enter)], A::KeepFilter, "keep filter", true),
     bind(C::Filter, &[Key::plain(KeyCode::Esc)], A::ClearFilter, "clear filter", true),
     bind(C::Filter, &[Key::ctrl('c')], A::Quit, "quit", true),
@@ -358,7 +359,7 @@ pub fn chain(mode: Mode, focus: Pane, tab: Tab) -> &'static [Context] {
         (Mode::Normal, Pane::Groups, _) => &[Context::Groups, Context::Global],
         (Mode::Normal, Pane::Services, Tab::Load) => &[Context::Load, Context::Global],
         (Mode::Normal, Pane::Services, Tab::Faults) => &[Context::Faults, Context::Global],
-        (Mode::Normal, Pane::Services, Tab::Services) => &[Context::Global],
+        (Mode::Normal, Pane::Services, Tab::Services | Tab::Metrics) => &[Context::Global],
     }
 }
 

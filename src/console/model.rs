@@ -7,14 +7,15 @@
 //! Owns: state and its queries; `shadows` (shadows as the console shows
 //! them, production and shadow rows side by side), `overlay` (the shadow
 //! operation, the plan overlay, the teardown confirmation), `load` (the
-//! load pane), `faults` (the faults pane) and `form` (the fault form and
-//! the path prompt). Does not own changes (`update`) or drawing (`view`).
+//! load pane), `faults` (the faults pane), `watch` (the metrics pane) and
+//! `form` (the fault form and the path prompt). Does not own changes (`update`) or drawing (`view`).
 
 pub mod faults;
 pub mod form;
 pub mod load;
 mod overlay;
 mod shadows;
+pub mod watch;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -31,6 +32,7 @@ pub use form::Prompt;
 pub use load::LoadPane;
 pub use overlay::{Operation, PlanOverlay, Teardown};
 pub use shadows::{PairRow, RELAY_SERVICE, Shadow, paired_rows, shadow_of};
+pub use watch::WatchPane;
 
 /// How many CPU samples a container keeps for its sparkline.
 pub const CPU_HISTORY: usize = 24;
@@ -53,16 +55,20 @@ pub enum Tab {
     Load,
     /// The fault catalog, active faults, the global stop, the timeline.
     Faults,
+    /// Production and shadow metrics side by side, anomalies, alerts and
+    /// the judges (a watch run while shown).
+    Metrics,
 }
 
 impl Tab {
-    pub const ALL: [Self; 3] = [Self::Services, Self::Load, Self::Faults];
+    pub const ALL: [Self; 4] = [Self::Services, Self::Load, Self::Faults, Self::Metrics];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Services => "Services",
             Self::Load => "Load",
             Self::Faults => "Faults",
+            Self::Metrics => "Metrics",
         }
     }
 
@@ -72,6 +78,7 @@ impl Tab {
             Self::Services => '1',
             Self::Load => '2',
             Self::Faults => '3',
+            Self::Metrics => '4',
         }
     }
 }
@@ -237,6 +244,7 @@ pub struct Model {
     pub tab: Tab,
     pub load: LoadPane,
     pub faults: FaultsPane,
+    pub watch: WatchPane,
     /// The open path prompt (mode `Prompt`).
     pub prompt: Option<Prompt>,
 }
@@ -267,6 +275,7 @@ impl Model {
             tab: Tab::Services,
             load: LoadPane::default(),
             faults: FaultsPane::default(),
+            watch: WatchPane::default(),
             prompt: None,
         }
     }

@@ -1,8 +1,9 @@
 //! The messages `update` consumes and the commands it returns.
 //!
 //! Owns: the one `Msg` enum every source (terminal, tick, signals, the data
-//! feed, shadow operations, the load run, the fault task) sends on the
-//! console's channel, and the `Cmd`s the shell turns into calls on handles.
+//! feed, shadow operations, the load run, the fault task, the watch run)
+//! sends on the console's channel, and the `Cmd`s the shell turns into
+//! calls on handles.
 //! Does not own their handling (`update`, `console::shell`).
 
 use crossterm::event::KeyEvent;
@@ -21,9 +22,11 @@ use super::model::Shadow;
 
 pub use faults::{AppliedFault, FaultCmd, FaultEvent};
 pub use load::{LoadCmd, LoadEvent, LoadSpec};
+pub use watch::{Point, WatchCmd, WatchNews};
 
 mod faults;
 mod load;
+mod watch;
 
 /// Everything that can happen to the console.
 #[derive(Debug, Clone)]
@@ -55,6 +58,8 @@ pub enum Msg {
     Load(LoadEvent),
     /// News from the fault task (journal readings, results, expiries).
     Faults(FaultEvent),
+    /// News from the watch run (the metrics tab).
+    Watch(WatchNews),
 }
 
 /// What a shadow operation reports; errors are one line for the status.
@@ -115,6 +120,8 @@ pub enum Cmd {
     Load(LoadCmd),
     /// Apply, revert, stop or resume faults.
     Faults(FaultCmd),
+    /// Start or stop the watch run.
+    Watch(WatchCmd),
 }
 
 /// A shadow operation, run by `console::ops` off the drawing path.

@@ -1,6 +1,6 @@
 //! The imperative shell: receives messages, applies `update`, turns each
 //! `Cmd` into a call on a handle (the feed's, the shadow operations', the
-//! load run's, the fault task's), and draws after each batch of messages
+//! load run's, the fault task's, the watch run's), and draws after each batch of messages
 //! (the tick guarantees a redraw for the clock) and once more on quitting
 //! (the status says what happens on the way out). Drawing reads `&Model`;
 //! the tasks never touch the model.
@@ -20,11 +20,12 @@ use super::faults::FaultsHandle;
 use super::feed::FeedHandle;
 use super::load::LoadHandle;
 use super::model::Model;
-use super::msg::{Cmd, FaultEvent, LoadEvent, Msg, ShadowEvent};
+use super::msg::{Cmd, FaultEvent, LoadEvent, Msg, ShadowEvent, WatchNews};
 use super::ops::OpsHandle;
 use super::theme::Theme;
 use super::update::update;
 use super::view;
+use super::watch::WatchHandle;
 
 /// At most this many queued messages are applied before a redraw.
 const MAX_BATCH: usize = 512;
@@ -35,6 +36,7 @@ pub struct Handles<'a> {
     pub ops: &'a OpsHandle,
     pub load: &'a LoadHandle,
     pub faults: &'a FaultsHandle,
+    pub watch: &'a WatchHandle,
 }
 
 /// Runs until a `Cmd::Quit`, the channel closing, or the feed dying. The
@@ -90,6 +92,12 @@ where
                         if let Err(cmd) = handles.load.run(cmd) {
                             let reason = "the console's load task is gone (see the log)";
                             batch.push_back(Msg::Load(LoadEvent::failed(&cmd, reason)));
+                        }
+                    }
+                    Cmd::Watch(cmd) => {
+                        if let Err(cmd) = handles.watch.run(cmd) {
+                            let reason = "the console's watch task is gone (see the log)";
+                            batch.push_back(Msg::Watch(WatchNews::failed(&cmd, reason)));
                         }
                     }
                     Cmd::Faults(cmd) => {
@@ -154,11 +162,13 @@ mod tests {
         let mut model = Model::new(None);
         let (load, _load_cmds) = LoadHandle::for_tests();
         let (faults, _fault_cmds) = FaultsHandle::for_tests();
+        let (watch, _watch_cmds) = WatchHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
             load: &load,
             faults: &faults,
+            watch: &watch,
         };
         run(
             &mut terminal,
@@ -189,11 +199,13 @@ mod tests {
         let mut model = Model::new(None);
         let (load, _load_cmds) = LoadHandle::for_tests();
         let (faults, _fault_cmds) = FaultsHandle::for_tests();
+        let (watch, _watch_cmds) = WatchHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
             load: &load,
             faults: &faults,
+            watch: &watch,
         };
         let running = run(
             &mut terminal,
@@ -218,11 +230,13 @@ mod tests {
         let theme = Theme::builtin().unwrap();
         let (load, _load_cmds) = LoadHandle::for_tests();
         let (faults, _fault_cmds) = FaultsHandle::for_tests();
+        let (watch, _watch_cmds) = WatchHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
             load: &load,
             faults: &faults,
+            watch: &watch,
         };
         let err = run(
             &mut terminal,
@@ -251,11 +265,13 @@ mod tests {
         let mut model = Model::new(Some("shop".into()));
         let (load, _load_cmds) = LoadHandle::for_tests();
         let (faults, _fault_cmds) = FaultsHandle::for_tests();
+        let (watch, _watch_cmds) = WatchHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
             load: &load,
             faults: &faults,
+            watch: &watch,
         };
         run(
             &mut terminal,
@@ -278,6 +294,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn four_hands_a_watch_of_the_group_to_the_watch_task() {
+        let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
+        let (tx, mut rx) = mpsc::channel(16);
+        let (feed, _watched, _refresh) = FeedHandle::for_tests();
+        let (ops, _cmds) = OpsHandle::for_tests();
+        let feed_task = tokio::spawn(std::future::pending());
+        tx.send(Msg::Groups(fixtures::groups())).await.unwrap();
+        tx.send(key('4')).await.unwrap();
+        drop(tx);
+        let theme = Theme::builtin().unwrap();
+        let mut model = Model::new(Some("shop".into()));
+        let (load, _load_cmds) = LoadHandle::for_tests();
+        let (faults, _fault_cmds) = FaultsHandle::for_tests();
+        let (watch, mut watch_cmds) = WatchHandle::for_tests();
+        let handles = Handles {
+            feed: &feed,
+            ops: &ops,
+            load: &load,
+            faults: &faults,
+            watch: &watch,
+        };
+        run(
+            &mut terminal,
+            &mut rx,
+            &mut model,
+            &theme,
+            &handles,
+            feed_task,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            watch_cmds.try_recv().unwrap(),
+            crate::console::msg::WatchCmd::Start {
+                run: 0,
+                group: "shop".into(),
+                shadow: None,
+            }
+        );
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("Metrics · shop"), "{screen}");
+    }
+
+    #[tokio::test]
     async fn a_command_the_task_cannot_take_fails_on_the_status_line() {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
@@ -292,11 +352,13 @@ mod tests {
         let mut model = Model::new(Some("shop".into()));
         let (load, _load_cmds) = LoadHandle::for_tests();
         let (faults, _fault_cmds) = FaultsHandle::for_tests();
+        let (watch, _watch_cmds) = WatchHandle::for_tests();
         let handles = Handles {
             feed: &feed,
             ops: &ops,
             load: &load,
             faults: &faults,
+            watch: &watch,
         };
         run(
             &mut terminal,

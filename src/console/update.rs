@@ -1,10 +1,12 @@
 //! `update(&mut Model, Msg) -> Vec<Cmd>`: every state change of the console,
 //! pure (no await, no I/O, no clock). Keys go through the key table first;
 //! actions are then handled per mode (the modal overlays first) and per pane.
-//! Shadow operations, load runs and faults are only asked for here
-//! (`Cmd::Shadow`, `Cmd::Load`, `Cmd::Faults`); `shadow`, `load` and
-//! `faults` hold their transitions, `form` the fault form and the path
-//! prompt.
+//! Shadow operations, load runs, faults and the watch are only asked for
+//! here (`Cmd::Shadow`, `Cmd::Load`, `Cmd::Faults`, `Cmd::Watch`);
+//! `shadow`, `load`, `faults` and `watch` hold their transitions, `form`
+//! the fault form and the path prompt. After every message but the watch's
+//! own news, `watch::sync` starts or stops the watch to match the tab and
+//! the selection.
 //!
 //! Owns: the meaning of messages and actions. Does not own which key means
 //! what (`keymap`) or carrying out commands (`console::shell`).
@@ -24,9 +26,22 @@ mod load;
 mod shadow;
 #[cfg(test)]
 mod tests;
+mod watch;
 
 /// Applies one message; returns what the shell must do.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
+    if let Msg::Watch(news) = msg {
+        return watch::event(model, news);
+    }
+    let mut cmds = apply(model, msg);
+    // Quitting stops the watch itself, before `Cmd::Quit`.
+    if !cmds.contains(&Cmd::Quit) {
+        cmds.extend(watch::sync(model, false));
+    }
+    cmds
+}
+
+fn apply(model: &mut Model, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Key(event) => key(model, &event),
         Msg::Action(action) => act(model, action),
@@ -62,6 +77,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Load(event) => load::event(model, event),
         Msg::Faults(event) => faults::event(model, event),
+        Msg::Watch(news) => watch::event(model, news),
     }
 }
 
@@ -120,7 +136,8 @@ fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
         Action::ShowTab(tab) => {
             model.tab = tab;
             model.focus = Pane::Services;
-            Vec::new()
+            // Asking for the metrics tab again retries a stopped watch.
+            watch::sync(model, tab == Tab::Metrics)
         }
         Action::ToggleLoad => load::toggle(model),
         Action::ReplayFile => load::ask_file(model),
@@ -142,6 +159,7 @@ fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
                 (Pane::Groups, _) => return groups::navigate(model, action),
                 (Pane::Services, Tab::Services) => services::navigate(model, action),
                 (Pane::Services, Tab::Faults) => faults::navigate(model, action),
+                (Pane::Services, Tab::Metrics) => watch::navigate(model, action),
                 (Pane::Services, Tab::Load) => {}
             }
             Vec::new()
@@ -158,13 +176,15 @@ fn act(model: &mut Model, action: Action) -> Vec<Cmd> {
     }
 }
 
-/// Leaving: stop the load run, and revert the faults this console holds
-/// (the fault task reverts them before the terminal is given back).
+/// Leaving: stop the load run and the watch, and revert the faults this
+/// console holds (the fault task reverts them before the terminal is given
+/// back).
 fn quit(model: &mut Model) -> Vec<Cmd> {
     let mut cmds = Vec::new();
     if let Some(run) = model.load.run.as_ref().filter(|r| r.active()) {
         cmds.push(Cmd::Load(LoadCmd::Stop { run: run.id }));
     }
+    cmds.extend(watch::stop(model));
     let held = model.faults.held().count();
     let applying = matches!(
         model.faults.op,

@@ -3,10 +3,11 @@
 //! is what the snapshot tests pin.
 //!
 //! Layout, top to bottom: header (engine, clock), the groups pane and the
-//! right pane (the tab shown: services, load or faults, with the tab strip
-//! in its top border), the filter box (while editing or when a filter is
-//! set), the status line, the key bar; the help overlay, the shadow plan,
-//! a confirmation, the fault form or the path prompt on top when open.
+//! right pane (the tab shown: services, load, faults or metrics, with the
+//! tab strip in its top border), the filter box (while editing or when a
+//! filter is set), the status line, the key bar; the help overlay, the
+//! shadow plan, a confirmation, the fault form or the path prompt on top
+//! when open.
 //! Each part lives in its own module under `view/`.
 
 mod confirm;
@@ -17,6 +18,7 @@ mod groups;
 mod header;
 mod help;
 mod load;
+mod metrics;
 mod services;
 mod shadow;
 mod status;
@@ -58,6 +60,7 @@ pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) {
         Tab::Services => frame.render_widget(&services::ServicesView { model, theme }, right),
         Tab::Load => frame.render_widget(&load::LoadView { model, theme }, right),
         Tab::Faults => frame.render_widget(&faults::FaultsView { model, theme }, right),
+        Tab::Metrics => frame.render_widget(&metrics::MetricsView { model, theme }, right),
     }
     if filter_rows > 0 {
         filter::render(frame, filter_area, model, theme);

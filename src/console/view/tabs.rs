@@ -1,7 +1,8 @@
 //! The right pane's frame: the tab's own title on the left and the tab
-//! strip (`1 Services  2 Load  3 Faults`, the shown one highlighted, the
-//! faults tab marked while faults are stopped) on the right of its top
-//! border, shortened or left out when the pane is too narrow.
+//! strip (`1 Services  2 Load  3 Faults  4 Metrics`, the shown one
+//! highlighted, the faults tab marked while faults are stopped) on the
+//! right of its top border, shortened or left out when the pane is too
+//! narrow.
 
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
@@ -24,7 +25,7 @@ pub fn block<'a>(title: Line<'a>, model: &Model, theme: &Theme, width: u16) -> B
     }
 }
 
-/// ` 1 Services  2 Load  3 Faults `, or ` 1 2 3 ` when `short`.
+/// ` 1 Services  2 Load  3 Faults  4 Metrics `, or ` 1 2 3 4 ` when `short`.
 fn strip(model: &Model, theme: &Theme, short: bool) -> Line<'static> {
     let mut spans = vec![Span::raw(" ")];
     for (i, tab) in Tab::ALL.into_iter().enumerate() {

@@ -1,0 +1,398 @@
+//! The metrics pane: the watch's state line, the services (`j`/`k` pick
+//! one), and for the selected service five charts stacked — CPU %, memory,
+//! p99 latency, error rate, throughput — each with production and the
+//! shadow as two lines over the last five minutes and the points the
+//! detector flagged (score ≥ 0.5) as markers; beside them (or below, when
+//! narrow) the alerts and the judges (`alerts`).
+//!
+//! CPU and memory are the service's instances summed per second; the
+//! request metrics are the entry's service-level series (a service that is
+//! not an entry has none, and a line says so). Each chart's title is its
+//! legend: the metric, `prod` and `shadow` with their latest values in
+//! their styles, and the flagged count. When rows are short, charts give
+//! way to one line of latest values each, from the last chart up.
+
+mod alerts;
+#[cfg(test)]
+mod tests;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Widget};
+
+use crate::console::model::Model;
+use crate::console::model::watch::{
+    CHARTED, Reading, WINDOW_MS, WatchPane, WatchState, per_request,
+};
+use crate::console::theme::Theme;
+use crate::domain::series::{Environment, metric};
+
+/// The alerts column's width when beside the charts.
+const ALERTS_WIDTH: u16 = 46;
+/// The pane is split side by side from this width on.
+const SIDE_BY_SIDE: u16 = 110;
+/// Rows a chart needs: its title and three of plot.
+const CHART_ROWS: u16 = 4;
+/// The alerts' rows when stacked below the charts.
+const ALERTS_ROWS: u16 = 8;
+
+pub struct MetricsView<'a> {
+    pub model: &'a Model,
+    pub theme: &'a Theme,
+}
+
+impl Widget for &MetricsView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (model, theme) = (self.model, self.theme);
+        let pane = &model.watch;
+        let block = super::tabs::block(title(model, theme), model, theme, area.width);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if pane.run.is_none() {
+            super::placeholder("no group selected", theme).render(inner, buf);
+            return;
+        }
+        let [state, services, body] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+        ])
+        .areas(inner);
+        state_line(pane, theme).render(state, buf);
+        if pane.watched.is_none() {
+            // Nothing followed yet (starting, or failed before).
+            return;
+        }
+        services_line(pane, theme).render(services, buf);
+        let (charts, alerts) = if body.width >= SIDE_BY_SIDE {
+            let [c, a] =
+                Layout::horizontal([Constraint::Fill(1), Constraint::Length(ALERTS_WIDTH)])
+                    .spacing(1)
+                    .areas(body);
+            (c, a)
+        } else {
+            let rows = ALERTS_ROWS.min(body.height / 3);
+            let [c, a] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(rows)]).areas(body);
+            (c, a)
+        };
+        if let Some(service) = pane.selected_service() {
+            charts_for(pane, service, theme, charts, buf);
+        }
+        alerts::render(pane, theme, alerts, body.width >= SIDE_BY_SIDE, buf);
+    }
+}
+
+/// ` Metrics · shop ⇄ shadow a1b2c3 `, or production alone.
+fn title(model: &Model, theme: &Theme) -> Line<'static> {
+    let pane = &model.watch;
+    let (group, shadow) = match (&pane.watched, &pane.run) {
+        (Some(w), _) => (w.group.clone(), w.shadow.clone()),
+        (None, Some(r)) => (r.group.clone(), r.shadow.clone()),
+        (None, None) => match model.selected_group() {
+            Some(g) => (g.name.clone(), None),
+            None => return Line::from(" Metrics "),
+        },
+    };
+    let mut spans = vec![Span::raw(" Metrics · "), Span::styled(group, theme.prod)];
+    if let Some(id) = shadow {
+        spans.push(Span::raw(" ⇄ "));
+        spans.push(Span::styled(format!("shadow {id}"), theme.shadow));
+    }
+    spans.push(Span::raw(" "));
+    Line::from(spans)
+}
+
+/// Where the run is, what it follows, the last fault and notice.
+fn state_line(pane: &WatchPane, theme: &Theme) -> Line<'static> {
+    let Some(run) = &pane.run else {
+        return Line::default();
+    };
+    let (text, style) = match &run.state {
+        WatchState::Starting => (
+            format!(
+                " ◆ finding the containers of {} and its shadow …",
+                run.group
+            ),
+            theme.shadow,
+        ),
+        WatchState::Watching => {
+            let text = match &pane.watched {
+                Some(w) => {
+                    let beside = w.shadow.as_ref().map_or_else(
+                        || "production alone".to_owned(),
+                        |s| format!("beside shadow {s}"),
+                    );
+                    format!(
+                        " ◆ watching {} (entry {}) {beside} · last {} min",
+                        w.group,
+                        w.entries.join(", "),
+                        WINDOW_MS / 60_000
+                    )
+                }
+                None => format!(" ◆ watching {}", run.group),
+            };
+            (text, theme.ok)
+        }
+        WatchState::Stopped => (
+            " ■ the watch stopped · 4 starts it again".to_owned(),
+            theme.warn,
+        ),
+        WatchState::Failed(e) => (
+            format!(" ✗ watching {} failed: {e} · 4 retries", run.group),
+            theme.crit,
+        ),
+    };
+    let mut spans = vec![Span::styled(text, style)];
+    if let Some(f) = &pane.fault {
+        spans.push(Span::styled(
+            format!(
+                " · fault {} on {} {} ago",
+                f.kind,
+                f.target,
+                alerts::duration(pane.latest_ms - f.t_ms)
+            ),
+            theme.warn,
+        ));
+    }
+    if let Some(notice) = &pane.notice {
+        spans.push(Span::styled(format!(" · {notice}"), theme.muted));
+    }
+    Line::from(spans)
+}
+
+/// ` service  gateway  api  store  (j/k)`, the shown one highlighted.
+fn services_line(pane: &WatchPane, theme: &Theme) -> Line<'static> {
+    let services = pane.services();
+    if services.is_empty() {
+        return Line::default();
+    }
+    let shown = pane.selected_service();
+    let mut spans = vec![Span::styled(" service ", theme.muted)];
+    for s in &services {
+        let style = if Some(*s) == shown {
+            theme.selection
+        } else {
+            theme.text
+        };
+        spans.push(Span::styled(format!(" {s} "), style));
+    }
+    spans.push(Span::styled("  j/k", theme.muted));
+    Line::from(spans)
+}
+
+/// How a chart reads its metric.
+struct Spec {
+    metric: &'static str,
+    title: &'static str,
+    /// Multiplies stored values into the shown unit.
+    scale: f64,
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// One spec per charted metric, in [`CHARTED`]'s order.
+const SPECS: [Spec; 5] = [
+    Spec {
+        metric: metric::CPU_PERCENT,
+        title: "CPU %",
+        scale: 1.0,
+    },
+    Spec {
+        metric: metric::MEMORY_BYTES,
+        title: "Memory MiB",
+        scale: 1.0 / MIB,
+    },
+    Spec {
+        metric: metric::LATENCY_P99_MS,
+        title: "p99 latency ms",
+        scale: 1.0,
+    },
+    Spec {
+        metric: metric::ERROR_RATE,
+        title: "Errors %",
+        scale: 100.0,
+    },
+    Spec {
+        metric: metric::RPS,
+        title: "Throughput /s",
+        scale: 1.0,
+    },
+];
+
+const _: () = assert!(SPECS.len() == CHARTED.len());
+
+/// A chart's data: both sides as (seconds before the newest sample, value
+/// in the shown unit), and the flagged points of either.
+struct Series {
+    prod: Vec<(f64, f64)>,
+    shadow: Vec<(f64, f64)>,
+    flagged: Vec<(f64, f64)>,
+    prod_last: Option<f64>,
+    shadow_last: Option<f64>,
+}
+
+impl Series {
+    fn of(pane: &WatchPane, service: &str, spec: &Spec) -> Self {
+        let mut flagged = Vec::new();
+        let mut side = |env| {
+            let readings: Vec<Reading> = pane.chart(env, service, spec.metric);
+            let last = readings.last().map(|r| r.value * spec.scale);
+            let points = readings
+                .iter()
+                .map(|r| {
+                    let p = (
+                        (r.t_ms - pane.latest_ms) as f64 / 1000.0,
+                        r.value * spec.scale,
+                    );
+                    if r.anomalous() {
+                        flagged.push(p);
+                    }
+                    p
+                })
+                .collect();
+            (points, last)
+        };
+        let (prod, prod_last) = side(Environment::Prod);
+        let (shadow, shadow_last) = side(Environment::Shadow);
+        Self {
+            prod,
+            shadow,
+            flagged,
+            prod_last,
+            shadow_last,
+        }
+    }
+
+    fn max(&self) -> f64 {
+        self.prod
+            .iter()
+            .chain(&self.shadow)
+            .map(|(_, v)| *v)
+            .fold(0.0, f64::max)
+    }
+
+    /// `CPU %  prod 12.3  shadow 14.1  • 2 flagged`: the legend.
+    fn title(&self, spec: &Spec, theme: &Theme) -> Line<'static> {
+        let value = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), number);
+        let mut spans = vec![
+            Span::styled(spec.title, theme.title),
+            Span::styled("  prod ", theme.prod),
+            Span::styled(value(self.prod_last), theme.prod),
+            Span::styled("  shadow ", theme.shadow),
+            Span::styled(value(self.shadow_last), theme.shadow),
+        ];
+        if !self.flagged.is_empty() {
+            spans.push(Span::styled(
+                format!("  • {} flagged", self.flagged.len()),
+                theme.crit,
+            ));
+        }
+        Line::from(spans)
+    }
+}
+
+/// The selected service's charts, as many as the rows allow; the others as
+/// one line each.
+fn charts_for(pane: &WatchPane, service: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let entry = pane.is_entry(service);
+    let specs: Vec<&Spec> = SPECS
+        .iter()
+        .filter(|s| entry || !per_request(s.metric))
+        .collect();
+    let note = u16::from(!entry);
+    let rows = area.height.saturating_sub(note);
+    let total = specs.len() as u16;
+    // The most charts such that the rest still get a line each.
+    let charts = (0..=total)
+        .rev()
+        .find(|k| k * CHART_ROWS + (total - k) <= rows)
+        .unwrap_or(0);
+    let mut constraints: Vec<Constraint> = (0..charts).map(|_| Constraint::Fill(1)).collect();
+    constraints.extend((charts..total).map(|_| Constraint::Length(1)));
+    constraints.push(Constraint::Length(note));
+    let areas = Layout::vertical(constraints).split(area);
+    for (i, spec) in specs.iter().enumerate() {
+        let Some(&at) = areas.get(i) else { break };
+        let series = Series::of(pane, service, spec);
+        if i < usize::from(charts) {
+            chart(&series, spec, theme, at, buf);
+        } else {
+            series.title(spec, theme).render(at, buf);
+        }
+    }
+    if let Some(&at) = areas.last().filter(|_| note > 0) {
+        Line::styled(
+            format!("{service} is not an entry: no request metrics (latency, errors, throughput)"),
+            theme.muted,
+        )
+        .render(at, buf);
+    }
+}
+
+fn chart(series: &Series, spec: &Spec, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    if area.height < 2 || area.width < 8 {
+        series.title(spec, theme).render(area, buf);
+        return;
+    }
+    let top = top(series.max());
+    let datasets = vec![
+        line("prod", theme.prod, &series.prod),
+        line("shadow", theme.shadow, &series.shadow),
+        Dataset::default()
+            .name("flagged")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(theme.crit)
+            .data(&series.flagged),
+    ];
+    let window = (WINDOW_MS / 1000) as f64;
+    Chart::new(datasets)
+        .block(Block::new().title(series.title(spec, theme)))
+        .x_axis(Axis::default().bounds([-window, 0.0]))
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, top])
+                .style(theme.muted)
+                .labels([Line::from("0"), Line::from(number(top))]),
+        )
+        .hidden_legend_constraints((Constraint::Length(0), Constraint::Length(0)))
+        .render(area, buf);
+}
+
+/// One side's line.
+fn line<'a>(name: &'static str, style: Style, data: &'a [(f64, f64)]) -> Dataset<'a> {
+    Dataset::default()
+        .name(name)
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(style)
+        .data(data)
+}
+
+/// A rounded-up top for a y axis.
+fn top(max: f64) -> f64 {
+    if max <= 1.0 {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|s| s * magnitude)
+        .find(|v| *v >= max)
+        .unwrap_or(max)
+}
+
+/// `12.3`, `250`, `0.04`.
+fn number(value: f64) -> String {
+    if value >= 100.0 || value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else if value >= 1.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}

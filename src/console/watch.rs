@@ -1,0 +1,315 @@
+//! The watch run off the drawing path: a task that takes [`WatchCmd`]s and
+//! runs one watch at a time ([`crate::watch::run::run`]) on a production
+//! group and its shadow, forwarding what it reports as
+//! `Msg::Watch(WatchNews)`: samples (of the charted metrics only, queued
+//! ones batched into one message), alerts, the judges' looks, faults,
+//! notices, and the end (stopped, or failed with one line). The watch's
+//! history goes to the SQLite store and faults are read from the journal,
+//! as `understudy watch` does ([`WatchPaths`]).
+//!
+//! A group without a shadow is watched alone: when no shadow was asked for
+//! and the group has none, the run says so in a notice and follows
+//! production by itself (shadow `none`), so the tab still charts it.
+//!
+//! Each run holds a child of the console's cancellation token: `Stop`
+//! cancels it, quitting cancels them all. A `Start` while a run goes stops
+//! that run first.
+//!
+//! Owns: running the watch and its lifetime. Does not own when a watch
+//! runs (`update::watch`) or drawing it (`view::metrics`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::mpsc::{self, Sender, UnboundedReceiver, UnboundedSender};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::platform::Platform;
+use crate::watch::collect::CollectError;
+use crate::watch::run::{self as watch_run, RunError, RunOptions, WatchEvent};
+
+use super::model::watch::charted;
+use super::msg::{Msg, Point, WatchCmd, WatchNews};
+
+/// At most this many samples go in one message.
+pub const MAX_BATCH: usize = 1024;
+/// How long a stopped run gets to report before it is left behind.
+const STOP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where a run finds the fault journal and keeps its history.
+#[derive(Debug, Clone)]
+pub struct WatchPaths {
+    pub state_dir: PathBuf,
+    /// The SQLite file; `None`: no history.
+    pub database: Option<PathBuf>,
+}
+
+impl WatchPaths {
+    /// The paths `understudy watch` uses.
+    pub fn standard() -> Self {
+        Self {
+            state_dir: crate::telemetry::state_dir(),
+            database: Some(crate::store::default_path()),
+        }
+    }
+}
+
+/// The shell's side: hands commands to the task without waiting.
+#[derive(Debug)]
+pub struct WatchHandle {
+    tx: UnboundedSender<WatchCmd>,
+}
+
+impl WatchHandle {
+    /// Queues a command; gives it back when the task is gone.
+    pub fn run(&self, cmd: WatchCmd) -> Result<(), WatchCmd> {
+        self.tx.send(cmd).map_err(|e| e.0)
+    }
+}
+
+#[cfg(test)]
+impl WatchHandle {
+    /// A handle with no task behind it, and what it would have run.
+    pub fn for_tests() -> (Self, UnboundedReceiver<WatchCmd>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self { tx }, rx)
+    }
+}
+
+/// Starts the task; it runs until `cancel` fires (stopping the run) or the
+/// handle drops.
+pub fn spawn<P: Platform>(
+    platform: P,
+    paths: WatchPaths,
+    tx: Sender<Msg>,
+    cancel: CancellationToken,
+) -> (WatchHandle, JoinHandle<()>) {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(run(platform, paths, cmd_rx, tx, cancel));
+    (WatchHandle { tx: cmd_tx }, task)
+}
+
+/// The run going on: its id, its token and its task.
+struct Current {
+    run: u64,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Current {
+    /// Stops the run and waits (a little) for its end to be reported.
+    async fn finish(self) {
+        self.stop.cancel();
+        let _ = tokio::time::timeout(STOP_TIMEOUT, self.task).await;
+    }
+}
+
+async fn run<P: Platform>(
+    platform: P,
+    paths: WatchPaths,
+    mut cmds: UnboundedReceiver<WatchCmd>,
+    tx: Sender<Msg>,
+    cancel: CancellationToken,
+) {
+    let mut current: Option<Current> = None;
+    loop {
+        let cmd = tokio::select! {
+            () = cancel.cancelled() => break,
+            cmd = cmds.recv() => match cmd {
+                Some(cmd) => cmd,
+                None => break,
+            },
+        };
+        match cmd {
+            WatchCmd::Start { run, group, shadow } => {
+                if let Some(previous) = current.take() {
+                    previous.finish().await;
+                }
+                let stop = cancel.child_token();
+                let spec = Spec {
+                    run,
+                    group,
+                    shadow,
+                    paths: paths.clone(),
+                };
+                let task = tokio::spawn(drive(platform.clone(), spec, tx.clone(), stop.clone()));
+                current = Some(Current { run, stop, task });
+            }
+            WatchCmd::Stop { run } => {
+                if let Some(c) = current.take_if(|c| c.run == run) {
+                    c.finish().await;
+                }
+            }
+        }
+    }
+    if let Some(c) = current.take() {
+        c.finish().await;
+    }
+}
+
+/// One run's parameters.
+struct Spec {
+    run: u64,
+    group: String,
+    shadow: Option<String>,
+    paths: WatchPaths,
+}
+
+/// One run, start to end.
+async fn drive<P: Platform>(platform: P, spec: Spec, tx: Sender<Msg>, stop: CancellationToken) {
+    let (news_tx, news_rx) = mpsc::unbounded_channel();
+    let (result, ()) = tokio::join!(
+        watch(&platform, &spec, news_tx, &stop),
+        forward(news_rx, tx.clone()),
+    );
+    if let Err(e) = &result {
+        tracing::warn!("watch {} of {}: {e}", spec.run, spec.group);
+    }
+    let _ = tx
+        .send(Msg::Watch(WatchNews::Ended {
+            run: spec.run,
+            result,
+        }))
+        .await;
+}
+
+/// Runs the watch, sending its news to `news` (dropped at the end, which
+/// ends [`forward`]).
+async fn watch<P: Platform>(
+    platform: &P,
+    spec: &Spec,
+    news: UnboundedSender<WatchNews>,
+    stop: &CancellationToken,
+) -> Result<(), String> {
+    let run = spec.run;
+    let on_event = |event: &WatchEvent| {
+        if let Some(n) = news_of(run, event) {
+            let _ = news.send(n);
+        }
+    };
+    let mut options = RunOptions {
+        group: spec.group.clone(),
+        shadow: spec.shadow.clone(),
+        entry: Vec::new(),
+        duration: None,
+        state_dir: spec.paths.state_dir.clone(),
+        database: spec.paths.database.clone(),
+    };
+    match watch_run::run(platform, &options, stop, on_event).await {
+        Ok(_) => Ok(()),
+        Err(RunError::Collect(CollectError::NoShadow { group })) if spec.shadow.is_none() => {
+            let _ = news.send(WatchNews::Notice {
+                run,
+                text: format!("{group} has no shadow: watching production alone (s creates one)"),
+            });
+            options.shadow = Some("none".to_owned());
+            watch_run::run(platform, &options, stop, on_event)
+                .await
+                .map(|_| ())
+                .map_err(|e| one_line(&e))
+        }
+        Err(e) => Err(one_line(&e)),
+    }
+}
+
+/// The console's news of a watch event; `None` for what the pane does not
+/// keep (samples of metrics it does not chart, verdict changes: the looks
+/// carry them).
+pub fn news_of(run: u64, event: &WatchEvent) -> Option<WatchNews> {
+    Some(match event {
+        WatchEvent::Started(targets) => WatchNews::Started {
+            run,
+            group: targets.group.clone(),
+            shadow: targets.shadow.clone(),
+            entries: targets.entries.clone(),
+            services: targets.services.clone(),
+        },
+        WatchEvent::Sample {
+            key,
+            t_ms,
+            value,
+            score,
+        } => {
+            if !charted(&key.metric) {
+                return None;
+            }
+            WatchNews::Samples {
+                run,
+                points: vec![Point {
+                    key: key.clone(),
+                    t_ms: *t_ms,
+                    value: *value,
+                    score: *score,
+                }],
+            }
+        }
+        WatchEvent::Alert(event) => WatchNews::Alert {
+            run,
+            event: event.clone(),
+        },
+        WatchEvent::Looked(verdicts) => WatchNews::Looked {
+            run,
+            verdicts: verdicts.clone(),
+        },
+        WatchEvent::Fault {
+            kind, target, t_ms, ..
+        } => WatchNews::Fault {
+            run,
+            kind: kind.clone(),
+            target: target.clone(),
+            t_ms: *t_ms,
+        },
+        WatchEvent::Notice(text) => WatchNews::Notice {
+            run,
+            text: text.clone(),
+        },
+        WatchEvent::Verdict { .. } => return None,
+    })
+}
+
+/// Sends the news to the console as it comes, the samples queued behind
+/// each other as one message; done when the watch drops its sender.
+async fn forward(mut news: UnboundedReceiver<WatchNews>, tx: Sender<Msg>) {
+    let mut pending = None;
+    loop {
+        let item = match pending.take() {
+            Some(item) => item,
+            None => match news.recv().await {
+                Some(item) => item,
+                None => return,
+            },
+        };
+        let item = match item {
+            WatchNews::Samples { run, mut points } => {
+                while points.len() < MAX_BATCH {
+                    match news.try_recv() {
+                        Ok(WatchNews::Samples { points: more, .. }) => points.extend(more),
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                WatchNews::Samples { run, points }
+            }
+            other => other,
+        };
+        if tx.send(Msg::Watch(item)).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn one_line(e: &impl std::fmt::Display) -> String {
+    e.to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,172 @@
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::console::fixtures::fake::Fake;
+use crate::domain::PortBinding;
+use crate::domain::series::{Environment, SeriesKey, metric};
+
+fn sample(name: &str, t_s: i64) -> WatchEvent {
+    WatchEvent::Sample {
+        key: SeriesKey::instance(Environment::Prod, "api", "shop-api-1", name),
+        t_ms: t_s * 1000,
+        value: 1.0,
+        score: 0.0,
+    }
+}
+
+#[test]
+fn only_charted_samples_and_no_verdict_changes_are_news() {
+    assert!(news_of(1, &sample(metric::NET_RX_BPS, 1)).is_none());
+    assert!(matches!(
+        news_of(1, &sample(metric::CPU_PERCENT, 1)),
+        Some(WatchNews::Samples { run: 1, points }) if points.len() == 1
+    ));
+    let verdict = WatchEvent::Verdict {
+        vs: "production",
+        outcome: crate::domain::series::VerdictOutcome::Pass,
+        score: 100.0,
+        reasons: Vec::new(),
+    };
+    assert!(news_of(1, &verdict).is_none());
+    assert!(matches!(
+        news_of(2, &WatchEvent::Notice("x".into())),
+        Some(WatchNews::Notice { run: 2, .. })
+    ));
+}
+
+#[tokio::test]
+async fn queued_samples_go_as_one_message_in_order() {
+    let (news_tx, news_rx) = mpsc::unbounded_channel();
+    for t in 0..3 {
+        news_tx
+            .send(news_of(0, &sample(metric::CPU_PERCENT, t)).unwrap())
+            .unwrap();
+    }
+    news_tx
+        .send(WatchNews::Notice {
+            run: 0,
+            text: "between".into(),
+        })
+        .unwrap();
+    news_tx
+        .send(news_of(0, &sample(metric::CPU_PERCENT, 3)).unwrap())
+        .unwrap();
+    drop(news_tx);
+    let (tx, mut rx) = mpsc::channel(16);
+    forward(news_rx, tx).await;
+    let mut got = Vec::new();
+    while let Ok(Msg::Watch(news)) = rx.try_recv() {
+        got.push(match news {
+            WatchNews::Samples { points, .. } => format!("{} samples", points.len()),
+            WatchNews::Notice { text, .. } => text,
+            other => format!("{other:?}"),
+        });
+    }
+    assert_eq!(got, ["3 samples", "between", "1 samples"]);
+}
+
+async fn next(rx: &mut mpsc::Receiver<Msg>) -> WatchNews {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("news in time")
+            .expect("the channel is open");
+        if let Msg::Watch(news) = msg {
+            return news;
+        }
+    }
+}
+
+fn paths(dir: &tempfile::TempDir) -> WatchPaths {
+    WatchPaths {
+        state_dir: dir.path().to_owned(),
+        database: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_group_that_cannot_be_watched_ends_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let (handle, task) = spawn(Fake::new(), paths(&dir), tx, cancel.clone());
+    handle
+        .run(WatchCmd::Start {
+            run: 4,
+            group: "shop".into(),
+            shadow: None,
+        })
+        .unwrap();
+    match next(&mut rx).await {
+        WatchNews::Ended {
+            run: 4,
+            result: Err(e),
+        } => assert!(e.contains("publishes no port"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    cancel.cancel();
+    task.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_group_without_a_shadow_is_watched_alone_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = Fake::new();
+    fake.with(|s| {
+        for c in &mut s.containers {
+            if c.name == "shop-gateway-1" {
+                c.ports = vec![PortBinding {
+                    container_port: 8080,
+                    protocol: "tcp".into(),
+                    host_ip: "0.0.0.0".into(),
+                    host_port: 8080,
+                }];
+            }
+        }
+    });
+    let (tx, mut rx) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    let (handle, task) = spawn(fake, paths(&dir), tx, cancel.clone());
+    handle
+        .run(WatchCmd::Start {
+            run: 0,
+            group: "shop".into(),
+            shadow: None,
+        })
+        .unwrap();
+    match next(&mut rx).await {
+        WatchNews::Notice { text, .. } => assert!(text.contains("no shadow"), "{text}"),
+        other => panic!("{other:?}"),
+    }
+    match next(&mut rx).await {
+        WatchNews::Started {
+            shadow, entries, ..
+        } => {
+            assert_eq!(shadow, None);
+            assert_eq!(entries, ["gateway"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Container stats arrive as samples of production's CPU and memory.
+    loop {
+        if let WatchNews::Samples { points, .. } = next(&mut rx).await {
+            assert!(
+                points
+                    .iter()
+                    .all(|p| p.key.environment == Environment::Prod)
+            );
+            break;
+        }
+    }
+    handle.run(WatchCmd::Stop { run: 0 }).unwrap();
+    loop {
+        if let WatchNews::Ended { run, result } = next(&mut rx).await {
+            assert_eq!((run, result), (0, Ok(())));
+            break;
+        }
+    }
+    drop(handle);
+    task.await.unwrap();
+}
