@@ -158,6 +158,7 @@ async fn build(
         }
     }
     let fresh_volumes = ensure_networks_and_volumes(platform, plan).await?;
+    tracing::debug!(ms = started.elapsed().as_millis(), "networks and volumes");
     let mut planned: Vec<&ContainerSpec> = plan.containers().map(|c| &c.spec).collect();
     if let Some(i) = &plan.ingress {
         planned.push(&i.spec);
@@ -167,7 +168,9 @@ async fn build(
         .await?;
     let conv = converge(&planned, &existing);
     create_clones(platform, &planned, &conv).await?;
+    tracing::debug!(ms = started.elapsed().as_millis(), "containers created");
     upload_files(platform, plan, &conv).await?;
+    tracing::debug!(ms = started.elapsed().as_millis(), "files uploaded");
     // Snapshots go into the created, not yet started, clones.
     for v in plan
         .volumes
@@ -180,13 +183,20 @@ async fn build(
             copy_volume(platform, source, path, &v.copy_into.0, v.pause_source).await?;
         }
     }
-    for tier in &plan.tiers {
-        let starts =
-            futures::future::join_all(tier.iter().map(|c| start_if_needed(platform, &c.spec.name)))
-                .await;
+    // The ingress relay resolves its services per connection, so it starts
+    // with the first tier instead of after the last.
+    let ingress = plan.ingress.as_ref().map(|i| i.spec.name.as_str());
+    for (i, tier) in plan.tiers.iter().enumerate() {
+        let names = tier
+            .iter()
+            .map(|c| c.spec.name.as_str())
+            .chain(ingress.filter(|_| i == 0));
+        let starts = futures::future::join_all(names.map(|n| start_if_needed(platform, n))).await;
         starts.into_iter().collect::<Result<Vec<()>, _>>()?;
+        tracing::debug!(ms = started.elapsed().as_millis(), "tier started");
     }
     let entry = start_ingress(platform, plan).await?;
+    tracing::debug!(ms = started.elapsed().as_millis(), "ingress started");
     let containers = await_ready(platform, plan, &conv, Instant::now() + options.timeout).await?;
     Ok(ApplyReport {
         id: plan.id.clone(),
@@ -292,6 +302,7 @@ async fn upload_files(
     plan: &ShadowPlan,
     conv: &Convergence,
 ) -> Result<(), PlatformError> {
+    let mut uploads = Vec::new();
     for c in plan.containers() {
         let fresh = conv.create.contains(&c.spec.name) || conv.recreate.contains(&c.spec.name);
         for u in c.uploads.iter().filter(|_| fresh) {
@@ -300,9 +311,11 @@ async fn upload_files(
                     operation: format!("packing {}", u.name),
                     message: e.to_string(),
                 })?;
-            platform.upload_archive(&c.spec.name, &u.dir, tar).await?;
+            uploads.push(platform.upload_archive(&c.spec.name, &u.dir, tar));
         }
     }
+    let done = futures::future::join_all(uploads).await;
+    done.into_iter().collect::<Result<Vec<()>, _>>()?;
     Ok(())
 }
 
@@ -317,7 +330,8 @@ fn file_tar(name: &str, content: &[u8]) -> std::io::Result<Vec<u8>> {
     builder.into_inner()
 }
 
-/// Starts the relay and reads back its loopback ports as entry URLs.
+/// Starts the relay (already started with the first tier on a fresh
+/// shadow) and reads back its loopback ports as entry URLs.
 async fn start_ingress(
     platform: &impl Platform,
     plan: &ShadowPlan,

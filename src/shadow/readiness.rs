@@ -53,7 +53,7 @@ pub fn tcp_targets(spec: &ContainerSpec) -> Vec<String> {
         .collect()
 }
 
-const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = Duration::from_millis(50);
 
 /// One probe attempt's outcome.
 enum Attempt {

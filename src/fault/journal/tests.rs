@@ -113,7 +113,8 @@ fn compaction_beside_concurrent_appends_loses_no_record() {
             let j = Journal::new(&path);
             std::thread::spawn(move || {
                 for i in 0..60 {
-                    j.write(&record(&format!("w{w}-{i}"), Status::Active)).unwrap();
+                    j.write(&record(&format!("w{w}-{i}"), Status::Active))
+                        .unwrap();
                 }
             })
         })

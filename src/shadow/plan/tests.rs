@@ -306,7 +306,7 @@ fn fault_proxies_take_the_service_names() {
             .contains(&"api-upstream".to_owned())
     );
     assert!(!api1.spec.networks[0].aliases.contains(&"api".to_owned()));
-    // The proxy starts with its service, before the callers.
+    // The proxy starts with the first tier: before its service and its callers.
     let tier = p
         .tiers
         .iter()
@@ -317,5 +317,6 @@ fn fault_proxies_take_the_service_names() {
         .iter()
         .position(|t| t.iter().any(|c| c.spec.name == api1.spec.name))
         .unwrap();
-    assert_eq!(tier, api_tier);
+    assert_eq!(tier, 0);
+    assert!(tier <= api_tier);
 }
