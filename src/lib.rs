@@ -16,6 +16,7 @@
 //! | [`traffic`] | the load engine, capture parsers, traffic profiles and replay |
 //! | [`store`] | SQLite history in one file (WAL): runs, alerts, series rollups, audit; a thread-owned connection behind an async handle (the only rusqlite user) |
 //! | [`watch`] | watching prod and shadow side by side: collectors, detectors, alerts, judges |
+//! | [`http_get`] | one HTTP/1.1 GET over TCP (Prometheus queries, scrapes) |
 //! | [`relay`] | the L4 ingress relay that runs inside a shadow |
 //! | [`proxy`] | the fault proxy (L4/L7, Toxiproxy-like) that runs between shadow services |
 //! | [`cli`] | argument parsing and command handlers (wiring, anyhow) |
@@ -28,6 +29,7 @@ pub mod detect;
 pub mod dns;
 pub mod domain;
 pub mod fault;
+pub mod http_get;
 pub mod metrics;
 pub mod platform;
 pub mod proxy;

@@ -10,13 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::header::{self, HeaderValue};
-use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
+use hyper::Uri;
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpStream;
 
 use super::prom_text::{self, Exposition};
 use crate::domain::units::format_duration;
@@ -49,6 +44,17 @@ pub enum ScrapeError {
     Status { url: String, status: u16 },
 }
 
+impl From<crate::http_get::GetError> for ScrapeError {
+    fn from(e: crate::http_get::GetError) -> Self {
+        use crate::http_get::GetError;
+        match e {
+            GetError::Resolve { host, source } => ScrapeError::Resolve { host, source },
+            GetError::Connect { addr, source } => ScrapeError::Connect { addr, source },
+            GetError::Http { addr, message } => ScrapeError::Http { addr, message },
+        }
+    }
+}
+
 /// GETs `url` (`http://HOST:PORT/metrics`) and parses the page. Lines the
 /// parser cannot read are in the result's `errors`, not failures.
 pub async fn scrape(url: &str, timeout: Duration) -> Result<Exposition, ScrapeError> {
@@ -78,63 +84,14 @@ async fn get(
     path: &str,
     url: &str,
 ) -> Result<String, ScrapeError> {
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
-    let addr = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|source| ScrapeError::Resolve {
-            host: host.to_owned(),
-            source,
-        })?
-        .next()
-        .ok_or_else(|| ScrapeError::Resolve {
-            host: host.to_owned(),
-            source: std::io::Error::other("no addresses"),
-        })?;
-    let http_err = |e: &dyn std::fmt::Display| ScrapeError::Http {
-        addr: addr.to_string(),
-        message: e.to_string(),
-    };
-    let stream = TcpStream::connect(addr)
-        .await
-        .map_err(|source| ScrapeError::Connect {
-            addr: addr.to_string(),
-            source,
-        })?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| http_err(&e))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let mut request = Request::new(Empty::<Bytes>::new());
-    *request.uri_mut() = path.parse().map_err(|e| http_err(&e))?;
-    let headers = request.headers_mut();
-    if let Ok(h) = HeaderValue::from_str(authority.as_str()) {
-        headers.insert(header::HOST, h);
-    }
-    headers.insert(header::ACCEPT, HeaderValue::from_static(prom_text::ACCEPT));
-    headers.insert(header::USER_AGENT, HeaderValue::from_static("understudy"));
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| http_err(&e))?;
-    let status = response.status();
-    if !status.is_success() {
+    let answer = crate::http_get::get(authority, path, prom_text::ACCEPT, MAX_PAGE_BYTES).await?;
+    if !(200..300).contains(&answer.status) {
         return Err(ScrapeError::Status {
             url: url.to_owned(),
-            status: status.as_u16(),
+            status: answer.status,
         });
     }
-    let body = Limited::new(response.into_body(), MAX_PAGE_BYTES)
-        .collect()
-        .await
-        .map_err(|e| http_err(&e))?
-        .to_bytes();
-    Ok(String::from_utf8_lossy(&body).into_owned())
+    Ok(answer.body)
 }
 
 /// How a [`Scraper`] scrapes.

@@ -11,13 +11,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::header::{self, HeaderValue};
-use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
+use hyper::Uri;
 use serde::Deserialize;
-use tokio::net::TcpStream;
 
 use crate::domain::units::{format_duration, parse_duration};
 use crate::traffic::profile::MAX_CURVE_S;
@@ -59,6 +54,17 @@ pub enum PromError {
     NotMatrix(String),
     #[error("the query returned no samples")]
     Empty,
+}
+
+impl From<crate::http_get::GetError> for PromError {
+    fn from(e: crate::http_get::GetError) -> Self {
+        use crate::http_get::GetError;
+        match e {
+            GetError::Resolve { host, source } => PromError::Resolve { host, source },
+            GetError::Connect { addr, source } => PromError::Connect { addr, source },
+            GetError::Http { addr, message } => PromError::Http { addr, message },
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,66 +228,17 @@ pub async fn fetch(url: &str, timeout: Duration) -> Result<PromCurve, PromError>
 }
 
 async fn get(authority: &hyper::http::uri::Authority, path: &str) -> Result<String, PromError> {
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
-    let addr = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|source| PromError::Resolve {
-            host: host.to_owned(),
-            source,
-        })?
-        .next()
-        .ok_or_else(|| PromError::Resolve {
-            host: host.to_owned(),
-            source: std::io::Error::other("no addresses"),
-        })?;
-    let http_err = |e: &dyn std::fmt::Display| PromError::Http {
-        addr: addr.to_string(),
-        message: e.to_string(),
-    };
-    let stream = TcpStream::connect(addr)
-        .await
-        .map_err(|source| PromError::Connect {
-            addr: addr.to_string(),
-            source,
-        })?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| http_err(&e))?;
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    let mut request = Request::new(Empty::<Bytes>::new());
-    *request.uri_mut() = path.parse().map_err(|e| http_err(&e))?;
-    let headers = request.headers_mut();
-    if let Ok(h) = HeaderValue::from_str(authority.as_str()) {
-        headers.insert(header::HOST, h);
-    }
-    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    headers.insert(header::USER_AGENT, HeaderValue::from_static("understudy"));
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| http_err(&e))?;
-    let status = response.status();
-    let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
-        .collect()
-        .await
-        .map_err(|e| http_err(&e))?
-        .to_bytes();
-    let text = String::from_utf8_lossy(&body).into_owned();
-    if status.is_success() {
-        return Ok(text);
+    let answer =
+        crate::http_get::get(authority, path, "application/json", MAX_ANSWER_BYTES).await?;
+    if (200..300).contains(&answer.status) {
+        return Ok(answer.body);
     }
     // Prometheus explains 4xx/5xx in its JSON envelope.
-    match parse_curve(&text, None) {
+    match parse_curve(&answer.body, None) {
         Err(e @ PromError::Api { .. }) => Err(e),
         _ => Err(PromError::Status {
-            status: status.as_u16(),
-            body: text.chars().take(200).collect(),
+            status: answer.status,
+            body: answer.body.chars().take(200).collect(),
         }),
     }
 }

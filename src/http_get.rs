@@ -1,0 +1,102 @@
+//! One HTTP/1.1 GET over plain TCP (hyper's client connection, no pool):
+//! what the Prometheus range query (`traffic::prometheus`) and the
+//! `/metrics` scraper (`metrics::scrape`) both need. The body is read up to
+//! a limit; the caller judges the status.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::Request;
+use hyper::header::{self, HeaderValue};
+use hyper::http::uri::Authority;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+/// Why a GET failed before there was an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum GetError {
+    #[error("resolving {host:?}")]
+    Resolve {
+        host: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("connecting to {addr}")]
+    Connect {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("HTTP exchange with {addr} failed: {message}")]
+    Http { addr: String, message: String },
+}
+
+/// An answer: its status and its body (lossy UTF-8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// GETs `path` from `authority` (port 80 when none), asking for `accept`,
+/// reading at most `max_bytes` of body.
+pub async fn get(
+    authority: &Authority,
+    path: &str,
+    accept: &'static str,
+    max_bytes: usize,
+) -> Result<Answer, GetError> {
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(80);
+    let addr = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|source| GetError::Resolve {
+            host: host.to_owned(),
+            source,
+        })?
+        .next()
+        .ok_or_else(|| GetError::Resolve {
+            host: host.to_owned(),
+            source: std::io::Error::other("no addresses"),
+        })?;
+    let http_err = |e: &dyn std::fmt::Display| GetError::Http {
+        addr: addr.to_string(),
+        message: e.to_string(),
+    };
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|source| GetError::Connect {
+            addr: addr.to_string(),
+            source,
+        })?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| http_err(&e))?;
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let mut request = Request::new(Empty::<Bytes>::new());
+    *request.uri_mut() = path.parse().map_err(|e| http_err(&e))?;
+    let headers = request.headers_mut();
+    if let Ok(h) = HeaderValue::from_str(authority.as_str()) {
+        headers.insert(header::HOST, h);
+    }
+    headers.insert(header::ACCEPT, HeaderValue::from_static(accept));
+    headers.insert(header::USER_AGENT, HeaderValue::from_static("understudy"));
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| http_err(&e))?;
+    let status = response.status().as_u16();
+    let body = Limited::new(response.into_body(), max_bytes)
+        .collect()
+        .await
+        .map_err(|e| http_err(&e))?
+        .to_bytes();
+    Ok(Answer {
+        status,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
