@@ -24,35 +24,13 @@ pub const MAX_PAGE_BYTES: usize = 16 << 20;
 pub enum ScrapeError {
     #[error("invalid scrape URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
-    #[error("resolving {host:?}")]
-    Resolve {
-        host: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("connecting to {addr}")]
-    Connect {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("HTTP exchange with {addr} failed: {message}")]
-    Http { addr: String, message: String },
+    /// Resolving, connecting or the HTTP exchange failed.
+    #[error(transparent)]
+    Get(#[from] crate::http_get::GetError),
     #[error("no answer within {}", format_duration(*.0))]
     Timeout(Duration),
     #[error("{url} answered HTTP {status}")]
     Status { url: String, status: u16 },
-}
-
-impl From<crate::http_get::GetError> for ScrapeError {
-    fn from(e: crate::http_get::GetError) -> Self {
-        use crate::http_get::GetError;
-        match e {
-            GetError::Resolve { host, source } => ScrapeError::Resolve { host, source },
-            GetError::Connect { addr, source } => ScrapeError::Connect { addr, source },
-            GetError::Http { addr, message } => ScrapeError::Http { addr, message },
-        }
-    }
 }
 
 /// GETs `url` (`http://HOST:PORT/metrics`) and parses the page. Lines the

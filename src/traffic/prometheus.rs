@@ -24,20 +24,9 @@ pub const MAX_ANSWER_BYTES: usize = 64 << 20;
 pub enum PromError {
     #[error("invalid Prometheus URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
-    #[error("resolving {host:?}")]
-    Resolve {
-        host: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("connecting to {addr}")]
-    Connect {
-        addr: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("HTTP exchange with {addr} failed: {message}")]
-    Http { addr: String, message: String },
+    /// Resolving, connecting or the HTTP exchange failed.
+    #[error(transparent)]
+    Get(#[from] crate::http_get::GetError),
     #[error("Prometheus did not answer within {}", format_duration(*.0))]
     Timeout(Duration),
     #[error("Prometheus answered HTTP {status}: {body:?}")]
@@ -54,17 +43,6 @@ pub enum PromError {
     NotMatrix(String),
     #[error("the query returned no samples")]
     Empty,
-}
-
-impl From<crate::http_get::GetError> for PromError {
-    fn from(e: crate::http_get::GetError) -> Self {
-        use crate::http_get::GetError;
-        match e {
-            GetError::Resolve { host, source } => PromError::Resolve { host, source },
-            GetError::Connect { addr, source } => PromError::Connect { addr, source },
-            GetError::Http { addr, message } => PromError::Http { addr, message },
-        }
-    }
 }
 
 #[derive(Debug, Deserialize)]

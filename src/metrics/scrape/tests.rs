@@ -92,7 +92,13 @@ async fn failures_are_typed() {
     let err = scrape(&format!("http://{closed}/metrics"), Duration::from_secs(5))
         .await
         .unwrap_err();
-    assert!(matches!(err, ScrapeError::Connect { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            ScrapeError::Get(crate::http_get::GetError::Connect { .. })
+        ),
+        "{err}"
+    );
     let hang = server(|_| Behaviour::Hang).await;
     let err = scrape(
         &format!("http://{hang}/metrics"),

@@ -181,5 +181,8 @@ async fn fetch_refuses_https_and_reports_refusals() {
     let url = format!("http://{}/api/v1/query_range", closed.local_addr().unwrap());
     drop(closed);
     let e = fetch(&url, Duration::from_secs(5)).await.unwrap_err();
-    assert!(matches!(e, PromError::Connect { .. }), "{e}");
+    assert!(
+        matches!(e, PromError::Get(crate::http_get::GetError::Connect { .. })),
+        "{e}"
+    );
 }
