@@ -347,6 +347,27 @@ fn p50(report: &serde_json::Value) -> f64 {
     report["latency_ms"]["corrected"]["p50"].as_f64().unwrap()
 }
 
+/// The id `fault apply` printed (`fault 9b5b9079: latency ...`).
+fn applied_id(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':')
+        .to_owned()
+}
+
+/// Reverts one fault by id. Never `revert --all` here: the tests of this
+/// file run in parallel and share one state dir (one journal).
+fn revert(id: &str) {
+    let out = understudy(&["fault", "revert", id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn errors(report: &serde_json::Value) -> u64 {
     let e = &report["errors"];
     ["connect", "timeout", "4xx", "5xx"]
@@ -383,12 +404,7 @@ fn edge_latency_moves_the_shadow_median_by_200ms_and_production_not_at_all() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let fault_id = String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(':')
-        .to_owned();
+    let fault_id = applied_id(&out);
     let faulted_shadow = p50(&load(&shadow_url, 20, 4));
     let faulted_prod = p50(&load(&prod_url, 20, 4));
     let added = faulted_shadow - base_shadow;
@@ -443,7 +459,7 @@ fn a_pause_and_a_packet_drop_show_in_errors_and_latency() {
         errors(&paused) > 0 || p99(&paused) > p99(&base) + 500.0,
         "a paused replica shows: {paused}"
     );
-    assert!(understudy(&["fault", "revert", "--all"]).status.success());
+    revert(&applied_id(&out));
     if is_root() {
         let out = understudy(&[
             "fault",
@@ -467,7 +483,7 @@ fn a_pause_and_a_packet_drop_show_in_errors_and_latency() {
             errors(&dropped) > 0 || p99(&dropped) > p99(&base) + 200.0,
             "30% drop shows: {dropped}"
         );
-        assert!(understudy(&["fault", "revert", "--all"]).status.success());
+        revert(&applied_id(&out));
     }
     let recovered = eventually(Duration::from_secs(20), || {
         let r = load(&url, 20, 2);
