@@ -7,9 +7,12 @@
 //! HTTP faults decide ([`decide`]) to delay, answer with a status, or abort;
 //! byte-level faults act on the forwarded bytes through the two [`Lane`]s,
 //! each message's chunks counted from the time the message started, so
-//! latency delays each request or response once. The upstream connection is
-//! opened on the first request and replaced if the server closed it while
-//! idle; a `101` switches to a plain tunnel.
+//! latency delays each request or response once. Each request goes to the
+//! next upstream address (round robin, as a client that resolves a service
+//! name spreads its calls over the replicas): the connection to that address
+//! is reused while it stays open, the others wait parked (one per address),
+//! and one the server closed while idle is replaced; a `101` switches to a
+//! plain tunnel.
 //!
 //! Not here: `timeout` / `reset-peer` on an idle keep-alive connection act
 //! when its next request comes (tcp proxies act at once).
@@ -126,6 +129,7 @@ pub(super) async fn serve(client: TcpStream, conn: ConnInfo, shared: &Shared) {
         client,
         cbuf: BytesMut::new(),
         upstream: None,
+        parked: Vec::new(),
         ubuf: BytesMut::new(),
         up: Lane::new(Direction::Upstream, &conn),
         down: Lane::new(Direction::Downstream, &conn),
@@ -145,6 +149,8 @@ struct Conn<'a> {
     client: TcpStream,
     cbuf: BytesMut,
     upstream: Option<TcpStream>,
+    /// Idle connections to the other upstream addresses.
+    parked: Vec<(std::net::SocketAddr, TcpStream)>,
     ubuf: BytesMut,
     up: Lane,
     down: Lane,
@@ -318,17 +324,35 @@ impl Conn<'_> {
     /// Whether an upstream connection is open, opening one if needed (and
     /// replacing one the server closed while it was idle).
     async fn upstream_ready(&mut self) -> bool {
-        if let Some(up) = &self.upstream {
-            let mut probe = [0u8; 1];
-            match up.try_read(&mut probe) {
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
-                _ => {
-                    self.upstream = None;
-                    self.ubuf.clear();
+        let addr = match self.shared.upstream.pick().await {
+            Ok(addr) => addr,
+            Err(e) => {
+                tracing::debug!(proxy = %self.shared.name, error = %e, "upstream unavailable");
+                return false;
+            }
+        };
+        if let Some(up) = self.upstream.take() {
+            let current = up.peer_addr().ok();
+            if idle_and_open(&up) && self.ubuf.is_empty() {
+                if current == Some(addr) {
+                    self.upstream = Some(up);
+                    return true;
+                }
+                if let Some(current) = current {
+                    self.parked.retain(|(a, _)| *a != current);
+                    self.parked.push((current, up));
                 }
             }
+            self.ubuf.clear();
         }
-        match self.shared.upstream.connect().await {
+        if let Some(i) = self.parked.iter().position(|(a, _)| *a == addr) {
+            let (_, up) = self.parked.swap_remove(i);
+            if idle_and_open(&up) {
+                self.upstream = Some(up);
+                return true;
+            }
+        }
+        match super::upstream::Upstream::connect_to(addr).await {
             Ok(stream) => {
                 self.upstream = Some(stream);
                 true
@@ -544,6 +568,13 @@ impl Conn<'_> {
             }
         }
     }
+}
+
+/// Whether an idle upstream connection is still open and has sent nothing
+/// unasked.
+fn idle_and_open(up: &TcpStream) -> bool {
+    let mut probe = [0u8; 1];
+    matches!(up.try_read(&mut probe), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
 }
 
 #[cfg(test)]

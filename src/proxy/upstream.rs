@@ -125,6 +125,11 @@ impl Upstream {
     /// Connects to the next address (with `TCP_NODELAY`).
     pub async fn connect(&self) -> Result<TcpStream, UpstreamError> {
         let addr = self.pick().await?;
+        Self::connect_to(addr).await
+    }
+
+    /// Connects to one address (with `TCP_NODELAY`).
+    pub async fn connect_to(addr: SocketAddr) -> Result<TcpStream, UpstreamError> {
         match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
