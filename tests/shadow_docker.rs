@@ -274,6 +274,16 @@ fn assert_only_the_ingress_publishes_on_loopback(id: &str) {
     }
 }
 
+/// (fault proxies, clones) in a `shadow up --json` container list: one
+/// proxy per service with ports, the clones of every replica.
+fn clones_and_proxies(containers: &[serde_json::Value]) -> (usize, usize) {
+    let proxies = containers
+        .iter()
+        .filter(|c| c["name"].as_str().unwrap().contains("-proxy-"))
+        .count();
+    (proxies, containers.len() - proxies)
+}
+
 #[test]
 fn a_shadow_serves_alone_is_isolated_changes_nothing_and_leaves_nothing() {
     if !docker_available() {
@@ -299,7 +309,8 @@ fn a_shadow_serves_alone_is_isolated_changes_nothing_and_leaves_nothing() {
     let entry = report["entry"]["gateway"].as_str().unwrap().to_owned();
     assert!(entry.starts_with("http://127.0.0.1:"), "{entry}");
     let containers = report["containers"].as_array().unwrap();
-    assert_eq!(containers.len(), 4, "{report}");
+    let (proxies, clones) = clones_and_proxies(containers);
+    assert_eq!((clones, proxies), (4, 3), "{report}");
     assert!(report["ready_ms"].as_u64().unwrap() > 0);
 
     assert_served_by_the_shadow_only(&project, &id, &entry);
@@ -318,9 +329,10 @@ fn a_shadow_serves_alone_is_isolated_changes_nothing_and_leaves_nothing() {
             .all(|c| c["action"] == "kept"),
         "{again}"
     );
+    // 4 clones, 3 fault proxies, the ingress.
     assert_eq!(
         labelled("container", &format!("io.understudy.shadow={id}")).len(),
-        5
+        8
     );
 
     // `compose ps` still sees only production.
@@ -495,7 +507,8 @@ fn a_compose_file_is_shadowed_from_images_on_the_engine() {
     let entry = report["entry"]["gateway"].as_str().unwrap();
     let response = http("GET", &format!("{entry}/api/products/2"), None).unwrap();
     assert_eq!(response.status, 200, "{response:?}");
-    assert_eq!(report["containers"].as_array().unwrap().len(), 4);
+    let (proxies, clones) = clones_and_proxies(report["containers"].as_array().unwrap());
+    assert_eq!((clones, proxies), (4, 3), "{report}");
     let id = report["id"].as_str().unwrap();
     assert!(understudy(&["shadow", "down", id]).status.success());
     assert!(shadow_resources(&project).is_empty());
