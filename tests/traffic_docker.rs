@@ -9,18 +9,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{ProjectGuard, ShadowGuard, docker_available, understudy, unique_project};
+use common::{ProjectGuard, ShadowGuard, docker_available, ok, understudy, unique_project};
 
 fn json_file(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn ok(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn counts(v: &serde_json::Value) -> Vec<i64> {

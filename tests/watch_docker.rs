@@ -12,17 +12,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    ProjectGuard, ShadowGuard, bin, docker_available, state_dir, understudy, unique_project,
+    ProjectGuard, ShadowGuard, bin, docker_available, ok, state_dir, understudy, unique_project,
 };
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A background `understudy` process, killed when dropped.
 struct Background(Child);

@@ -204,9 +204,6 @@ impl Journal {
             text.push_str(&serde_json::to_string(r).map_err(|e| self.err(e))?);
             text.push('\n');
         }
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| self.err(e))?;
-        }
         std::fs::write(&tmp, text).map_err(|e| self.err(e))?;
         std::fs::rename(&tmp, &self.path).map_err(|e| self.err(e))
     }

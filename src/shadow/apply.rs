@@ -184,7 +184,7 @@ async fn build(
         }
     }
     // The ingress relay resolves its services per connection, so it starts
-    // with the first tier instead of after the last.
+    // with the first tier (a plan always has one) instead of after the last.
     let ingress = plan.ingress.as_ref().map(|i| i.spec.name.as_str());
     for (i, tier) in plan.tiers.iter().enumerate() {
         let names = tier
@@ -195,8 +195,7 @@ async fn build(
         starts.into_iter().collect::<Result<Vec<()>, _>>()?;
         tracing::debug!(ms = started.elapsed().as_millis(), "tier started");
     }
-    let entry = start_ingress(platform, plan).await?;
-    tracing::debug!(ms = started.elapsed().as_millis(), "ingress started");
+    let entry = ingress_entry(platform, plan).await?;
     let containers = await_ready(platform, plan, &conv, Instant::now() + options.timeout).await?;
     Ok(ApplyReport {
         id: plan.id.clone(),
@@ -330,15 +329,13 @@ fn file_tar(name: &str, content: &[u8]) -> std::io::Result<Vec<u8>> {
     builder.into_inner()
 }
 
-/// Starts the relay (already started with the first tier on a fresh
-/// shadow) and reads back its loopback ports as entry URLs.
-async fn start_ingress(
+/// Reads the relay's loopback ports back as entry URLs.
+async fn ingress_entry(
     platform: &impl Platform,
     plan: &ShadowPlan,
 ) -> Result<BTreeMap<String, String>, PlatformError> {
     let mut entry = BTreeMap::new();
     if let Some(ingress) = &plan.ingress {
-        start_if_needed(platform, &ingress.spec.name).await?;
         let details = platform.inspect_container(&ingress.spec.name).await?;
         for route in &ingress.routes {
             if let Some(p) = details

@@ -138,6 +138,13 @@ impl WatchConfig {
     }
 }
 
+/// What one sample did: the detector's score and the alert event, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pushed {
+    pub score: f64,
+    pub event: Option<AlertEvent>,
+}
+
 /// Both judges' latest looks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdicts {
@@ -188,7 +195,6 @@ pub struct Watch {
     vs_production: Judge,
     vs_baseline: Option<Judge>,
     points: u64,
-    last_score: f64,
 }
 
 impl Watch {
@@ -204,7 +210,6 @@ impl Watch {
             vs_production: judge,
             vs_baseline: None,
             points: 0,
-            last_score: 0.0,
             config,
         })
     }
@@ -215,11 +220,6 @@ impl Watch {
 
     pub fn store_mut(&mut self) -> &mut SeriesStore {
         &mut self.store
-    }
-
-    /// The detector's score of the last point pushed (0 when not scored).
-    pub fn last_score(&self) -> f64 {
-        self.last_score
     }
 
     /// Points pushed so far.
@@ -237,8 +237,14 @@ impl Watch {
         self.alerts.values().cloned().collect()
     }
 
-    /// One sample of a series: stored, scored, judged.
+    /// One sample of a series: stored, scored, judged; the alert event it
+    /// causes, if any.
     pub fn push(&mut self, key: &SeriesKey, t_ms: i64, value: f64) -> Option<AlertEvent> {
+        self.push_scored(key, t_ms, value).event
+    }
+
+    /// [`Watch::push`], also giving the detector's score (for charts).
+    pub fn push_scored(&mut self, key: &SeriesKey, t_ms: i64, value: f64) -> Pushed {
         self.points += 1;
         self.store.push(key, Sample::new(t_ms, value));
         self.judge(key, t_ms, value);
@@ -247,10 +253,12 @@ impl Watch {
             Detector::new(Series::new(name, unit), self.config.detector)
         });
         let scored = detector.push(t_ms as f64 / 1000.0, value);
-        self.last_score = scored.score;
-        let explanation = detector.explain(&scored);
+        let quiet = Pushed {
+            score: scored.score,
+            event: None,
+        };
         if !ALERTING.contains(&key.metric.as_str()) {
-            return None;
+            return quiet;
         }
         let min_relative = self.config.min_relative;
         let sustained = self.onsets.get(key).is_some_and(|&(baseline, spread)| {
@@ -264,7 +272,16 @@ impl Watch {
         } else {
             0.0
         };
-        let event = self.alerting.push(key, t_ms, score, &explanation)?;
+        // Alerting reads the text only at or above `open_above` (an opening
+        // or a new peak): render it only then, not for every point.
+        let explanation = if score >= self.config.alerting.open_above {
+            detector.explain(&scored)
+        } else {
+            String::new()
+        };
+        let Some(event) = self.alerting.push(key, t_ms, score, &explanation) else {
+            return quiet;
+        };
         match &event {
             AlertEvent::Opened(_) => {
                 let e = scored.explanation;
@@ -279,7 +296,10 @@ impl Watch {
         }
         let alert = event.alert().clone();
         self.alerts.insert(alert.id, alert);
-        Some(event)
+        Pushed {
+            score: scored.score,
+            event: Some(event),
+        }
     }
 
     fn judge(&mut self, key: &SeriesKey, t_ms: i64, value: f64) {

@@ -210,18 +210,24 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
         for (p, t_ms) in points {
             self.push(p, t_ms).await;
         }
-        self.new_faults();
+        self.new_faults().await;
         self.look();
         if ticks % 10 == 0 {
             self.persist_rollups(false).await;
         }
     }
 
-    fn new_faults(&mut self) {
-        let Some(shadow) = &self.shadow else { return };
-        for r in self.journal.records() {
-            if &r.shadow != shadow || r.status != Status::Active || !self.seen.insert(r.id.clone())
-            {
+    async fn new_faults(&mut self) {
+        let Some(shadow) = self.shadow.clone() else {
+            return;
+        };
+        let journal = self.journal.clone();
+        // A file read: off the runtime's worker threads.
+        let records = tokio::task::spawn_blocking(move || journal.records())
+            .await
+            .unwrap_or_default();
+        for r in records {
+            if r.shadow != shadow || r.status != Status::Active || !self.seen.insert(r.id.clone()) {
                 continue;
             }
             let t_ms = i64::try_from(r.created_ms).unwrap_or(i64::MAX);
@@ -244,14 +250,14 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
 
     async fn push(&mut self, points: Vec<(SeriesKey, f64)>, t_ms: i64) {
         for (key, value) in points {
-            let event = self.watch.push(&key, t_ms, value);
+            let pushed = self.watch.push_scored(&key, t_ms, value);
             (self.on_event)(&WatchEvent::Sample {
-                score: self.watch.last_score(),
+                score: pushed.score,
                 key,
                 t_ms,
                 value,
             });
-            if let Some(event) = event {
+            if let Some(event) = pushed.event {
                 self.alert(event).await;
             }
         }

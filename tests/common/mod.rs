@@ -126,6 +126,16 @@ impl Drop for ProjectGuard {
     }
 }
 
+/// Asserts a command succeeded (showing its stderr) and returns its stdout.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Removes every shadow of a group (containers, networks, volumes by the
 /// `io.understudy.of` label) when dropped, after `understudy gc` has
 /// reverted any fault left on them.

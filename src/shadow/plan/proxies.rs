@@ -4,8 +4,7 @@
 //! Callers keep calling `api:8080`; edge faults then need no change to the
 //! application. Every proxy starts in the first tier: it resolves its
 //! upstream per connection, so it needs nothing started before it, and it
-//! is there before any caller. (Starting the proxies together instead of
-//! one per tier takes ~0.4 s off `shadow up` of the demo.)
+//! is there before any caller.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
