@@ -9,8 +9,8 @@
 //!
 //! # Design
 //!
-//! Every point costs O(1) time (~17 M points/s on one core, `cargo
-//! bench --bench detect`) and the detector holds 1317 bytes (test
+//! Every point costs O(1) time (~14 M points/s on one core, `cargo
+//! bench --bench detect`) and the detector holds 1352 bytes (test
 //! `state_fits_in_two_kilobytes`). No look-ahead: a point's score depends on
 //! it and earlier points only (proptest `prefix_scores_equal_full_scores`).
 //!
@@ -22,11 +22,16 @@
 //!    is used once it has seen 1.5 periods and its mean absolute error is
 //!    below 0.8x the level's: seasonality where present.
 //! 2. **Statistics** on the standardized residual `z`: the point itself
-//!    (spike), a fast EWMA chart (span 12: sustained shift) and a slow one
-//!    (span 64: drift), both on `z` clipped to ±8 (`change`).
+//!    (spike), a fast EWMA chart (span 12: sustained shift), a slow one
+//!    (span 64: drift), both on `z` clipped to ±8, and a flapping chart (span
+//!    48) of the step between consecutive clipped residuals: an oscillation
+//!    or a burst of noise around an unchanged level, which the signed charts
+//!    average away, while a shift or a plateau moves it only on and off
+//!    (`change`).
 //! 3. **Novelty** (`novelty`): each statistic is divided by its record, the
-//!    largest value it reached on this series (floors 4 / 1.6 / 1.0 for a
-//!    series with no history). This is what makes one configuration fit a
+//!    largest value it reached on this series (floors 4 / 1.6 / 1.0 / 3.0
+//!    for a series with no history; the flapping chart is about 1.4 on
+//!    Gaussian noise). This is what makes one configuration fit a
 //!    quiet CPU gauge and a bursty tweet count: a series learns its own
 //!    extremes (an extreme-value take on Numenta's anomaly likelihood).
 //!    Charts are compared with the record from before their excursion
@@ -68,29 +73,50 @@
 //! | ensembles by max with: a CAD-like context novelty (quantised n-grams), a window-prototype (ART-like) novelty, Numenta-style likelihood of the mean `\|z\|` over 5-20 points, a peaks-over-threshold (exponential tail) surprise, a volatility chart; alone 15 - 57 (dropped: every one lowers the ensemble) | 59.9 - 74.8 |
 //! | variance-stabilised counts (Anscombe for integer series); spike on raw residual instead of `z`; absolute refractory period (dropped) | 57 - 74.2 |
 //! | spike record floored at 2.8x the typical block maximum, spike decay 0.999, then coordinate descent on the neighbourhood mean: spike margin 1.4, hold 3 / 0.96, drift floor 1.0, MAD floor 1.0 | 77.1 / 72.2 / 80.6 (neighbourhood mean 75.9, worst 74.0) |
+//! | *round 3: new evidence, not constants. Each idea on top of the above; the two folds of the tune set (alternate files, A / B) start at 79.7 / 76.5, standard* | |
+//! | volatility chart: EWMA of `\|z\|` clipped at 3 - 16, span 16 - 400, as a fourth record ratio (dropped: gains on fold B only, a peak in the clip, A flat or lower) | 75.6 - 79.9 |
+//! | one-sided spreads (upside and downside deviations, for skewed counts), power 0.25 - 1.5 (dropped: both folds lower) | 62.1 - 74.8 |
+//! | shift and drift records floored at 1 - 3x their typical block maximum, like the spike's (dropped: both folds lower) | 44.8 - 76.9 |
+//! | jittered ensemble: three copies of the records and hold with constants ±10 - 50 %, combined by mean, max or median (dropped: both folds lower) | 62.8 - 75.6 |
+//! | shift chart on the median of the last 5 - 15 residuals, alone or the smaller of it and the EWMA (dropped) | 56.6 - 69.6 |
+//! | **flapping chart**: EWMA (span 48) of `\|z - z'\|`, `z` clipped at 8, record floor 3. It catches grok's oscillation onset (67 points into the window, score 0.14) and adds no false positive on any tune file; fold A unchanged (79.7), fold B 83.8. Over span 32 - 128 x floor 2.5 - 5 x clip 6 - 16 (100 settings) the mean is 79.6; around the chosen one (3x3x3) mean 80.9, worst 79.9; over the hold gain / hold decay / spike margin neighbourhood mean 79.9 (was 76.0), worst 78.0 (was 74.0), fold A identical at every point | 81.1 / 76.1 / 84.6 |
+//! | distribution shift on top: share of the last 16 - 64 residuals beyond streaming 2 % / 5 % quantiles of `z`, as a record ratio (dropped: never gains) | 78.1 - 81.1 |
+//! | raw extremes on top: the residual in the series' own units against a decaying record of raw residuals (up and down), margin 1.1 - 3, floor 2 - 20 spreads. It catches grok's second window (a new all-time high, at a score just above the threshold) but adds a false positive on IBM: fold B 78 - 91, fold A 67 - 79.8, below 79.7 nearly everywhere (dropped) | 70.6 - 84.7 |
+//!
+//! Round 3 ran in a scratch lab whose scorer agrees with `nab_score.py`
+//! (81.05 vs 81.0545 on the tune set) and looked at the held-out files
+//! once, aggregate scores only, for the defaults below.
 //!
 //! Held-out checkpoints (round 1, the previous defaults, hold 0.99 / 2):
 //! all 26 66.8 / 58.8 / 71.4, held-out 54.7 / 54.7 / 58.5; the previous
 //! defaults (hold 0.98 / 2.5): all 26 70.3 / 62.8 / 74.6, held-out
 //! 64.4 / 60.7 / 67.9, tune 74.8 / 67.5 / 79.0. Round 2 looked at the
 //! held-out files twice, aggregate scores only, never to choose: after the
-//! coordinate descent (63.9 / 57.0 / 67.6) and for the defaults below.
+//! coordinate descent (63.9 / 57.0 / 67.6) and for its defaults (below).
 //!
-//! **The defaults below**: all 26 71.9 / 65.6 / 75.7, tune
-//! 77.1 / 72.2 / 80.6, held-out 63.5 / 56.1 / 67.3. The gain on the tune set
-//! does not carry to the held-out set: a two-fold split of the tune set
+//! **The defaults below** (round 3, with the flapping chart): all 26
+//! 76.3 / 69.9 / 80.5, tune 81.1 / 76.1 / 84.6, held-out 68.5 / 61.1 / 73.4.
+//! The flapping chart is the first change whose gain carried to the held-out
+//! set (+5.0 / +5.0 / +6.1 there, +4.4 / +4.3 / +4.8 on all 26), but held-out
+//! is still short of the goal of 75 (all 26 passes ARTime's 75.3 only with
+//! the tune set's help).
+//!
+//! Round 2's defaults (`flap_span: 0.0`): all 26 71.9 / 65.6 / 75.7, tune
+//! 77.1 / 72.2 / 80.6, held-out 63.5 / 56.1 / 67.3. Their gain on the tune set
+//! did not carry to the held-out set: a two-fold split of the tune set
 //! (alternate files) showed why: tuning on one half gained 4 points there
 //! and lost 5 - 9 on the other half. At 12 (held-out) or 24 (tune) windows
 //! one window caught or missed moves the score by 8 or 4 points, and most
 //! constants sit next to such a flip (record decay 0.9998 vs 0.99985 is
 //! 76 vs 71 on the tune set: one ambient-temperature window). The goal of
 //! 75 on held-out data (ARTime's level) needs new evidence per window — a
-//! signal that catches regime onsets such as grok's oscillation — not
-//! tuning. Published detectors on these 26 files: ARTime 75.3, CAD OSE
-//! 73.3, HTM 69.8, RCF 47.5, z-score 31.5 (standard). Setting
+//! signal that catches regime onsets such as grok's oscillation (round 3's
+//! flapping chart) — not tuning. Published detectors on these 26 files:
+//! ARTime 75.3, CAD OSE 73.3, HTM 69.8, RCF 47.5, z-score 31.5 (standard).
+//! `flap_span: 0.0` restores round 2's detector exactly; adding
 //! `spike_typical: 0.0, spike_decay: 0.9998, spike_margin: 1/0.85,
 //! hold_decay: 0.98, hold_gain: 2.5, drift_floor: 0.7, mad_floor: 0.5`
-//! restores the previous detector exactly.
+//! restores round 1's.
 
 mod baseline;
 mod change;
@@ -159,11 +185,15 @@ pub struct Config {
     pub shift_span: f64,
     /// Span in points of the drift chart.
     pub drift_span: f64,
+    /// Span in points of the flapping chart (mean step between consecutive
+    /// residuals); 0 turns the chart off.
+    pub flap_span: f64,
     /// Smallest record of each statistic (what a series without history
     /// must exceed).
     pub spike_floor: f64,
     pub shift_floor: f64,
     pub drift_floor: f64,
+    pub flap_floor: f64,
     /// A spike must exceed its record by this factor.
     pub spike_margin: f64,
     /// Per-point decay of the spike's record.
@@ -198,9 +228,11 @@ impl Default for Config {
             z_clip: 8.0,
             shift_span: 12.0,
             drift_span: 64.0,
+            flap_span: 48.0,
             spike_floor: 4.0,
             shift_floor: 1.6,
             drift_floor: 1.0,
+            flap_floor: 3.0,
             spike_margin: 1.4,
             spike_decay: 0.999,
             spike_typical: 2.8,

@@ -5,9 +5,16 @@
 //! container stats of every instance — feeds them through per-series
 //! detectors into alerts, judges the shadow against production and against
 //! its own pre-fault baseline, and persists runs, alerts and rollups to
-//! SQLite. `core` is the pure state machine; `collect` reads the engine;
-//! `run` wires them and reports.
+//! SQLite. Also, as series: the host (CPU, memory, load), any Prometheus
+//! `/metrics` target (`--scrape`), and — when the watch drives the shadow
+//! itself (`--replay PROFILE`) — the load engine's own view of the shadow
+//! (`shadow/ENTRY/client_*`: connection errors, timeouts, corrected
+//! latency). `core` is the pure state machine; `points` the pure keying of
+//! every input; `collect` reads the engine; `sources` the host, scrapes and
+//! the load; `run` wires them and reports.
 
 pub mod collect;
 pub mod core;
+pub mod points;
 pub mod run;
+pub mod sources;

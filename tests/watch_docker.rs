@@ -1,8 +1,11 @@
 //! `understudy watch` against the real engine: with `shop`, its shadow and
-//! steady traffic on both, a 200 ms edge latency fault on the shadow raises
-//! an alert on the shadow's latency series within 10 s of the fault and
-//! none on production's; the judge reports the divergence; the run is in
-//! the SQLite history.
+//! steady traffic on both (production by `load`, the shadow by the watch's
+//! own `--replay` of a 20 req/s access log), a 200 ms edge latency fault on
+//! the shadow raises an alert on the shadow's latency series within 10 s of
+//! the fault and none on production's; the load engine's view of the
+//! shadow (`client_*`) sees it too; the judge reports the divergence; the
+//! host and the Prometheus targets are series, a dead target is stale and
+//! not fatal; the run and its rollups are in the SQLite history.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -65,17 +68,19 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
         "--duration",
         "120s",
     ]);
-    let _shadow_load = spawn(&[
-        "load",
-        &format!("{entry}/api/products/3"),
-        "--rate",
-        "20",
-        "--duration",
-        "120s",
-    ]);
+    let log_path = dir.path().join("access.log");
+    write_access_log(&log_path);
+    let prod_metrics = format!("prod:gateway={prod}/metrics");
+    let shadow_metrics = format!("shadow:gateway={entry}/metrics");
     let watch = Command::new(bin())
         .args(["watch", "--group", &project, "--duration", "90s", "--json"])
         .arg(&report_path)
+        .arg("--replay")
+        .arg(&log_path)
+        .args(["--scrape", &prod_metrics, "--scrape", &shadow_metrics])
+        // Nothing listens on the discard port: stale, not fatal.
+        .args(["--scrape", "prod:dead=http://127.0.0.1:9/metrics"])
+        .args(["--scrape-every", "2s"])
         .env("UNDERSTUDY_STATE_DIR", state_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -139,8 +144,89 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
     assert_eq!(p50["shift"], "higher");
     assert!(printed.contains("judge vs baseline: FAIL"), "{printed}");
 
-    // The run and its alerts are in the history.
+    assert_the_client_saw_it(&report, &printed);
+    assert_scrapes(&report, &printed);
+    assert_history(&report, &prod, &entry);
+}
+
+/// 20 req/s for two minutes, as production's access log would show it.
+fn write_access_log(path: &std::path::Path) {
+    use std::fmt::Write as _;
+    let mut log = String::new();
+    for second in 0..120 {
+        for _ in 0..20 {
+            writeln!(
+                log,
+                "127.0.0.1 - - [27/Nov/2026:10:{:02}:{:02} +0000] \"GET /api/products/3 HTTP/1.1\" 200 150 \"-\" \"test\" 0.004",
+                second / 60,
+                second % 60
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(path, log).unwrap();
+}
+
+/// The load engine drove the shadow and saw the fault from the client.
+fn assert_the_client_saw_it(report: &serde_json::Value, printed: &str) {
+    let alerts = report["alerts"].as_array().unwrap();
+    let replay = &report["replay"];
+    assert_eq!(replay["schema"], "understudy.load/v1");
+    assert!(replay["requests"].as_u64().unwrap() > 1000, "{replay}");
+    assert!(
+        alerts.iter().any(|a| a["series"]["environment"] == "shadow"
+            && a["series"]["metric"]
+                .as_str()
+                .unwrap()
+                .starts_with("client_latency")),
+        "no client latency alert:\n{printed}"
+    );
+}
+
+/// The live targets answered every time, the dead one is stale.
+fn assert_scrapes(report: &serde_json::Value, printed: &str) {
+    let scrape = report["scrape"].as_array().unwrap();
+    assert_eq!(scrape.len(), 3);
+    for t in &scrape[..2] {
+        assert!(t["scrapes"].as_u64().unwrap() >= 30, "{t}");
+        assert_eq!(t["failures"], 0, "{t}");
+        assert_eq!(t["stale"], false, "{t}");
+    }
+    assert_eq!(scrape[2]["stale"], true, "{}", scrape[2]);
+    assert!(
+        printed.contains("scrape http://127.0.0.1:9/metrics: "),
+        "{printed}"
+    );
+}
+
+/// The run is in the history, with rollups of the host and the scrapes.
+fn assert_history(report: &serde_json::Value, prod: &str, entry: &str) {
     let db = state_dir().join("understudy.db");
-    assert!(db.exists());
     assert!(report["run_id"].as_i64().is_some());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let start_ms = report["start_ms"].as_i64().unwrap();
+    let mut query = conn
+        .prepare("SELECT DISTINCT series FROM rollups WHERE bucket_ms >= ?1")
+        .unwrap();
+    let series: Vec<String> = query
+        .query_map([start_ms - 60_000], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let port = |url: &str| url.rsplit(':').next().unwrap().to_owned();
+    let has = |prefix: &str, part: &str| {
+        series
+            .iter()
+            .any(|s| s.starts_with(prefix) && s.contains(part))
+    };
+    assert!(has("host/machine/cpu_percent", ""), "{series:?}");
+    assert!(has("host/machine/load1", ""), "{series:?}");
+    let prod_instance = format!("prod/gateway/127.0.0.1:{}/", port(prod));
+    let shadow_instance = format!("shadow/gateway/127.0.0.1:{}/", port(entry));
+    assert!(has(&prod_instance, "http_requests_total"), "{series:?}");
+    assert!(has(&shadow_instance, ":p99"), "{series:?}");
+    assert!(
+        has("shadow/gateway/client_latency_p99_ms", ""),
+        "{series:?}"
+    );
 }

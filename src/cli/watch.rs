@@ -10,7 +10,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::series::{AlertEvent, VerdictOutcome};
 use crate::platform::Docker;
+use crate::traffic::replay::{self as replay_plan, ReplayOptions};
+use crate::watch::points::ScrapeTarget;
 use crate::watch::run::{self, RunOptions, WatchEvent, WatchReport};
+use crate::watch::sources::Replay;
 
 /// Arguments of `understudy watch`.
 #[derive(Debug, clap::Args)]
@@ -35,6 +38,35 @@ pub struct WatchArgs {
     /// Do not record the run in the SQLite history.
     #[arg(long)]
     pub no_history: bool,
+    /// Do not sample the host (`host/machine/*` series).
+    #[arg(long)]
+    pub no_host: bool,
+    /// A Prometheus target, `[ENV[:SERVICE]=]http://HOST:PORT/metrics`
+    /// (ENV prod, shadow or host; default prod:scrape); repeatable.
+    /// Counters become rates, histograms p50/p99/mean.
+    #[arg(long, value_name = "TARGET")]
+    pub scrape: Vec<ScrapeTarget>,
+    /// How often the targets are scraped.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub scrape_every: Duration,
+    /// Drive the shadow's entry with this replay while watching: a profile
+    /// (`traffic profile -o`) or a log `traffic profile` reads. The load
+    /// engine's view becomes `shadow/ENTRY/client_*` series; without
+    /// --duration the watch ends 3 s after the replay.
+    #[arg(long, value_name = "PROFILE")]
+    pub replay: Option<PathBuf>,
+    /// Replay time compression (with --replay).
+    #[arg(long, default_value_t = 1.0, requires = "replay")]
+    pub speed: f64,
+    /// Replay height: 2 sends twice production's rate (with --replay).
+    #[arg(long, default_value_t = 1.0, requires = "replay")]
+    pub scale: f64,
+    /// Replay seed (with --replay).
+    #[arg(long, default_value_t = 1, requires = "replay")]
+    pub seed: u64,
+    /// Replay connection limit (with --replay).
+    #[arg(long, default_value_t = 64, requires = "replay")]
+    pub concurrency: usize,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -121,6 +153,55 @@ fn summary(report: &WatchReport) {
         report.alerts.len(),
         report.faults.len()
     );
+    for t in &report.scrape {
+        println!(
+            "scrape {}: {} scrape(s), {} failed{}",
+            t.url,
+            t.scrapes,
+            t.failures,
+            if t.stale { ", stale at the end" } else { "" }
+        );
+    }
+    if let Some(r) = &report.replay {
+        println!(
+            "replay on the shadow: {} requests, {:.1}/s achieved of {}, {} errors, p99 {:.1} ms",
+            r.requests,
+            r.achieved_rps,
+            r.target_rps
+                .map_or_else(|| "?".to_owned(), |t| format!("{t:.1}/s")),
+            r.errors.total(),
+            r.latency_ms.corrected.p99
+        );
+    }
+}
+
+/// The replay of `--replay`, planned before anything starts (a bad profile
+/// fails here, with its path).
+fn replay(path: &std::path::Path, args: &WatchArgs) -> anyhow::Result<Replay> {
+    let profile = crate::cli::traffic::load_profile(path, "auto")?;
+    let options = ReplayOptions {
+        speed: args.speed,
+        scale: args.scale,
+        seed: args.seed,
+        ..ReplayOptions::default()
+    };
+    let plan = replay_plan::plan(&profile, &options)
+        .with_context(|| format!("planning the replay of {}", path.display()))?;
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
+    eprintln!(
+        "replaying {} requests over {:.1}s on the shadow (speed {}, scale {})",
+        plan.arrivals.len(),
+        plan.duration.as_secs_f64(),
+        args.speed,
+        args.scale
+    );
+    Ok(Replay {
+        plan: std::sync::Arc::new(plan),
+        concurrency: args.concurrency,
+        timeout: Duration::from_secs(5),
+    })
 }
 
 pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
@@ -134,13 +215,21 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
             }
         });
     }
+    let replay = args
+        .replay
+        .as_deref()
+        .map(|p| replay(p, &args))
+        .transpose()?;
     let options = RunOptions {
-        group: args.group.clone(),
         shadow: args.shadow.clone(),
         entry: args.entry.clone(),
         duration: args.duration,
-        state_dir: crate::telemetry::state_dir(),
         database: (!args.no_history).then(crate::store::default_path),
+        host: !args.no_host,
+        scrape: args.scrape.clone(),
+        scrape_every: args.scrape_every,
+        replay,
+        ..RunOptions::new(args.group.clone(), crate::telemetry::state_dir())
     };
     let report = run::run(&docker, &options, &cancel, print).await?;
     summary(&report);

@@ -189,12 +189,9 @@ async fn watch<P: Platform>(
         }
     };
     let mut options = RunOptions {
-        group: spec.group.clone(),
         shadow: spec.shadow.clone(),
-        entry: Vec::new(),
-        duration: None,
-        state_dir: spec.paths.state_dir.clone(),
         database: spec.paths.database.clone(),
+        ..RunOptions::new(spec.group.clone(), spec.paths.state_dir.clone())
     };
     match watch_run::run(platform, &options, stop, on_event).await {
         Ok(_) => Ok(()),

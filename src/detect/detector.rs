@@ -4,12 +4,12 @@
 //! Owns the pipeline from a raw `(t, value)` to a [`Scored`]: input hygiene
 //! (NaN, out-of-order, duplicate timestamps, gaps: counted), the choice of
 //! forecaster (level or time-of-day, whichever has predicted better lately),
-//! the three statistics (spike, shift, drift), their novelty for this
+//! the four statistics (spike, shift, drift, flapping), their novelty for this
 //! series, the refractory hold, and the explanation. The pieces live in
 //! `baseline`, `change` and `novelty`.
 
 use super::baseline::{self, Level, Seasonal};
-use super::change::Shift;
+use super::change::{Shift, Spans};
 use super::explain::{Cause, Explanation};
 use super::novelty::{Hold, Record, Typical};
 use super::{Config, Series};
@@ -56,7 +56,7 @@ pub struct Detector {
     level_error: f64,
     seasonal_error: f64,
     shift: Shift,
-    records: [Record; 3],
+    records: [Record; 4],
     /// Typical block maximum of `|z|`, a floor on the spike's record.
     typical: Typical,
     hold: Hold,
@@ -141,8 +141,11 @@ impl Detector {
         self.shift.update(
             z,
             self.config.z_clip,
-            self.config.shift_span,
-            self.config.drift_span,
+            Spans {
+                fast: self.config.shift_span,
+                slow: self.config.drift_span,
+                flap: self.config.flap_span.max(1.0),
+            },
         );
         self.track_run(t, z);
         let explanation = Explanation {
@@ -270,7 +273,7 @@ impl Detector {
     /// The largest record ratio among the statistics, and its cause.
     fn novelty(&mut self, z: f64) -> (f64, Cause) {
         let c = &self.config;
-        let [spike, shift, drift] = &mut self.records;
+        let [spike, shift, drift, flap] = &mut self.records;
         let spike_floor = c.spike_floor.max(c.spike_typical * self.typical.value());
         self.typical.update(z.abs(), c.typical_block);
         let candidates = [
@@ -285,6 +288,14 @@ impl Detector {
             (
                 drift.episode(self.shift.slow().abs(), c.drift_floor, c.record_decay),
                 Cause::Drift,
+            ),
+            (
+                if c.flap_span > 0.0 {
+                    flap.episode(self.shift.flap(), c.flap_floor, c.record_decay)
+                } else {
+                    0.0
+                },
+                Cause::Flapping,
             ),
         ];
         candidates

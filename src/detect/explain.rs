@@ -23,6 +23,9 @@ pub enum Cause {
     Shift,
     /// A slow drift over the last ~60 points.
     Drift,
+    /// Large swings from point to point over the last ~50 points (an
+    /// oscillation or a burst of noise), beyond this series' usual ones.
+    Flapping,
 }
 
 /// The numbers behind a score.
@@ -91,6 +94,7 @@ impl Explanation {
             Cause::Spike => " (spike)",
             Cause::Shift => " (sustained shift)",
             Cause::Drift => " (slow drift)",
+            Cause::Flapping => " (flapping)",
             _ => "",
         };
         line.push_str(what);

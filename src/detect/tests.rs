@@ -67,6 +67,38 @@ fn a_level_shift_is_flagged_within_ten_points_and_the_score_decays() {
 }
 
 #[test]
+fn an_oscillation_around_the_same_level_is_flagged_as_flapping() {
+    // Alternating +-4 standard deviations (5 spreads): no point is extreme
+    // and the mean does not move, so neither the spike nor the shift chart
+    // sees it.
+    let mut values = noisy(1500, 100.0, 12);
+    for (i, v) in values[1200..].iter_mut().enumerate() {
+        *v += if i % 2 == 0 { 4.0 } else { -4.0 };
+    }
+    let mut d = detector();
+    let scored: Vec<_> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v))
+        .collect();
+    let s: Vec<f64> = scored.iter().map(|x| x.score).collect();
+    assert!(
+        max(&s[300..1200]) < 0.05,
+        "quiet before: {}",
+        max(&s[300..1200])
+    );
+    // Like every chart's, the first alarm of the episode is its only one,
+    // and small: the chart has only just beaten its record.
+    let first = (1200..1500).find(|&i| s[i] > 0.0);
+    assert!(
+        matches!(first, Some(i) if i < 1210),
+        "first alarm {first:?}"
+    );
+    let first = first.unwrap_or_default();
+    assert_eq!(scored[first].explanation.cause, Cause::Flapping);
+}
+
+#[test]
 fn a_seasonal_series_without_anomaly_stays_low_after_warmup() {
     let mut noise = Noise(2);
     let step = 300.0;

@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 pub enum Environment {
     Prod,
     Shadow,
+    /// The machine that runs the engine (shared by both sides).
+    Host,
 }
 
 impl Environment {
@@ -25,6 +27,7 @@ impl Environment {
         match self {
             Environment::Prod => "prod",
             Environment::Shadow => "shadow",
+            Environment::Host => "host",
         }
     }
 }
@@ -47,6 +50,8 @@ pub mod metric {
     pub const LATENCY_P50_MS: &str = "latency_p50_ms";
     pub const LATENCY_P99_MS: &str = "latency_p99_ms";
     pub const ERROR_RATE: &str = "error_rate";
+    /// The host's one-minute load average.
+    pub const LOAD1: &str = "load1";
 
     /// All of the above, in display order.
     pub const STANDARD: [&str; 10] = [
@@ -68,7 +73,7 @@ pub mod metric {
 pub enum SeriesKeyError {
     #[error("series key {0:?}: expected ENV/SERVICE/METRIC or ENV/SERVICE/INSTANCE/METRIC")]
     Shape(String),
-    #[error("series key {key:?}: environment {env:?} is neither \"prod\" nor \"shadow\"")]
+    #[error("series key {key:?}: environment {env:?} is not \"prod\", \"shadow\" or \"host\"")]
     Environment { key: String, env: String },
     #[error("series key {key:?}: empty segment")]
     Empty { key: String },
@@ -148,6 +153,7 @@ impl FromStr for SeriesKey {
         let environment = match parts.first() {
             Some(&"prod") => Environment::Prod,
             Some(&"shadow") => Environment::Shadow,
+            Some(&"host") => Environment::Host,
             Some(other) => {
                 return Err(SeriesKeyError::Environment {
                     key: key.to_owned(),

@@ -60,6 +60,13 @@ pub enum Feed {
         container: Followed,
         stats: ContainerStats,
     },
+    /// Points already keyed (host, scrapes, the load engine), at `t_ms`.
+    Points {
+        t_ms: i64,
+        points: Vec<super::points::Point>,
+    },
+    /// The scrape targets' health after a round.
+    ScrapeHealth(Vec<crate::metrics::scrape::TargetStatus>),
     /// Something worth a line (a container gone, a log unreadable).
     Notice(String),
 }

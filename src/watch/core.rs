@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::points::client;
 use crate::detect::judge::{Judge, JudgeConfig, JudgeError, Side};
 use crate::detect::{self, Detector, Series};
 use crate::domain::series::{
@@ -94,15 +95,22 @@ pub fn live_alerting() -> AlertConfig {
 /// extra proxy hop makes it consistently, but not meaningfully, slower.
 pub const MIN_RATIO: f64 = 1.5;
 
-/// Metrics that raise alerts; the others (network and block I/O rates) are
-/// stored and scored, but byte rates near zero spike too easily to page.
-pub const ALERTING: [&str; 6] = [
+/// Metrics that raise alerts (also the load engine's view of the shadow,
+/// `client_*`); the others (network and block I/O rates, scraped metrics)
+/// are stored, charted and scored, but byte rates near zero spike too
+/// easily to page, and an exporter's hundreds of series would flood the
+/// alerts pane.
+pub const ALERTING: [&str; 10] = [
     metric::LATENCY_P50_MS,
     metric::LATENCY_P99_MS,
     metric::ERROR_RATE,
     metric::RPS,
     metric::CPU_PERCENT,
     metric::MEMORY_BYTES,
+    client::LATENCY_P50_MS,
+    client::LATENCY_P99_MS,
+    client::ERROR_RATE,
+    client::RPS,
 ];
 
 /// The judged metrics for a group whose entry services carry request
@@ -168,6 +176,13 @@ pub fn describe(metric_name: &str) -> (&'static str, &'static str) {
         metric::LATENCY_P50_MS => ("p50 latency", "ms"),
         metric::LATENCY_P99_MS => ("p99 latency", "ms"),
         metric::ERROR_RATE => ("error rate", ""),
+        metric::LOAD1 => ("load average", ""),
+        client::RPS => ("client throughput", "req/s"),
+        client::LATENCY_P50_MS => ("client p50 latency", "ms"),
+        client::LATENCY_P99_MS => ("client p99 latency", "ms"),
+        client::ERROR_RATE => ("client error rate", ""),
+        client::DROPPED => ("dropped arrivals", "/s"),
+        m if m.starts_with(client::ERRORS_PREFIX) => ("client errors", "/s"),
         _ => ("value", ""),
     }
 }
@@ -306,11 +321,13 @@ impl Watch {
         if t_ms < self.since_ms {
             return;
         }
-        let name = format!("{}/{}", key.service, key.metric);
         let side = match key.environment {
             Environment::Shadow => Side::Shadow,
             Environment::Prod => Side::Reference,
+            // The host is shared by both sides: charted and alerted on, not judged.
+            Environment::Host => return,
         };
+        let name = format!("{}/{}", key.service, key.metric);
         // Unknown metrics are simply not judged.
         let _ = self.vs_production.push(&name, side, value);
         if side == Side::Shadow

@@ -16,15 +16,18 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::series::{Alert, AlertEvent, Environment, SeriesKey, VerdictOutcome, metric};
-use crate::domain::stats::ContainerStats;
+use crate::domain::series::{Alert, AlertEvent, Environment, SeriesKey, VerdictOutcome};
 use crate::fault::journal::{Journal, Status};
-use crate::metrics::requests::{RequestAggregator, RequestSecond};
+use crate::metrics::requests::RequestAggregator;
+use crate::metrics::scrape::TargetStatus;
 use crate::platform::Platform;
 use crate::store::{NewRun, Store};
+use crate::traffic::report::LoadReport;
 
-use super::collect::{self, CollectError, Feed, Followed, Targets};
+use super::collect::{self, CollectError, Feed, Targets};
 use super::core::{Verdicts, Watch, WatchConfig, WatchError, judged_metrics};
+use super::points::{Point, ScrapeTarget, request_points, stats_points};
+use super::sources::{self, Replay};
 
 /// The report's schema name.
 pub const SCHEMA: &str = "understudy.watch/v1";
@@ -42,6 +45,32 @@ pub struct RunOptions {
     pub state_dir: PathBuf,
     /// The SQLite file; `None`: no history.
     pub database: Option<PathBuf>,
+    /// Sample the host (CPU, memory, load) as `host/machine/*` series.
+    pub host: bool,
+    /// Prometheus targets, scraped every `scrape_every`.
+    pub scrape: Vec<ScrapeTarget>,
+    pub scrape_every: Duration,
+    /// Drive the shadow's entry with this replay while watching.
+    pub replay: Option<Replay>,
+}
+
+impl RunOptions {
+    /// Watch `group` beside its only shadow, with the host, no scrapes and
+    /// no load of its own.
+    pub fn new(group: impl Into<String>, state_dir: PathBuf) -> Self {
+        RunOptions {
+            group: group.into(),
+            shadow: None,
+            entry: Vec::new(),
+            duration: None,
+            state_dir,
+            database: None,
+            host: true,
+            scrape: Vec::new(),
+            scrape_every: Duration::from_secs(5),
+            replay: None,
+        }
+    }
 }
 
 /// Something the caller may show.
@@ -102,6 +131,13 @@ pub struct WatchReport {
     pub verdicts: Verdicts,
     /// The run's id in the SQLite history, when it was written.
     pub run_id: Option<i64>,
+    /// The scrape targets' health at the end (`--scrape`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scrape: Vec<TargetStatus>,
+    /// The load the watch sent to the shadow (`--replay`), schema
+    /// `understudy.load/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<Box<LoadReport>>,
 }
 
 /// Why a watch failed.
@@ -111,40 +147,18 @@ pub enum RunError {
     Collect(#[from] CollectError),
     #[error(transparent)]
     Watch(#[from] WatchError),
+    #[error("--replay drives a shadow, and this watch has none (--shadow none)")]
+    ReplayWithoutShadow,
+    #[error("shadow {shadow:?} publishes none of the entries {entries:?}; is it up?")]
+    NoShadowEntry {
+        shadow: String,
+        entries: Vec<String>,
+    },
 }
 
 fn unix_ms(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// The points of one complete request second.
-fn request_points(env: Environment, service: &str, s: &RequestSecond) -> Vec<(SeriesKey, f64)> {
-    let key = |m: &str| SeriesKey::service(env, service, m);
-    let mut out = vec![(key(metric::RPS), s.requests as f64)];
-    if s.requests > 0 {
-        out.push((key(metric::ERROR_RATE), s.error_rate));
-    }
-    if let Some(p) = s.p50_ms {
-        out.push((key(metric::LATENCY_P50_MS), p));
-    }
-    if let Some(p) = s.p99_ms {
-        out.push((key(metric::LATENCY_P99_MS), p));
-    }
-    out
-}
-
-/// The points of one stats frame.
-fn stats_points(c: &Followed, s: &ContainerStats) -> Vec<(SeriesKey, f64)> {
-    let key = |m: &str| SeriesKey::instance(c.environment, &c.service, &c.instance, m);
-    vec![
-        (key(metric::CPU_PERCENT), s.cpu_percent),
-        (key(metric::MEMORY_BYTES), s.mem_bytes as f64),
-        (key(metric::NET_RX_BPS), s.net_rx_bps),
-        (key(metric::NET_TX_BPS), s.net_tx_bps),
-        (key(metric::BLK_READ_BPS), s.blk_read_bps),
-        (key(metric::BLK_WRITE_BPS), s.blk_write_bps),
-    ]
 }
 
 struct Session<'a, F: FnMut(&WatchEvent)> {
@@ -159,6 +173,7 @@ struct Session<'a, F: FnMut(&WatchEvent)> {
     /// Faults already active when the watch started, or already reported.
     seen: BTreeSet<String>,
     faults: Vec<FaultSeen>,
+    scrape: Vec<TargetStatus>,
 }
 
 impl<F: FnMut(&WatchEvent)> Session<'_, F> {
@@ -186,6 +201,8 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
                 let t_ms = unix_ms(stats.at).div_euclid(1000) * 1000;
                 self.push(stats_points(&container, &stats), t_ms).await;
             }
+            Some(Feed::Points { t_ms, points }) => self.push(points, t_ms).await,
+            Some(Feed::ScrapeHealth(status)) => self.scrape = status,
             Some(Feed::Notice(text)) => (self.on_event)(&WatchEvent::Notice(text)),
             None => {
                 (self.on_event)(&WatchEvent::Notice("every follower ended".to_owned()));
@@ -215,6 +232,50 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
         if ticks % 10 == 0 {
             self.persist_rollups(false).await;
         }
+    }
+
+    /// The main loop: feeds, ticks and the replay's end, until the
+    /// duration, a cancel, or the last follower. Returns the replay's
+    /// report if it ended, else the replay still running.
+    async fn watch_until_done(
+        &mut self,
+        rx: &mut mpsc::Receiver<Feed>,
+        mut replay: Option<ReplayTask>,
+        options: &RunOptions,
+        cancel: &CancellationToken,
+    ) -> (Option<Box<LoadReport>>, Option<ReplayTask>) {
+        let mut deadline = options
+            .duration
+            .map_or_else(far_future, |d| tokio::time::Instant::now() + d);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut ticks: u64 = 0;
+        let mut replay_report = None;
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep_until(deadline) => break,
+                feed = rx.recv() => if !self.feed(feed).await { break },
+                _ = tick.tick() => {
+                    ticks += 1;
+                    self.tick(ticks).await;
+                }
+                report = async {
+                    match replay.as_mut() {
+                        Some(task) => task.await,
+                        None => std::future::pending().await,
+                    }
+                }, if replay.is_some() => {
+                    replay = None;
+                    replay_report = report.ok().flatten().map(Box::new);
+                    if options.duration.is_none() {
+                        // The last seconds of the access logs still arrive.
+                        deadline = tokio::time::Instant::now() + REPLAY_TAIL;
+                    }
+                }
+            }
+        }
+        (replay_report, replay)
     }
 
     async fn new_faults(&mut self) {
@@ -248,7 +309,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
         }
     }
 
-    async fn push(&mut self, points: Vec<(SeriesKey, f64)>, t_ms: i64) {
+    async fn push(&mut self, points: Vec<Point>, t_ms: i64) {
         for (key, value) in points {
             let pushed = self.watch.push_scored(&key, t_ms, value);
             (self.on_event)(&WatchEvent::Sample {
@@ -340,6 +401,48 @@ async fn open_history(
     }
 }
 
+/// The replay task (`--replay`) and its report.
+type ReplayTask = tokio::task::JoinHandle<Option<LoadReport>>;
+
+/// How long a watch without `--duration` goes on after its replay ended.
+const REPLAY_TAIL: Duration = Duration::from_secs(3);
+
+/// Starts the replay on the shadow's entry (the first entry service its
+/// ingress routes).
+async fn start_replay<P: Platform>(
+    platform: &P,
+    targets: &Targets,
+    replay: Replay,
+    tx: &mpsc::Sender<Feed>,
+    cancel: &CancellationToken,
+) -> Result<ReplayTask, RunError> {
+    let Some(shadow) = &targets.shadow else {
+        return Err(RunError::ReplayWithoutShadow);
+    };
+    let states = crate::shadow::teardown::shadows(platform)
+        .await
+        .map_err(CollectError::from)?;
+    let entry = states.iter().find(|s| &s.id == shadow).and_then(|s| {
+        targets
+            .entries
+            .iter()
+            .find_map(|e| s.entry.get(e).map(|url| (e.clone(), url.clone())))
+    });
+    let Some((service, url)) = entry else {
+        return Err(RunError::NoShadowEntry {
+            shadow: shadow.clone(),
+            entries: targets.entries.clone(),
+        });
+    };
+    Ok(tokio::spawn(sources::drive_replay(
+        replay,
+        service,
+        url,
+        tx.clone(),
+        cancel.child_token(),
+    )))
+}
+
 /// A deadline that never comes (a watch without `--duration`).
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86_400)
@@ -368,6 +471,21 @@ pub async fn run<P: Platform>(
     let (tx, mut rx) = mpsc::channel(4096);
     let followers_cancel = cancel.child_token();
     let mut followers = collect::spawn(platform, &targets, start, &tx, &followers_cancel);
+    if options.host {
+        sources::spawn_host(&tx, &followers_cancel);
+    }
+    if !options.scrape.is_empty() {
+        followers.spawn(sources::scrape_loop(
+            options.scrape.clone(),
+            options.scrape_every,
+            tx.clone(),
+            followers_cancel.clone(),
+        ));
+    }
+    let replay = match &options.replay {
+        Some(r) => Some(start_replay(platform, &targets, r.clone(), &tx, &followers_cancel).await?),
+        None => None,
+    };
     drop(tx);
     let journal = Journal::new(&options.state_dir);
     let seen = journal
@@ -387,25 +505,14 @@ pub async fn run<P: Platform>(
         shadow: targets.shadow.clone(),
         seen,
         faults: Vec::new(),
+        scrape: Vec::new(),
     };
-    let deadline = options
-        .duration
-        .map_or_else(far_future, |d| tokio::time::Instant::now() + d);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut ticks: u64 = 0;
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = tokio::time::sleep_until(deadline) => break,
-            feed = rx.recv() => if !run.feed(feed).await { break },
-            _ = tick.tick() => {
-                ticks += 1;
-                run.tick(ticks).await;
-            }
-        }
-    }
+    let (mut replay_report, replay) = run.watch_until_done(&mut rx, replay, options, cancel).await;
     followers_cancel.cancel();
+    if let Some(task) = replay {
+        // Cancelled with the followers: its report says how far it got.
+        replay_report = task.await.ok().flatten().map(Box::new);
+    }
     while followers.join_next().await.is_some() {}
     let end_ms = unix_ms(SystemTime::now());
     for event in run.watch.finish(end_ms) {
@@ -427,6 +534,8 @@ pub async fn run<P: Platform>(
         faults: std::mem::take(&mut run.faults),
         verdicts,
         run_id: run.run_id,
+        scrape: std::mem::take(&mut run.scrape),
+        replay: replay_report,
     };
     if let (Some(store), Some(id)) = (&run.store, run.run_id) {
         let summary = serde_json::to_value(&report).ok();

@@ -1,0 +1,197 @@
+//! The watch's inputs beyond the engine (I/O): the host, Prometheus
+//! targets, and the load engine when the watch drives the shadow itself.
+//!
+//! Each runs as a task (the host sampler on a thread: sysinfo blocks) and
+//! sends [`Feed`]s into the watch's channel; none is fatal. A scrape target
+//! that fails is marked stale after two failures in a row (a notice when it
+//! goes stale and when it comes back) and scraped again next round.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc::{self, Sender};
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::host;
+use crate::metrics::scrape::{ScrapeConfig, Scraper};
+use crate::metrics::scrape_series::PageConverter;
+use crate::traffic::engine::{self, EngineOptions, Target};
+use crate::traffic::replay::ReplayPlan;
+use crate::traffic::report::LoadReport;
+use crate::traffic::workload::{Arrivals, Workload};
+
+use super::collect::Feed;
+use super::points::{self, ScrapeTarget};
+
+fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Samples the host once a second until `cancel` or the channel closes.
+pub fn spawn_host(tx: &Sender<Feed>, cancel: &CancellationToken) {
+    let tx = tx.clone();
+    let started = host::spawn_sampler(Duration::from_secs(1), cancel.clone(), move |s| {
+        let t_ms = unix_ms(SystemTime::now()).div_euclid(1000) * 1000;
+        let feed = Feed::Points {
+            t_ms,
+            points: points::host_points(&s),
+        };
+        tx.blocking_send(feed).is_ok()
+    });
+    if let Err(e) = started {
+        tracing::warn!("no host metrics: {e}");
+    }
+}
+
+/// Scrapes `targets` every `every` until `cancel` or the channel closes.
+pub async fn scrape_loop(
+    targets: Vec<ScrapeTarget>,
+    every: Duration,
+    tx: Sender<Feed>,
+    cancel: CancellationToken,
+) {
+    let mut scraper = Scraper::new(ScrapeConfig {
+        timeout: every
+            .min(Duration::from_secs(2))
+            .max(Duration::from_millis(200)),
+        ..ScrapeConfig::default()
+    });
+    for (i, t) in targets.iter().enumerate() {
+        scraper.add_target(i.to_string(), t.url.clone());
+    }
+    let mut converters: Vec<PageConverter> =
+        targets.iter().map(|_| PageConverter::default()).collect();
+    let mut stale = vec![false; targets.len()];
+    let mut warned_cap = vec![false; targets.len()];
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let t_ms = unix_ms(SystemTime::now());
+        let pages = scraper.scrape_all(t_ms).await;
+        let mut feeds = Vec::new();
+        for page in pages {
+            let Ok(i) = page.target.parse::<usize>() else {
+                continue;
+            };
+            let (Some(target), Some(converter)) = (targets.get(i), converters.get_mut(i)) else {
+                continue;
+            };
+            let converted = converter.convert(&page.exposition, t_ms);
+            if converted.dropped > 0 && !warned_cap[i] {
+                warned_cap[i] = true;
+                feeds.push(Feed::Notice(format!(
+                    "scrape {}: more than {} series, {} sample(s) left out",
+                    target.url,
+                    crate::metrics::scrape_series::MAX_SERIES,
+                    converted.dropped
+                )));
+            }
+            feeds.push(Feed::Points {
+                t_ms: t_ms.div_euclid(1000) * 1000,
+                points: points::scrape_points(target, converted),
+            });
+        }
+        for (i, status) in scraper.targets().iter().enumerate() {
+            let url = targets.get(i).map_or("?", |t| t.url.as_str());
+            if status.stale != stale[i] {
+                stale[i] = status.stale;
+                feeds.push(Feed::Notice(if status.stale {
+                    format!(
+                        "scrape {url} is stale: {}",
+                        status.last_error.as_deref().unwrap_or("no answer")
+                    )
+                } else {
+                    format!("scrape {url} answers again")
+                }));
+            }
+        }
+        feeds.push(Feed::ScrapeHealth(scraper.targets().to_vec()));
+        for feed in feeds {
+            if tx.send(feed).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// The load the watch sends to the shadow's entry (`--replay`).
+#[derive(Debug, Clone)]
+pub struct Replay {
+    pub plan: Arc<ReplayPlan>,
+    pub concurrency: usize,
+    pub timeout: Duration,
+}
+
+/// Replays `replay.plan` against `url` (the shadow's entry for service
+/// `entry`); every finished second becomes `shadow/ENTRY/client_*` points;
+/// the report comes back at the end (or `None` if the load could not run:
+/// then a notice says why).
+pub async fn drive_replay(
+    replay: Replay,
+    entry: String,
+    url: String,
+    tx: Sender<Feed>,
+    cancel: CancellationToken,
+) -> Option<LoadReport> {
+    let target = match Target::resolve(&url).await {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = tx.send(Feed::Notice(format!("replay on {url}: {e}"))).await;
+            return None;
+        }
+    };
+    let plan = Arc::unwrap_or_clone(replay.plan);
+    let duration = plan.duration;
+    let workload = Workload {
+        requests: plan.requests,
+        arrivals: Arrivals::Open(Box::new(plan.arrivals.into_iter())),
+    };
+    let options = EngineOptions {
+        duration: duration + Duration::from_millis(1),
+        concurrency: replay.concurrency,
+        timeout: replay.timeout,
+        ..EngineOptions::default()
+    };
+    let (windows_tx, mut windows) = mpsc::unbounded_channel::<crate::traffic::report::Window>();
+    let start_ms = unix_ms(SystemTime::now());
+    let forward = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(w) = windows.recv().await {
+                let t_ms =
+                    (start_ms + i64::try_from(w.t).unwrap_or(0) * 1000).div_euclid(1000) * 1000;
+                let feed = Feed::Points {
+                    t_ms,
+                    points: points::client_points(&entry, &w),
+                };
+                if tx.send(feed).await.is_err() {
+                    return;
+                }
+            }
+        })
+    };
+    let result = engine::run(&target, workload, &options, Some(windows_tx), cancel).await;
+    let _ = forward.await;
+    match result {
+        Ok(report) => {
+            let _ = tx
+                .send(Feed::Notice(format!(
+                    "replay on {url} ended: {} requests, {:.1}/s achieved, {} errors",
+                    report.requests,
+                    report.achieved_rps,
+                    report.errors.total()
+                )))
+                .await;
+            Some(report)
+        }
+        Err(e) => {
+            let _ = tx.send(Feed::Notice(format!("replay on {url}: {e}"))).await;
+            None
+        }
+    }
+}
