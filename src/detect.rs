@@ -10,7 +10,7 @@
 //! # Design
 //!
 //! Every point costs O(1) time (~14 M points/s on one core, `cargo
-//! bench --bench detect`) and the detector holds 1352 bytes (test
+//! bench --bench detect`) and the detector holds 1384 bytes (test
 //! `state_fits_in_two_kilobytes`). No look-ahead: a point's score depends on
 //! it and earlier points only (proptest `prefix_scores_equal_full_scores`).
 //!
@@ -42,7 +42,11 @@
 //!    points, about a day at 5-minute samples), so a long bursty series
 //!    does not alarm on its everyday extremes; a spike must then beat that
 //!    by a margin of 1.4.
-//! 4. **Combination**: the largest ratio `r` gives `out = r - 1`; a
+//! 4. **Combination**: the largest ratio `r` gives `out = r - 1`, divided
+//!    by `1 + alarms`, an alarm budget: `alarms` counts the series' earlier
+//!    scores above 0.03 (decaying 0.01 % per point), so a series that has
+//!    alarmed often (a noisy one) must be ever more novel to alarm again,
+//!    while a quiet series keeps its full sensitivity (`novelty`). A
 //!    refractory hold passes `out` only if it is at least 3x the held peak
 //!    (raised by every output, decaying 4 % per point), so a burst raises
 //!    one alarm: its first. `score = out / (out + 1)`: 0.5 means twice the
@@ -82,10 +86,21 @@
 //! | **flapping chart**: EWMA (span 48) of `\|z - z'\|`, `z` clipped at 8, record floor 3. It catches grok's oscillation onset (67 points into the window, score 0.14) and adds no false positive on any tune file; fold A unchanged (79.7), fold B 83.8. Over span 32 - 128 x floor 2.5 - 5 x clip 6 - 16 (100 settings) the mean is 79.6; around the chosen one (3x3x3) mean 80.9, worst 79.9; over the hold gain / hold decay / spike margin neighbourhood mean 79.9 (was 76.0), worst 78.0 (was 74.0), fold A identical at every point | 81.1 / 76.1 / 84.6 |
 //! | distribution shift on top: share of the last 16 - 64 residuals beyond streaming 2 % / 5 % quantiles of `z`, as a record ratio (dropped: never gains) | 78.1 - 81.1 |
 //! | raw extremes on top: the residual in the series' own units against a decaying record of raw residuals (up and down), margin 1.1 - 3, floor 2 - 20 spreads. It catches grok's second window (a new all-time high, at a score just above the threshold) but adds a false positive on IBM: fold B 78 - 91, fold A 67 - 79.8, below 79.7 nearly everywhere (dropped) | 70.6 - 84.7 |
+//! | *round 4: each idea on top of round 3's defaults (folds A / B 79.7 / 83.8, standard)* | |
+//! | re-baselining after a shift or drift alarm (score above 0.03): the level learns with span 20 - 200 instead of 1000 for the next 50 - 400 points, level and spread (mean 72.6) or the level only (mean 77.2); on top of the alarm budget mean 77.4 / 81.0 (dropped: both folds lower nearly everywhere; probably because the charts' episodic records already absorb a new regime, while the faster level also shrinks the residuals of the next true change) | 62.8 - 82.4 |
+//! | alarm budget in the hold instead: hold gain x (1 + 0.01 - 0.3 x alarms) (dropped: both folds lower or equal) | 78.0 - 81.1 |
+//! | **alarm budget**: outputs divided by `1 + alarms`, `alarms` the earlier scores above 0.03, decaying 0.01 % per point. False positives at the chosen threshold 23 -> 15 (IBM 10 -> 6, CVS 7 -> 5, exchange-2 3 -> 1); ambient temperature's first window is found later (19 -> 155 points in). Fold A 81.0 (+1.3), B 84.7 (+0.9). Over gain 0.5 - 3 x alarm level 0.02 - 0.05 (24 settings) mean 82.4 (A 80.9, B 84.2); count decay 0.9995 - 1 means 82.2 - 82.7; over the hold gain / hold decay / spike margin neighbourhood mean 80.9 (was 79.9), worst 78.4 (was 78.0), A +0.3 to +3.2 and B 0 to +1.2 at every one of the 27 points. **Held-out did not confirm it** (see below) | 82.6 / 79.5 / 85.6 |
+//! | not tried: a seasonal-break signal (no real tune file uses the seasonal profile, so the tune set cannot show an effect; the artificial daily anomalies are already found at their window's centre); asymmetric treatment of counts at zero and the novelty of the time between threshold crossings (close to the one-sided spreads and the density-of-exceedances chart, both dropped) | |
 //!
 //! Round 3 ran in a scratch lab whose scorer agrees with `nab_score.py`
 //! (81.05 vs 81.0545 on the tune set) and looked at the held-out files
-//! once, aggregate scores only, for the defaults below.
+//! once, aggregate scores only, for its defaults. Round 4 used the same lab
+//! (82.63 vs `nab_score.py`'s 82.6289 on the tune set) and computed the
+//! held-out aggregate once, for the defaults below, then once more with
+//! `run_detector.sh` for the same defaults (identical). In all, the held-out
+//! files have been scored for six configurations (round 1: two, round 2:
+//! two, round 3: one, round 4: one), aggregate scores only, never per file,
+//! never to choose.
 //!
 //! Held-out checkpoints (round 1, the previous defaults, hold 0.99 / 2):
 //! all 26 66.8 / 58.8 / 71.4, held-out 54.7 / 54.7 / 58.5; the previous
@@ -94,14 +109,23 @@
 //! held-out files twice, aggregate scores only, never to choose: after the
 //! coordinate descent (63.9 / 57.0 / 67.6) and for its defaults (below).
 //!
-//! **The defaults below** (round 3, with the flapping chart): all 26
-//! 76.3 / 69.9 / 80.5, tune 81.1 / 76.1 / 84.6, held-out 68.5 / 61.1 / 73.4.
-//! The flapping chart is the first change whose gain carried to the held-out
-//! set (+5.0 / +5.0 / +6.1 there, +4.4 / +4.3 / +4.8 on all 26), but held-out
-//! is still short of the goal of 75 (all 26 passes ARTime's 75.3 only with
-//! the tune set's help).
+//! **The defaults below** (round 4, with the alarm budget): all 26
+//! 75.5 / 68.3 / 80.0, tune 82.6 / 79.5 / 85.6, held-out 68.0 / 60.2 / 73.1.
+//! The budget passed the two-fold check (both folds up, at every point of
+//! the neighbourhood) but its gain did not carry: held-out -0.5 / -0.9 /
+//! -0.3 (about one false positive's worth at 12 windows), all 26 -0.8 /
+//! -1.6 / -0.5 (one threshold for all files). It was kept because the
+//! protocol chooses on the tune set only; `budget_gain: 0.0` restores
+//! round 3's detector exactly.
 //!
-//! Round 2's defaults (`flap_span: 0.0`): all 26 71.9 / 65.6 / 75.7, tune
+//! Round 3's defaults (with the flapping chart): all 26 76.3 / 69.9 / 80.5,
+//! tune 81.1 / 76.1 / 84.6, held-out 68.5 / 61.1 / 73.4. The flapping chart
+//! is the first change whose gain carried to the held-out set (+5.0 / +5.0 /
+//! +6.1 there, +4.4 / +4.3 / +4.8 on all 26), but held-out is still short of
+//! the goal of 75 (all 26 passes ARTime's 75.3 only with the tune set's
+//! help).
+//!
+//! Round 2's defaults (`budget_gain: 0.0, flap_span: 0.0`): all 26 71.9 / 65.6 / 75.7, tune
 //! 77.1 / 72.2 / 80.6, held-out 63.5 / 56.1 / 67.3. Their gain on the tune set
 //! did not carry to the held-out set: a two-fold split of the tune set
 //! (alternate files) showed why: tuning on one half gained 4 points there
@@ -113,8 +137,8 @@
 //! signal that catches regime onsets such as grok's oscillation (round 3's
 //! flapping chart) — not tuning. Published detectors on these 26 files:
 //! ARTime 75.3, CAD OSE 73.3, HTM 69.8, RCF 47.5, z-score 31.5 (standard).
-//! `flap_span: 0.0` restores round 2's detector exactly; adding
-//! `spike_typical: 0.0, spike_decay: 0.9998, spike_margin: 1/0.85,
+//! `budget_gain: 0.0, flap_span: 0.0` restores round 2's detector exactly;
+//! adding `spike_typical: 0.0, spike_decay: 0.9998, spike_margin: 1/0.85,
 //! hold_decay: 0.98, hold_gain: 2.5, drift_floor: 0.7, mad_floor: 0.5`
 //! restores round 1's.
 
@@ -213,6 +237,13 @@ pub struct Config {
     pub hold_gain: f64,
     /// A gap is an interval above this many typical intervals (counted only).
     pub gap_factor: f64,
+    /// Alarm budget: outputs are divided by `1 + budget_gain * alarms`, where
+    /// `alarms` counts the series' earlier alarms; 0 turns the budget off.
+    pub budget_gain: f64,
+    /// A score above this counts as an alarm for the budget.
+    pub budget_alarm: f64,
+    /// Per-point decay of the alarm count.
+    pub budget_decay: f64,
 }
 
 impl Default for Config {
@@ -242,6 +273,9 @@ impl Default for Config {
             hold_decay: 0.96,
             hold_gain: 3.0,
             gap_factor: 3.0,
+            budget_gain: 1.0,
+            budget_alarm: 0.03,
+            budget_decay: 0.9999,
         }
     }
 }

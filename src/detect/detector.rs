@@ -5,13 +5,13 @@
 //! (NaN, out-of-order, duplicate timestamps, gaps: counted), the choice of
 //! forecaster (level or time-of-day, whichever has predicted better lately),
 //! the four statistics (spike, shift, drift, flapping), their novelty for this
-//! series, the refractory hold, and the explanation. The pieces live in
-//! `baseline`, `change` and `novelty`.
+//! series, the alarm budget, the refractory hold, and the explanation. The
+//! pieces live in `baseline`, `change` and `novelty`.
 
 use super::baseline::{self, Level, Seasonal};
 use super::change::{Shift, Spans};
 use super::explain::{Cause, Explanation};
-use super::novelty::{Hold, Record, Typical};
+use super::novelty::{Budget, Hold, Record, Typical};
 use super::{Config, Series};
 
 /// One scored point.
@@ -60,6 +60,8 @@ pub struct Detector {
     /// Typical block maximum of `|z|`, a floor on the spike's record.
     typical: Typical,
     hold: Hold,
+    /// The series' earlier alarms, which make the next one harder.
+    budget: Budget,
     /// Start of the current run of same-signed large residuals.
     run_start: f64,
     run_sign: i8,
@@ -96,6 +98,7 @@ impl Detector {
             records: Default::default(),
             typical: Typical::default(),
             hold: Hold::default(),
+            budget: Budget::default(),
             run_start: f64::NAN,
             run_sign: 0,
         }
@@ -171,14 +174,17 @@ impl Detector {
             };
         }
         let (ratio, cause) = self.novelty(z);
+        let c = &self.config;
         let out = self.hold.pass(
-            (ratio - 1.0).max(0.0),
-            self.config.hold_decay,
-            self.config.hold_gain,
+            (ratio - 1.0).max(0.0) / self.budget.divisor(c.budget_gain),
+            c.hold_decay,
+            c.hold_gain,
         );
+        let score = out / (out + 1.0);
+        self.budget.learn(score, c.budget_alarm, c.budget_decay);
         let cause = if out > 0.0 { cause } else { Cause::Normal };
         Scored {
-            score: out / (out + 1.0),
+            score,
             explanation: Explanation {
                 cause,
                 ..explanation

@@ -19,6 +19,10 @@
 //!   (decaying) held peak by a factor, so one anomaly raises one alarm
 //!   rather than a burst. The NAB rule is the same: only the first detection
 //!   in a window counts and every later one outside it costs.
+//! - [`Budget`]: the series' count of earlier alarms (decaying slowly).
+//!   Outputs are divided by one plus that count, so a series that alarms
+//!   often (a noisy one) must be ever more novel to alarm again, while a
+//!   quiet series keeps its full sensitivity.
 //!
 //! Neither knows what the statistics mean; `detector` does.
 
@@ -107,10 +111,32 @@ impl Hold {
     }
 }
 
+/// An alarm budget: a decaying count of a series' alarms.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Budget {
+    alarms: f64,
+}
+
+impl Budget {
+    /// What outputs are divided by: `1 + gain * alarms`.
+    pub fn divisor(&self, gain: f64) -> f64 {
+        1.0 + gain * self.alarms
+    }
+
+    /// Learns one point's score: the count decays by `decay` and grows by
+    /// one if `score` exceeds `alarm`.
+    pub fn learn(&mut self, score: f64, alarm: f64, decay: f64) {
+        self.alarms *= decay;
+        if score > alarm {
+            self.alarms += 1.0;
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::float_cmp)] // exact by construction
 mod tests {
-    use super::{Hold, Record, Typical};
+    use super::{Budget, Hold, Record, Typical};
 
     #[test]
     fn a_repeated_spike_stops_being_novel() {
@@ -180,5 +206,20 @@ mod tests {
             h.pass(0.0, 0.99, 2.0);
         }
         assert_eq!(h.pass(1.0, 0.99, 2.0), 1.0, "the hold decays");
+    }
+
+    #[test]
+    fn the_budget_counts_alarms_and_forgets_them_slowly() {
+        let mut b = Budget::default();
+        assert_eq!(b.divisor(1.0), 1.0);
+        for score in [0.5, 0.01, 0.2, 0.03] {
+            b.learn(score, 0.03, 1.0);
+        }
+        assert_eq!(b.divisor(1.0), 3.0, "two alarms");
+        assert_eq!(b.divisor(0.0), 1.0, "gain 0 turns it off");
+        for _ in 0..20_000 {
+            b.learn(0.0, 0.03, 0.9999);
+        }
+        assert!(b.divisor(1.0) < 1.3, "{b:?}");
     }
 }

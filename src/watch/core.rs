@@ -19,6 +19,17 @@
 //! (the detector has already demanded that the point beat the series' own
 //! record) and close after `close_after` quiet points.
 //!
+//! The detector's novelty has a price on a game day: once a series has
+//! seen a 200 ms fault, the same fault ten minutes later no longer beats
+//! its record (and the spread it learned during the first one is still
+//! wide), and would pass in silence. So a series remembers how far from its
+//! baseline, in its own unit and direction, its alerts opened; a later
+//! deviation the same way at least half as far (and
+//! [`WatchConfig::sustain_z`] spreads, and relevant), lasting
+//! [`WatchConfig::recur_after_s`] seconds, opens a new alert, explained as
+//! "(again)". Series that never alerted are untouched by this: it adds no
+//! false alarm to a quiet or a noisy series.
+//!
 //! # Judges
 //!
 //! Judge metrics are `SERVICE/METRIC` (instances pooled). Both windows grow
@@ -66,6 +77,9 @@ pub struct WatchConfig {
     pub min_relative: f64,
     /// Seconds of the shadow before a fault that form its baseline.
     pub baseline_s: i64,
+    /// A series that alerted before alerts again on a deviation at least
+    /// half its earlier alerts' that lasts this long (seconds).
+    pub recur_after_s: f64,
     pub store: StoreConfig,
 }
 
@@ -141,6 +155,7 @@ impl WatchConfig {
             min_relative: 0.2,
             judged,
             baseline_s: 60,
+            recur_after_s: 3.0,
             store: StoreConfig::default(),
         }
     }
@@ -206,6 +221,9 @@ pub struct Watch {
     /// Per series with an open alert: the baseline and spread the detector
     /// had learned when it opened.
     onsets: HashMap<SeriesKey, (f64, f64)>,
+    /// Per series that alerted: the smallest distance from the baseline
+    /// its alerts opened at, above and below (infinite: none that way).
+    alerted_at: HashMap<SeriesKey, [f64; 2]>,
     since_ms: i64,
     vs_production: Judge,
     vs_baseline: Option<Judge>,
@@ -221,6 +239,7 @@ impl Watch {
             detectors: HashMap::new(),
             alerts: BTreeMap::new(),
             onsets: HashMap::new(),
+            alerted_at: HashMap::new(),
             since_ms: start_ms,
             vs_production: judge,
             vs_baseline: None,
@@ -280,19 +299,30 @@ impl Watch {
             (value - baseline).abs() >= self.config.sustain_z * spread
                 && relevant(value, baseline, min_relative)
         });
-        let score = if sustained {
+        let e = &scored.explanation;
+        let deviation = value - e.baseline;
+        let recurring = !self.onsets.contains_key(key)
+            && self.alerted_at.get(key).is_some_and(|at| {
+                deviation.abs() >= at[usize::from(deviation < 0.0)] / 2.0
+                    && e.z.abs() >= self.config.sustain_z
+                    && e.duration >= self.config.recur_after_s
+                    && relevant(value, e.baseline, min_relative)
+            });
+        let score = if sustained || recurring {
             scored.score.max(self.config.alerting.open_above)
-        } else if relevant(value, scored.explanation.baseline, min_relative) {
+        } else if relevant(value, e.baseline, min_relative) {
             scored.score
         } else {
             0.0
         };
         // Alerting reads the text only at or above `open_above` (an opening
         // or a new peak): render it only then, not for every point.
-        let explanation = if score >= self.config.alerting.open_above {
-            detector.explain(&scored)
-        } else {
+        let explanation = if score < self.config.alerting.open_above {
             String::new()
+        } else if recurring {
+            detector.explain(&scored) + " (again)"
+        } else {
+            detector.explain(&scored)
         };
         let Some(event) = self.alerting.push(key, t_ms, score, &explanation) else {
             return quiet;
@@ -302,6 +332,15 @@ impl Watch {
                 let e = scored.explanation;
                 if e.baseline.is_finite() && e.spread.is_finite() {
                     self.onsets.insert(key.clone(), (e.baseline, e.spread));
+                }
+                let deviation = e.value - e.baseline;
+                if deviation.is_finite() {
+                    let at = self
+                        .alerted_at
+                        .entry(key.clone())
+                        .or_insert([f64::INFINITY; 2]);
+                    let side = &mut at[usize::from(deviation < 0.0)];
+                    *side = side.min(deviation.abs());
                 }
             }
             AlertEvent::Closed(_) => {

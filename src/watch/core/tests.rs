@@ -171,3 +171,47 @@ fn a_consistent_but_small_latency_difference_passes_the_judge() {
         assert_ne!(v.outcome, VerdictOutcome::Fail, "look {t}: {:?}", v.reasons);
     }
 }
+
+#[test]
+fn every_fault_of_a_game_day_alerts_not_only_the_first() {
+    // Three 30 s faults of 200 ms, ten minutes apart, in one watch: an
+    // operator expects three alerts, though the detector has seen the
+    // first fault's extremes.
+    let mut w = watch();
+    let starts = [90, 720, 1350];
+    let events = run(&mut w, 1500, |t| {
+        if starts.iter().any(|s| (*s..s + 30).contains(&t)) {
+            200.0
+        } else {
+            0.0
+        }
+    });
+    let opened: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match e {
+            AlertEvent::Opened(a) if a.series.environment == Environment::Shadow => {
+                Some(a.start_ms / 1000)
+            }
+            _ => None,
+        })
+        .collect();
+    for s in starts {
+        assert!(
+            opened.iter().any(|o| (s..=s + 10).contains(o)),
+            "fault at {s}: alerts opened at {opened:?}"
+        );
+    }
+    // One alert per fault, none on production.
+    assert_eq!(opened.len(), 3, "{opened:?}");
+    assert!(
+        events
+            .iter()
+            .all(|e| e.alert().series.environment == Environment::Shadow)
+    );
+    let again = w
+        .alerts()
+        .iter()
+        .filter(|a| a.explanation.ends_with("(again)"))
+        .count();
+    assert_eq!(again, 2, "{:#?}", w.alerts());
+}
