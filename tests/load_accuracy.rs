@@ -156,8 +156,10 @@ async fn a_10ms_server_measures_10ms() {
         );
     }
     // Far below capacity nothing waits for a connection; a late send is
-    // the machine's scheduler (a busy machine), and must stay rare.
-    assert!(report.late <= 15, "late {}", report.late);
+    // the machine's scheduler (a debug build on a busy 2-core machine: 19
+    // of 300 once while a second test suite ran), and must stay rare;
+    // starved connections would make most sends late.
+    assert!(report.late <= 30, "late {} of 300", report.late);
     assert_eq!(report.per_second.len(), 3);
     intended_is_accounted(&report);
 }

@@ -68,7 +68,7 @@ pub fn draw(frame: &mut Frame<'_>, model: &Model, theme: &Theme) {
     frame.render_widget(&status::StatusView { model, theme }, status_area);
     frame.render_widget(&status::KeysView { model, theme }, keys_area);
     match model.mode {
-        Mode::Help => help::render(frame, area, theme),
+        Mode::Help => help::render(frame, area, model.tab, theme),
         Mode::Plan => shadow::render_plan(frame, area, model, theme),
         Mode::Confirm => shadow::render_confirm(frame, area, model, theme),
         Mode::FaultForm => form::render_form(frame, area, model, theme),

@@ -1,7 +1,11 @@
 //! The help overlay: every binding of the key table, by context, centred
 //! over the screen. Sections keep the table's order and are spread over the
 //! fewest columns that fit the screen, balanced by height; each column
-//! aligns its own keys.
+//! aligns its own keys. When all of them do not fit (a classic 80x24
+//! terminal), the overlay keeps the sections of where the operator is —
+//! the global keys, the groups pane, the filter, the current tab's keys and
+//! its dialogs — and its bottom line says how many others a larger
+//! terminal shows.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -9,6 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::console::keymap::{self, Context};
+use crate::console::model::Tab;
 use crate::console::theme::Theme;
 
 use super::status::keys_line;
@@ -22,9 +27,98 @@ type Column = (usize, usize);
 /// Blank columns between two columns of sections.
 const GAP: u16 = 3;
 
-pub fn render(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
-    let sections = keymap::help_sections();
-    let columns = layout(&sections, area);
+/// Whether a context's keys matter on `tab`; `dialogs`: also the keys of
+/// its modal dialogs (which show their own keys while open).
+fn concerns(context: Context, tab: Tab, dialogs: bool) -> bool {
+    match context {
+        Context::Global | Context::Groups | Context::Filter => true,
+        Context::Load => tab == Tab::Load,
+        Context::Faults => tab == Tab::Faults,
+        Context::Help => dialogs,
+        Context::Plan | Context::Confirm => dialogs && tab == Tab::Services,
+        Context::FaultForm | Context::FaultConfirm => dialogs && tab == Tab::Faults,
+        Context::Prompt => dialogs && matches!(tab, Tab::Load | Tab::Faults),
+    }
+}
+
+/// What the overlay shows on `area`: the sections, their columns, and how
+/// many sections were left out. Every section whole if that fits; else
+/// the sections that concern `tab` (whole, then flowed over columns, then
+/// without the dialogs' keys).
+fn arrange(area: Rect, tab: Tab) -> (Vec<Section>, Vec<Column>, usize) {
+    let all = keymap::help_sections();
+    let total = all.len();
+    let columns = layout(&all, area);
+    if fits(&all, &columns, area) {
+        return (all, columns, 0);
+    }
+    let mut last = None;
+    for dialogs in [true, false] {
+        let kept: Vec<Section> = Context::ALL
+            .iter()
+            .zip(&all)
+            .filter(|(context, _)| concerns(**context, tab, dialogs))
+            .map(|(_, section)| section.clone())
+            .collect();
+        let left_out = total - kept.len();
+        let columns = layout(&kept, area);
+        if fits(&kept, &columns, area) {
+            return (kept, columns, left_out);
+        }
+        let (flowed, columns) = flow(&kept, area.height.saturating_sub(2));
+        if fits(&flowed, &columns, area) {
+            return (flowed, columns, left_out);
+        }
+        last = Some((flowed, columns, left_out));
+    }
+    last.unwrap_or_else(|| (Vec::new(), Vec::new(), total))
+}
+
+/// Whether `columns` of `sections` fit `area` whole.
+fn fits(sections: &[Section], columns: &[Column], area: Rect) -> bool {
+    let (width, height) = size(sections, columns);
+    width + 2 <= area.width && height + 2 <= area.height
+}
+
+/// Sections poured into columns of `rows`, a section that does not fit
+/// continuing (under its title again) in the next column.
+fn flow(sections: &[Section], rows: u16) -> (Vec<Section>, Vec<Column>) {
+    let rows = usize::from(rows);
+    let mut out: Vec<Section> = Vec::new();
+    let mut columns = Vec::new();
+    let mut start = 0;
+    let mut used = 0;
+    for (title, lines) in sections {
+        let mut rest = lines.as_slice();
+        loop {
+            let gap = usize::from(used > 0);
+            let room = rows.saturating_sub(used + gap + 1);
+            if used > 0 && room < rest.len().clamp(1, 2) {
+                columns.push((start, out.len()));
+                start = out.len();
+                used = 0;
+                continue;
+            }
+            let take = rest.len().min(room.max(1));
+            out.push((*title, rest[..take].to_vec()));
+            used += gap + 1 + take;
+            rest = &rest[take..];
+            if rest.is_empty() {
+                break;
+            }
+            columns.push((start, out.len()));
+            start = out.len();
+            used = 0;
+        }
+    }
+    if out.len() > start {
+        columns.push((start, out.len()));
+    }
+    (out, columns)
+}
+
+pub fn render(frame: &mut Frame<'_>, area: Rect, tab: Tab, theme: &Theme) {
+    let (sections, columns, left_out) = arrange(area, tab);
     let rendered: Vec<Vec<Line<'static>>> = columns
         .iter()
         .map(|&(start, end)| column_lines(&sections[start..end], theme))
@@ -41,10 +135,19 @@ pub fn render(frame: &mut Frame<'_>, area: Rect, theme: &Theme) {
         popup.width.saturating_sub(4),
         theme,
     );
-    let block = Block::bordered()
+    let mut block = Block::bordered()
         .border_style(theme.focus)
         .title(Line::styled(" Keys ", theme.focus))
         .title_bottom(close);
+    if left_out > 0 {
+        block = block.title_bottom(
+            Line::styled(
+                format!(" {left_out} more sections on a larger terminal "),
+                theme.text,
+            )
+            .right_aligned(),
+        );
+    }
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
     frame.render_widget(block, popup);
@@ -184,5 +287,52 @@ mod tests {
         // Every section is placed once, in order.
         let placed: Vec<usize> = short.iter().flat_map(|&(s, e)| s..e).collect();
         assert_eq!(placed, (0..sections.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_small_terminal_shows_every_key_of_the_current_tab_without_clipping() {
+        let all = keymap::help_sections();
+        let lines_of = |sections: &[Section], title: &str| -> usize {
+            sections
+                .iter()
+                .filter(|(t, _)| *t == title)
+                .map(|(_, l)| l.len())
+                .sum()
+        };
+        for area in [Rect::new(0, 0, 80, 24), Rect::new(0, 0, 100, 26)] {
+            for tab in [Tab::Services, Tab::Load, Tab::Faults, Tab::Metrics] {
+                let (sections, columns, left_out) = arrange(area, tab);
+                assert!(left_out > 0, "{tab:?} at {area:?}");
+                assert!(fits(&sections, &columns, area), "{tab:?} at {area:?}");
+                let placed: Vec<usize> = columns.iter().flat_map(|&(s, e)| s..e).collect();
+                assert_eq!(placed, (0..sections.len()).collect::<Vec<_>>());
+                let mut own = vec![Context::Global, Context::Groups, Context::Filter];
+                own.extend(match tab {
+                    Tab::Load => Some(Context::Load),
+                    Tab::Faults => Some(Context::Faults),
+                    Tab::Services | Tab::Metrics => None,
+                });
+                for context in own {
+                    let title = context.title();
+                    let expected = lines_of(&all, title);
+                    assert_eq!(lines_of(&sections, title), expected, "{tab:?} {title}");
+                }
+            }
+        }
+        let (whole, _, left_out) = arrange(Rect::new(0, 0, 200, 200), Tab::Load);
+        assert_eq!((whole.len(), left_out), (all.len(), 0));
+    }
+
+    #[test]
+    fn flowing_continues_a_tall_section_in_the_next_column() {
+        let tall: Section = ("Tall", (0..10).map(|i| (i.to_string(), "x")).collect());
+        let short: Section = ("Short", vec![("a".to_owned(), "y")]);
+        let (out, columns) = flow(&[tall, short], 6);
+        // 5 lines under the title per column of 6 rows, then the short one.
+        assert_eq!(columns, [(0, 1), (1, 2), (2, 3)]);
+        assert_eq!(out[0].1.len(), 5);
+        assert_eq!((out[1].0, out[1].1.len()), ("Tall", 5));
+        assert_eq!(out[2].0, "Short");
+        assert!(columns.iter().all(|&(s, e)| height_of(&out[s..e]) <= 6));
     }
 }
