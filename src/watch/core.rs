@@ -28,7 +28,10 @@
 //! [`WatchConfig::sustain_z`] spreads, and relevant), lasting
 //! [`WatchConfig::recur_after_s`] seconds, opens a new alert, explained as
 //! "(again)". Series that never alerted are untouched by this: it adds no
-//! false alarm to a quiet or a noisy series.
+//! false alarm to a quiet or a noisy series. Besides, when an alert closes
+//! its series' detector returns to its state from before the episode
+//! (`tracked`): the fault's points do not stay in its spread and records,
+//! so a smaller fault after a large one alerts too.
 //!
 //! # Judges
 //!
@@ -40,6 +43,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use self::tracked::Tracked;
 use super::points::client;
 use crate::detect::judge::{Judge, JudgeConfig, JudgeError, Side};
 use crate::detect::{self, Detector, Series};
@@ -80,6 +84,9 @@ pub struct WatchConfig {
     /// A series that alerted before alerts again on a deviation at least
     /// half its earlier alerts' that lasts this long (seconds).
     pub recur_after_s: f64,
+    /// When an alert closes, the series' detector returns to its state from
+    /// before the episode (`tracked`).
+    pub forget_episodes: bool,
     pub store: StoreConfig,
 }
 
@@ -156,6 +163,7 @@ impl WatchConfig {
             judged,
             baseline_s: 60,
             recur_after_s: 3.0,
+            forget_episodes: true,
             store: StoreConfig::default(),
         }
     }
@@ -214,7 +222,7 @@ fn relevant(value: f64, baseline: f64, min_relative: f64) -> bool {
 pub struct Watch {
     config: WatchConfig,
     store: SeriesStore,
-    detectors: HashMap<SeriesKey, Detector>,
+    detectors: HashMap<SeriesKey, Tracked>,
     alerting: Alerting,
     /// Every alert by id, latest state.
     alerts: BTreeMap<u64, Alert>,
@@ -263,7 +271,7 @@ impl Watch {
 
     /// Bytes held by the detectors' state.
     pub fn detector_bytes(&self) -> usize {
-        self.detectors.values().map(Detector::state_bytes).sum()
+        self.detectors.values().map(Tracked::state_bytes).sum()
     }
 
     /// Every alert, latest state, by id.
@@ -282,11 +290,11 @@ impl Watch {
         self.points += 1;
         self.store.push(key, Sample::new(t_ms, value));
         self.judge(key, t_ms, value);
-        let detector = self.detectors.entry(key.clone()).or_insert_with(|| {
+        let tracked = self.detectors.entry(key.clone()).or_insert_with(|| {
             let (name, unit) = describe(&key.metric);
-            Detector::new(Series::new(name, unit), self.config.detector)
+            Tracked::new(Detector::new(Series::new(name, unit), self.config.detector))
         });
-        let scored = detector.push(t_ms as f64 / 1000.0, value);
+        let scored = tracked.push(t_ms as f64 / 1000.0, value, self.config.sustain_z);
         let quiet = Pushed {
             score: scored.score,
             event: None,
@@ -320,15 +328,16 @@ impl Watch {
         let explanation = if score < self.config.alerting.open_above {
             String::new()
         } else if recurring {
-            detector.explain(&scored) + " (again)"
+            tracked.detector.explain(&scored) + " (again)"
         } else {
-            detector.explain(&scored)
+            tracked.detector.explain(&scored)
         };
         let Some(event) = self.alerting.push(key, t_ms, score, &explanation) else {
             return quiet;
         };
         match &event {
             AlertEvent::Opened(_) => {
+                tracked.alert_opened();
                 let e = scored.explanation;
                 if e.baseline.is_finite() && e.spread.is_finite() {
                     self.onsets.insert(key.clone(), (e.baseline, e.spread));
@@ -344,6 +353,9 @@ impl Watch {
                 }
             }
             AlertEvent::Closed(_) => {
+                if self.config.forget_episodes {
+                    tracked.alert_closed();
+                }
                 self.onsets.remove(key);
             }
             AlertEvent::Updated(_) => {}
@@ -419,6 +431,8 @@ impl Watch {
         events
     }
 }
+
+mod tracked;
 
 #[cfg(test)]
 mod tests;
