@@ -1,15 +1,57 @@
 //! One HTTP/1.1 GET over plain TCP (hyper's client connection, no pool):
 //! what the Prometheus range query (`traffic::prometheus`) and the
-//! `/metrics` scraper (`metrics::scrape`) both need. The body is read up to
-//! a limit; the caller judges the status.
+//! `/metrics` scraper (`metrics::scrape`) both need: checking the URL
+//! ([`Target::parse`]) and the GET itself. The body is read up to a limit;
+//! the caller judges the status.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
-use hyper::Request;
 use hyper::header::{self, HeaderValue};
-use hyper::http::uri::Authority;
+use hyper::http::uri::{Authority, PathAndQuery};
+use hyper::{Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+
+/// Why a URL is not one [`get`] can fetch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("does not parse")]
+    Parse,
+    #[error("https is not supported; use plain http://")]
+    Https,
+    /// Another scheme or none; the expected form, e.g. `http://HOST:PORT/metrics`.
+    #[error("expected {0}")]
+    Scheme(&'static str),
+    #[error("no host")]
+    NoHost,
+}
+
+/// A plain `http://` URL with a host: what [`get`] fetches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub authority: Authority,
+    pub path: PathAndQuery,
+}
+
+impl Target {
+    /// Checks `url`; `form` is the shape the caller expects, for the
+    /// message of another scheme.
+    pub fn parse(url: &str, form: &'static str) -> Result<Target, UrlError> {
+        let uri: Uri = url.parse().map_err(|_| UrlError::Parse)?;
+        match uri.scheme_str() {
+            Some("http") => {}
+            Some("https") => return Err(UrlError::Https),
+            _ => return Err(UrlError::Scheme(form)),
+        }
+        let authority = uri.authority().ok_or(UrlError::NoHost)?.clone();
+        // Always there with a scheme; `/` when the URL has no path.
+        let path = uri
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| PathAndQuery::from_static("/"));
+        Ok(Target { authority, path })
+    }
+}
 
 /// Why a GET failed before there was an answer.
 #[derive(Debug, thiserror::Error)]
@@ -37,14 +79,14 @@ pub struct Answer {
     pub body: String,
 }
 
-/// GETs `path` from `authority` (port 80 when none), asking for `accept`,
-/// reading at most `max_bytes` of body.
+/// GETs `target` (port 80 when none), asking for `accept`, reading at most
+/// `max_bytes` of body.
 pub async fn get(
-    authority: &Authority,
-    path: &str,
+    target: &Target,
     accept: &'static str,
     max_bytes: usize,
 ) -> Result<Answer, GetError> {
+    let authority = &target.authority;
     let host = authority
         .host()
         .trim_start_matches('[')
@@ -78,7 +120,7 @@ pub async fn get(
         let _ = connection.await;
     });
     let mut request = Request::new(Empty::<Bytes>::new());
-    *request.uri_mut() = path.parse().map_err(|e| http_err(&e))?;
+    *request.uri_mut() = target.path.clone().into();
     let headers = request.headers_mut();
     if let Ok(h) = HeaderValue::from_str(authority.as_str()) {
         headers.insert(header::HOST, h);

@@ -208,22 +208,30 @@ impl Judge {
             .zip(&mut self.states)
             .map(|(metric, state)| {
                 let summary = state.ranks.summary();
-                let judged = summary.n_shadow >= config.min_samples
-                    && summary.n_reference >= config.min_samples;
-                if judged {
-                    let log_ratio = log_mixture_ratio(
-                        harmful_z(&summary, metric.direction),
-                        summary.information(),
-                        config.mixture_scale,
-                        metric.direction,
-                    );
-                    state.p_anytime = state.p_anytime.min((-log_ratio).exp()).min(1.0);
+                let p = look_p(metric, &summary, config);
+                if let Some(p) = p {
+                    state.p_anytime = state.p_anytime.min(p);
                 }
-                classify(metric, &summary, state.p_anytime, judged, config.alpha)
+                classify(metric, &summary, state.p_anytime, p.is_some(), config.alpha)
             })
             .collect();
         verdict(config, results)
     }
+}
+
+/// The anytime p-value of this look alone (`1 / mixture ratio`, at most 1),
+/// or `None` while either side has fewer than `min_samples` values.
+fn look_p(metric: &MetricConfig, summary: &Summary, config: &JudgeConfig) -> Option<f64> {
+    if summary.n_shadow < config.min_samples || summary.n_reference < config.min_samples {
+        return None;
+    }
+    let log_ratio = log_mixture_ratio(
+        harmful_z(summary, metric.direction),
+        summary.information(),
+        config.mixture_scale,
+        metric.direction,
+    );
+    Some((-log_ratio).exp().min(1.0))
 }
 
 /// The z in the harmful direction (two-sided for `Either`).
@@ -310,20 +318,14 @@ pub fn compare(
     config: &JudgeConfig,
 ) -> MetricResult {
     let summary = RankStats::from_samples(shadow, reference).summary();
-    let judged =
-        summary.n_shadow >= config.min_samples && summary.n_reference >= config.min_samples;
-    let log_ratio = log_mixture_ratio(
-        harmful_z(&summary, metric.direction),
-        summary.information(),
-        config.mixture_scale,
-        metric.direction,
-    );
-    let p = if judged {
-        (-log_ratio).exp().min(1.0)
-    } else {
-        1.0
-    };
-    classify(metric, &summary, p, judged, config.alpha)
+    let p = look_p(metric, &summary, config);
+    classify(
+        metric,
+        &summary,
+        p.unwrap_or(1.0),
+        p.is_some(),
+        config.alpha,
+    )
 }
 
 fn reason(r: &MetricResult, alpha: f64) -> String {

@@ -30,6 +30,13 @@ impl Environment {
             Environment::Host => "host",
         }
     }
+
+    /// The environment named `text` (as [`Environment::as_str`] writes it).
+    pub fn parse(text: &str) -> Option<Environment> {
+        [Environment::Prod, Environment::Shadow, Environment::Host]
+            .into_iter()
+            .find(|e| e.as_str() == text)
+    }
 }
 
 impl fmt::Display for Environment {
@@ -150,18 +157,12 @@ impl FromStr for SeriesKey {
                 key: key.to_owned(),
             });
         }
-        let environment = match parts.first() {
-            Some(&"prod") => Environment::Prod,
-            Some(&"shadow") => Environment::Shadow,
-            Some(&"host") => Environment::Host,
-            Some(other) => {
-                return Err(SeriesKeyError::Environment {
-                    key: key.to_owned(),
-                    env: (*other).to_owned(),
-                });
-            }
-            None => return Err(SeriesKeyError::Shape(key.to_owned())),
-        };
+        // `split` yields at least one part.
+        let environment =
+            Environment::parse(parts[0]).ok_or_else(|| SeriesKeyError::Environment {
+                key: key.to_owned(),
+                env: parts[0].to_owned(),
+            })?;
         match parts[1..] {
             [service, metric] => Ok(SeriesKey::service(environment, service, metric)),
             [service, instance, metric] => {

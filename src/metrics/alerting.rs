@@ -172,15 +172,33 @@ impl Alerting {
         score: f64,
         explanation: &str,
     ) -> Option<AlertEvent> {
+        self.push_with(series, t_ms, score, || explanation.to_owned())
+    }
+
+    /// [`Alerting::push`] with the explanation rendered only when it is
+    /// kept: at an opening point that is a new peak, or a new peak while
+    /// open.
+    pub fn push_with(
+        &mut self,
+        series: &SeriesKey,
+        t_ms: i64,
+        score: f64,
+        explain: impl FnOnce() -> String,
+    ) -> Option<AlertEvent> {
         if !score.is_finite() {
             self.skipped += 1;
             return None;
         }
         let config = self.config;
-        if !self.states.contains_key(series) {
-            self.states.insert(series.clone(), State::quiet());
-        }
-        let state = self.states.get_mut(series)?;
+        let state = match self.states.get_mut(series) {
+            Some(state) => state,
+            // A quiet point of a new series changes nothing: no state yet.
+            None if score < config.open_above => return None,
+            None => self
+                .states
+                .entry(series.clone())
+                .or_insert_with(State::quiet),
+        };
         match state {
             State::Quiet {
                 above,
@@ -197,7 +215,7 @@ impl Alerting {
                         *start_ms = t_ms;
                     }
                     *peak = score;
-                    explanation.clone_into(peak_text);
+                    *peak_text = explain();
                 }
                 *above += 1;
                 if *above < config.open_after {
@@ -243,7 +261,7 @@ impl Alerting {
                     return None;
                 }
                 alert.score = score;
-                explanation.clone_into(&mut alert.explanation);
+                alert.explanation = explain();
                 let severity = config.severity(score);
                 if severity <= alert.severity {
                     return None;

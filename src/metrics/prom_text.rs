@@ -11,7 +11,7 @@
 
 pub mod histogram;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -139,8 +139,7 @@ impl Exposition {
 
 /// Parses a whole page; bad lines are reported in `errors` and skipped.
 pub fn parse(text: &str) -> Exposition {
-    let mut out = Exposition::default();
-    let mut typed = HashSet::new();
+    let mut page = Page::default();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim_end_matches('\r');
         let trimmed = line.trim_start_matches([' ', '\t']);
@@ -148,13 +147,13 @@ pub fn parse(text: &str) -> Exposition {
             continue;
         }
         let result = if let Some(comment) = trimmed.strip_prefix('#') {
-            comment_line(&mut out, &mut typed, comment)
+            page.comment_line(comment)
                 .map_err(|(at, kind)| (line.len() - at, kind))
         } else {
-            sample_line(line).map(|s| push_sample(&mut out, s))
+            sample_line(line).map(|s| page.push_sample(s))
         };
         if let Err((at, kind)) = result {
-            out.errors.push(LineError {
+            page.out.errors.push(LineError {
                 line: i + 1,
                 column: line.get(..at).map_or(0, |p| p.chars().count()) + 1,
                 kind,
@@ -162,56 +161,105 @@ pub fn parse(text: &str) -> Exposition {
             });
         }
     }
-    out
+    page.out
 }
 
-fn family_index(out: &mut Exposition, name: &str) -> usize {
-    if let Some(i) = out.families.iter().position(|f| f.name == name) {
-        return i;
+/// A page being parsed, with its families indexed by name (a page has
+/// hundreds of families and thousands of samples).
+#[derive(Default)]
+struct Page {
+    out: Exposition,
+    /// Index in `out.families`.
+    by_name: HashMap<String, usize>,
+    /// Families with a TYPE line.
+    typed: HashSet<String>,
+}
+
+impl Page {
+    fn family(&self, name: &str) -> Option<&Family> {
+        self.by_name.get(name).map(|&i| &self.out.families[i])
     }
-    out.families.push(Family {
-        name: name.to_owned(),
-        kind: MetricType::Untyped,
-        help: None,
-    });
-    out.families.len() - 1
-}
 
-/// HELP and TYPE; any other comment is ignored. Errors carry the length of
-/// the line's remainder from the offending word on (the caller turns it
-/// into a column).
-fn comment_line(
-    out: &mut Exposition,
-    typed: &mut HashSet<String>,
-    comment: &str,
-) -> Result<(), Failure> {
-    let mut words = comment
-        .trim_start_matches([' ', '\t'])
-        .splitn(3, [' ', '\t']);
-    let (Some(keyword), Some(name)) = (words.next(), words.next()) else {
-        return Ok(());
-    };
-    let rest = words.next().unwrap_or("").trim_start_matches([' ', '\t']);
-    match keyword {
-        "HELP" => {
-            let i = family_index(out, name);
-            out.families[i].help = Some(unescape_help(rest));
-        }
-        "TYPE" => {
-            let word = rest.trim_end();
-            let Some(kind) = MetricType::parse(word) else {
-                return Err((rest.len(), LineErrorKind::Type(word.to_owned())));
-            };
-            if !typed.insert(name.to_owned()) {
-                let from_name = rest.len() + name.len() + 1;
-                return Err((from_name, LineErrorKind::DuplicateType(name.to_owned())));
+    fn family_mut(&mut self, name: &str) -> &mut Family {
+        let families = &mut self.out.families;
+        let i = *self.by_name.entry(name.to_owned()).or_insert_with(|| {
+            families.push(Family {
+                name: name.to_owned(),
+                kind: MetricType::Untyped,
+                help: None,
+            });
+            families.len() - 1
+        });
+        &mut families[i]
+    }
+
+    /// HELP and TYPE; any other comment is ignored. Errors carry the length
+    /// of the line's remainder from the offending word on (the caller turns
+    /// it into a column).
+    fn comment_line(&mut self, comment: &str) -> Result<(), Failure> {
+        let mut words = comment
+            .trim_start_matches([' ', '\t'])
+            .splitn(3, [' ', '\t']);
+        let (Some(keyword), Some(name)) = (words.next(), words.next()) else {
+            return Ok(());
+        };
+        let rest = words.next().unwrap_or("").trim_start_matches([' ', '\t']);
+        match keyword {
+            "HELP" => self.family_mut(name).help = Some(unescape_help(rest)),
+            "TYPE" => {
+                let word = rest.trim_end();
+                let Some(kind) = MetricType::parse(word) else {
+                    return Err((rest.len(), LineErrorKind::Type(word.to_owned())));
+                };
+                if !self.typed.insert(name.to_owned()) {
+                    let from_name = rest.len() + name.len() + 1;
+                    return Err((from_name, LineErrorKind::DuplicateType(name.to_owned())));
+                }
+                self.family_mut(name).kind = kind;
             }
-            let i = family_index(out, name);
-            out.families[i].kind = kind;
+            _ => {}
         }
-        _ => {}
+        Ok(())
     }
-    Ok(())
+
+    fn push_sample(&mut self, parsed: Parsed) {
+        let (family, kind) = self.resolve_family(&parsed.name);
+        self.out.samples.push(PromSample {
+            name: parsed.name,
+            labels: parsed.labels,
+            value: parsed.value,
+            timestamp_ms: parsed.timestamp_ms,
+            family,
+            kind,
+        });
+    }
+
+    /// The family of a sample name: itself when declared, else the declared
+    /// histogram or summary it is a `_bucket`/`_sum`/`_count` of, or the
+    /// counter it is a `_total`/`_created` of; else itself, untyped.
+    fn resolve_family(&self, name: &str) -> (String, MetricType) {
+        if let Some(f) = self.family(name) {
+            return (f.name.clone(), f.kind);
+        }
+        for suffix in ["_bucket", "_sum", "_count", "_total", "_created"] {
+            let Some(stem) = name.strip_suffix(suffix) else {
+                continue;
+            };
+            if let Some(f) = self.family(stem) {
+                let fits = match suffix {
+                    "_bucket" => f.kind == MetricType::Histogram,
+                    "_sum" | "_count" => {
+                        matches!(f.kind, MetricType::Histogram | MetricType::Summary)
+                    }
+                    _ => f.kind == MetricType::Counter,
+                };
+                if fits {
+                    return (f.name.clone(), f.kind);
+                }
+            }
+        }
+        (name.to_owned(), MetricType::Untyped)
+    }
 }
 
 fn unescape_help(text: &str) -> String {
@@ -231,43 +279,6 @@ fn unescape_help(text: &str) -> String {
         }
     }
     out
-}
-
-fn push_sample(out: &mut Exposition, parsed: Parsed) {
-    let (family, kind) = resolve_family(out, &parsed.name);
-    out.samples.push(PromSample {
-        name: parsed.name,
-        labels: parsed.labels,
-        value: parsed.value,
-        timestamp_ms: parsed.timestamp_ms,
-        family,
-        kind,
-    });
-}
-
-/// The family of a sample name: itself when declared, else the declared
-/// histogram or summary it is a `_bucket`/`_sum`/`_count` of, or the
-/// counter it is a `_total`/`_created` of; else itself, untyped.
-fn resolve_family(out: &Exposition, name: &str) -> (String, MetricType) {
-    if let Some(f) = out.family(name) {
-        return (f.name.clone(), f.kind);
-    }
-    for suffix in ["_bucket", "_sum", "_count", "_total", "_created"] {
-        let Some(stem) = name.strip_suffix(suffix) else {
-            continue;
-        };
-        if let Some(f) = out.family(stem) {
-            let fits = match suffix {
-                "_bucket" => f.kind == MetricType::Histogram,
-                "_sum" | "_count" => matches!(f.kind, MetricType::Histogram | MetricType::Summary),
-                _ => f.kind == MetricType::Counter,
-            };
-            if fits {
-                return (f.name.clone(), f.kind);
-            }
-        }
-    }
-    (name.to_owned(), MetricType::Untyped)
 }
 
 struct Parsed {

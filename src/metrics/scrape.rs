@@ -10,11 +10,11 @@
 
 use std::time::{Duration, Instant};
 
-use hyper::Uri;
 use serde::{Deserialize, Serialize};
 
 use super::prom_text::{self, Exposition};
 use crate::domain::units::format_duration;
+use crate::http_get::{self, Target};
 
 /// The largest page read.
 pub const MAX_PAGE_BYTES: usize = 16 << 20;
@@ -26,7 +26,7 @@ pub enum ScrapeError {
     BadUrl { url: String, reason: String },
     /// Resolving, connecting or the HTTP exchange failed.
     #[error(transparent)]
-    Get(#[from] crate::http_get::GetError),
+    Get(#[from] http_get::GetError),
     #[error("no answer within {}", format_duration(*.0))]
     Timeout(Duration),
     #[error("{url} answered HTTP {status}")]
@@ -36,40 +36,24 @@ pub enum ScrapeError {
 /// GETs `url` (`http://HOST:PORT/metrics`) and parses the page. Lines the
 /// parser cannot read are in the result's `errors`, not failures.
 pub async fn scrape(url: &str, timeout: Duration) -> Result<Exposition, ScrapeError> {
-    let bad = |reason: &str| ScrapeError::BadUrl {
-        url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let uri: Uri = url.parse().map_err(|_| bad("does not parse"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err(bad("https is not supported; use plain http://")),
-        _ => return Err(bad("expected http://HOST:PORT/metrics")),
-    }
-    let authority = uri.authority().ok_or_else(|| bad("no host"))?.clone();
-    let path = uri
-        .path_and_query()
-        .map_or("/metrics", |p| p.as_str())
-        .to_owned();
-    let body = tokio::time::timeout(timeout, get(&authority, &path, url))
-        .await
-        .map_err(|_| ScrapeError::Timeout(timeout))??;
-    Ok(prom_text::parse(&body))
-}
-
-async fn get(
-    authority: &hyper::http::uri::Authority,
-    path: &str,
-    url: &str,
-) -> Result<String, ScrapeError> {
-    let answer = crate::http_get::get(authority, path, prom_text::ACCEPT, MAX_PAGE_BYTES).await?;
+    let target =
+        Target::parse(url, "http://HOST:PORT/metrics").map_err(|e| ScrapeError::BadUrl {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let answer = tokio::time::timeout(
+        timeout,
+        http_get::get(&target, prom_text::ACCEPT, MAX_PAGE_BYTES),
+    )
+    .await
+    .map_err(|_| ScrapeError::Timeout(timeout))??;
     if !(200..300).contains(&answer.status) {
         return Err(ScrapeError::Status {
             url: url.to_owned(),
             status: answer.status,
         });
     }
-    Ok(answer.body)
+    Ok(prom_text::parse(&answer.body))
 }
 
 /// How a [`Scraper`] scrapes.

@@ -11,10 +11,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hyper::Uri;
+use hyper::http::uri::PathAndQuery;
 use serde::Deserialize;
 
 use crate::domain::units::{format_duration, parse_duration};
+use crate::http_get::{self, Target};
 use crate::traffic::profile::MAX_CURVE_S;
 
 /// The largest answer read.
@@ -26,7 +27,7 @@ pub enum PromError {
     BadUrl { url: String, reason: String },
     /// Resolving, connecting or the HTTP exchange failed.
     #[error(transparent)]
-    Get(#[from] crate::http_get::GetError),
+    Get(#[from] http_get::GetError),
     #[error("Prometheus did not answer within {}", format_duration(*.0))]
     Timeout(Duration),
     #[error("Prometheus answered HTTP {status}: {body:?}")]
@@ -173,8 +174,8 @@ fn expand(points: &[(i64, f64)], step_hint: Option<u32>) -> Option<(i64, Vec<u32
 }
 
 /// The `step` parameter of a query_range URL, in seconds.
-fn step_of(uri: &Uri) -> Option<u32> {
-    let query = uri.query()?;
+fn step_of(path: &PathAndQuery) -> Option<u32> {
+    let query = path.query()?;
     let value = query.split('&').find_map(|kv| kv.strip_prefix("step="))?;
     if let Ok(secs) = value.parse::<f64>() {
         return Some(secs.max(1.0).round() as u32);
@@ -186,39 +187,29 @@ fn step_of(uri: &Uri) -> Option<u32> {
 
 /// GETs a `query_range` URL and parses its curve.
 pub async fn fetch(url: &str, timeout: Duration) -> Result<PromCurve, PromError> {
-    let bad = |reason: &str| PromError::BadUrl {
-        url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let uri: Uri = url.parse().map_err(|_| bad("does not parse"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err(bad("https is not supported; use plain http://")),
-        _ => return Err(bad("expected http://HOST:PORT/api/v1/query_range?...")),
+    let target = Target::parse(url, "http://HOST:PORT/api/v1/query_range?...").map_err(|e| {
+        PromError::BadUrl {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        }
+    })?;
+    let answer = tokio::time::timeout(
+        timeout,
+        http_get::get(&target, "application/json", MAX_ANSWER_BYTES),
+    )
+    .await
+    .map_err(|_| PromError::Timeout(timeout))??;
+    if !(200..300).contains(&answer.status) {
+        // Prometheus explains 4xx/5xx in its JSON envelope.
+        return Err(match parse_curve(&answer.body, None) {
+            Err(e @ PromError::Api { .. }) => e,
+            _ => PromError::Status {
+                status: answer.status,
+                body: answer.body.chars().take(200).collect(),
+            },
+        });
     }
-    let authority = uri.authority().ok_or_else(|| bad("no host"))?.clone();
-    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let step = step_of(&uri);
-    let body = tokio::time::timeout(timeout, get(&authority, &path))
-        .await
-        .map_err(|_| PromError::Timeout(timeout))??;
-    parse_curve(&body, step)
-}
-
-async fn get(authority: &hyper::http::uri::Authority, path: &str) -> Result<String, PromError> {
-    let answer =
-        crate::http_get::get(authority, path, "application/json", MAX_ANSWER_BYTES).await?;
-    if (200..300).contains(&answer.status) {
-        return Ok(answer.body);
-    }
-    // Prometheus explains 4xx/5xx in its JSON envelope.
-    match parse_curve(&answer.body, None) {
-        Err(e @ PromError::Api { .. }) => Err(e),
-        _ => Err(PromError::Status {
-            status: answer.status,
-            body: answer.body.chars().take(200).collect(),
-        }),
-    }
+    parse_curve(&answer.body, step_of(&target.path))
 }
 
 #[cfg(test)]

@@ -40,6 +40,12 @@ fn all_ties_carry_no_evidence() {
     assert!(s.median_ratio().is_nan());
 }
 
+/// Pushes one value to each window of `metric`.
+fn push_both(judge: &mut Judge, metric: &str, reference: f64, shadow: f64) {
+    judge.push(metric, Side::Reference, reference).unwrap();
+    judge.push(metric, Side::Shadow, shadow).unwrap();
+}
+
 fn latency() -> Vec<MetricConfig> {
     vec![
         MetricConfig::new("latency_p99_ms", Direction::Increase).critical(),
@@ -53,15 +59,9 @@ fn a_critical_failure_fails_the_verdict() {
     let mut judge = Judge::new(JudgeConfig::new(latency())).unwrap();
     for i in 0..60 {
         let x = f64::from(i % 10);
-        judge
-            .push("latency_p99_ms", Side::Reference, 100.0 + x)
-            .unwrap();
-        judge
-            .push("latency_p99_ms", Side::Shadow, 130.0 + x)
-            .unwrap();
+        push_both(&mut judge, "latency_p99_ms", 100.0 + x, 130.0 + x);
         for name in ["rps", "cpu_percent"] {
-            judge.push(name, Side::Reference, x).unwrap();
-            judge.push(name, Side::Shadow, x).unwrap();
+            push_both(&mut judge, name, x, x);
         }
     }
     let v = judge.look();
@@ -90,17 +90,10 @@ fn harmless_directions_and_small_effects_pass() {
     for i in 0..80 {
         let x = f64::from(i % 10);
         // Latency down and throughput up: both good news.
-        judge
-            .push("latency_p99_ms", Side::Reference, 100.0 + x)
-            .unwrap();
-        judge
-            .push("latency_p99_ms", Side::Shadow, 50.0 + x)
-            .unwrap();
-        judge.push("rps", Side::Reference, x).unwrap();
-        judge.push("rps", Side::Shadow, x + 20.0).unwrap();
+        push_both(&mut judge, "latency_p99_ms", 100.0 + x, 50.0 + x);
+        push_both(&mut judge, "rps", x, x + 20.0);
         // A significant but small shift (delta 0.2 < 0.9).
-        judge.push("cpu_percent", Side::Reference, x).unwrap();
-        judge.push("cpu_percent", Side::Shadow, x + 1.0).unwrap();
+        push_both(&mut judge, "cpu_percent", x, x + 1.0);
     }
     let v = judge.look();
     assert_eq!(v.outcome, VerdictOutcome::Pass, "{v:?}");
@@ -113,11 +106,9 @@ fn one_non_critical_failure_of_three_is_a_failing_score() {
     let mut judge = Judge::new(JudgeConfig::new(latency())).unwrap();
     for i in 0..80 {
         let x = f64::from(i % 10);
-        judge.push("rps", Side::Reference, 100.0 + x).unwrap();
-        judge.push("rps", Side::Shadow, 60.0 + x).unwrap();
+        push_both(&mut judge, "rps", 100.0 + x, 60.0 + x);
         for name in ["latency_p99_ms", "cpu_percent"] {
-            judge.push(name, Side::Reference, x).unwrap();
-            judge.push(name, Side::Shadow, x).unwrap();
+            push_both(&mut judge, name, x, x);
         }
     }
     let v = judge.look();
@@ -232,12 +223,9 @@ fn simulate(
         let mut judge = Judge::new(config.clone()).unwrap();
         let (mut any_hit, mut naive_hit) = (false, false);
         for look in 1..=looks {
-            judge
-                .push("m", Side::Reference, draw(&mut rng, 1.0))
-                .unwrap();
-            judge
-                .push("m", Side::Shadow, draw(&mut rng, shadow_scale))
-                .unwrap();
+            let reference = draw(&mut rng, 1.0);
+            let shadow = draw(&mut rng, shadow_scale);
+            push_both(&mut judge, "m", reference, shadow);
             let r = &judge.look().metrics[0];
             if r.outcome == MetricOutcome::NoData {
                 continue;

@@ -106,6 +106,23 @@ fn ids_count_up_across_series_and_nan_is_skipped() {
     assert!(a.close(&other, 5).is_none());
 }
 
+/// The explanation is rendered only for the points whose text is kept:
+/// the start of a run above `open_above`, and each new peak.
+#[test]
+fn explanations_are_rendered_only_when_kept() {
+    let mut a = Alerting::new(AlertConfig::default()).unwrap();
+    let mut rendered = Vec::new();
+    let scores = [0.1, 0.55, 0.7, 0.6, 0.9, 0.8, 0.3];
+    for (i, &s) in scores.iter().enumerate() {
+        a.push_with(&key(), i as i64 * 1000, s, || {
+            rendered.push(i);
+            format!("point {i}")
+        });
+    }
+    assert_eq!(rendered, [1, 2, 4]);
+    assert_eq!(a.open_alerts()[0].explanation, "point 4");
+}
+
 #[test]
 fn inconsistent_configurations_are_refused() {
     let bad = AlertConfig {

@@ -82,14 +82,13 @@ fn errors_are_clear() {
 
 #[test]
 fn the_step_comes_from_the_url() {
-    let uri: Uri = "http://p:9090/api/v1/query_range?query=x&start=1&end=2&step=15s"
-        .parse()
-        .unwrap();
-    assert_eq!(step_of(&uri), Some(15));
-    let uri: Uri = "http://p/api/v1/query_range?step=30".parse().unwrap();
-    assert_eq!(step_of(&uri), Some(30));
-    let uri: Uri = "http://p/api/v1/query_range?query=x".parse().unwrap();
-    assert_eq!(step_of(&uri), None);
+    let step = |url: &str| step_of(&Target::parse(url, "").unwrap().path);
+    assert_eq!(
+        step("http://p:9090/api/v1/query_range?query=x&start=1&end=2&step=15s"),
+        Some(15)
+    );
+    assert_eq!(step("http://p/api/v1/query_range?step=30"), Some(30));
+    assert_eq!(step("http://p/api/v1/query_range?query=x"), None);
 }
 
 /// Answers one request with `status` and `body`; returns the base URL and
@@ -182,7 +181,7 @@ async fn fetch_refuses_https_and_reports_refusals() {
     drop(closed);
     let e = fetch(&url, Duration::from_secs(5)).await.unwrap_err();
     assert!(
-        matches!(e, PromError::Get(crate::http_get::GetError::Connect { .. })),
+        matches!(e, PromError::Get(http_get::GetError::Connect { .. })),
         "{e}"
     );
 }
