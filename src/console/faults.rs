@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use tokio::sync::mpsc::{self, Sender, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -43,32 +43,13 @@ use crate::platform::{EngineEvent, Platform};
 use crate::shadow::naming;
 
 use super::model::faults::ActiveFault;
-use super::msg::{AppliedFault, FaultCmd, FaultEvent, Msg};
+use super::msg::{AppliedFault, FaultCmd, FaultEvent, Msg, TaskHandle, one_line};
 
 /// How often the journal is read for the pane.
 pub const REFRESH: Duration = Duration::from_secs(1);
 
 /// The shell's side: hands commands to the task without waiting.
-#[derive(Debug)]
-pub struct FaultsHandle {
-    tx: UnboundedSender<FaultCmd>,
-}
-
-impl FaultsHandle {
-    /// Queues a command; gives it back when the task is gone.
-    pub fn run(&self, cmd: FaultCmd) -> Result<(), Box<FaultCmd>> {
-        self.tx.send(cmd).map_err(|e| Box::new(e.0))
-    }
-}
-
-#[cfg(test)]
-impl FaultsHandle {
-    /// A handle with no task behind it, and what it would have run.
-    pub fn for_tests() -> (Self, UnboundedReceiver<FaultCmd>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self { tx }, rx)
-    }
-}
+pub type FaultsHandle = TaskHandle<FaultCmd>;
 
 /// Starts the task. It ends when the handle drops, after reverting every
 /// fault it still holds; its result is one line per fault reverted (or
@@ -79,7 +60,7 @@ pub fn spawn<P: Platform>(
     tx: Sender<Msg>,
     refresh: Duration,
 ) -> (FaultsHandle, JoinHandle<Vec<String>>) {
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (handle, cmds) = FaultsHandle::channel();
     let task = Task {
         injector: Injector::new(platform.clone(), state_dir),
         platform,
@@ -88,8 +69,8 @@ pub fn spawn<P: Platform>(
         held: BTreeMap::new(),
         events: None,
     };
-    let handle = tokio::spawn(task.run(cmd_rx, refresh));
-    (FaultsHandle { tx: cmd_tx }, handle)
+    let task = tokio::spawn(task.run(cmds, refresh));
+    (handle, task)
 }
 
 /// A fault this console applied and holds.
@@ -426,14 +407,3 @@ async fn next_event(
         None => std::future::pending().await,
     }
 }
-
-/// The first line of an error for the status line; the whole chain goes to
-/// the log.
-fn one_line(context: &str, e: &(impl std::fmt::Display + ?Sized)) -> String {
-    let full = e.to_string();
-    tracing::warn!("{context}: {full}");
-    full.lines().next().unwrap_or_default().trim().to_owned()
-}
-
-#[cfg(test)]
-mod tests;

@@ -16,7 +16,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use tokio::sync::mpsc::{self, Sender, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{self, Sender, UnboundedReceiver};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -27,7 +27,7 @@ use crate::traffic::report::Window;
 use crate::traffic::workload::{Arrivals, Workload};
 
 use super::model::load::{DEMO_PEAK_RPS, DEMO_SECONDS, DEMO_SEED, LoadSummary, ProfileSource};
-use super::msg::{LoadCmd, LoadEvent, LoadSpec, Msg};
+use super::msg::{LoadCmd, LoadEvent, LoadSpec, Msg, TaskHandle, first_line};
 
 /// The connection pool of a run.
 pub const CONCURRENCY: usize = 64;
@@ -35,33 +35,14 @@ pub const CONCURRENCY: usize = 64;
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The shell's side: hands commands to the task without waiting.
-#[derive(Debug)]
-pub struct LoadHandle {
-    tx: UnboundedSender<LoadCmd>,
-}
-
-impl LoadHandle {
-    /// Queues a command; gives it back when the task is gone.
-    pub fn run(&self, cmd: LoadCmd) -> Result<(), LoadCmd> {
-        self.tx.send(cmd).map_err(|e| e.0)
-    }
-}
-
-#[cfg(test)]
-impl LoadHandle {
-    /// A handle with no task behind it, and what it would have run.
-    pub fn for_tests() -> (Self, UnboundedReceiver<LoadCmd>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self { tx }, rx)
-    }
-}
+pub type LoadHandle = TaskHandle<LoadCmd>;
 
 /// Starts the task; it runs until `cancel` fires (stopping the run) or the
 /// handle drops.
 pub fn spawn(tx: Sender<Msg>, cancel: CancellationToken) -> (LoadHandle, JoinHandle<()>) {
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(cmd_rx, tx, cancel));
-    (LoadHandle { tx: cmd_tx }, task)
+    let (handle, cmds) = LoadHandle::channel();
+    let task = tokio::spawn(run(cmds, tx, cancel));
+    (handle, task)
 }
 
 /// The run going on: its id, its token and its task.
@@ -81,14 +62,7 @@ impl Current {
 
 async fn run(mut cmds: UnboundedReceiver<LoadCmd>, tx: Sender<Msg>, cancel: CancellationToken) {
     let mut current: Option<Current> = None;
-    loop {
-        let cmd = tokio::select! {
-            () = cancel.cancelled() => break,
-            cmd = cmds.recv() => match cmd {
-                Some(cmd) => cmd,
-                None => break,
-            },
-        };
+    while let Some(cmd) = cancel.run_until_cancelled(cmds.recv()).await.flatten() {
         match cmd {
             LoadCmd::Start(spec) => {
                 if let Some(previous) = current.take() {
@@ -139,7 +113,9 @@ async fn replay_on(
         ..ReplayOptions::default()
     };
     let plan = replay::plan(&profile, &options).map_err(|e| e.to_string())?;
-    let target = Target::resolve(&spec.url).await.map_err(|e| one_line(&e))?;
+    let target = Target::resolve(&spec.url)
+        .await
+        .map_err(|e| first_line(&e))?;
     let duration = plan.duration;
     let requests = plan.arrivals.len();
     let workload = Workload {
@@ -166,7 +142,7 @@ async fn replay_on(
     );
     report
         .map(|r| LoadSummary::from_report(&r))
-        .map_err(|e| one_line(&e))
+        .map_err(|e| first_line(&e))
 }
 
 /// Sends each second to the console as it ends; done when the engine
@@ -214,17 +190,5 @@ pub fn read_profile(path: &Path) -> Result<TrafficProfile, String> {
         &path.to_string_lossy(),
         crate::traffic::parse::Format::Auto,
     )
-    .map_err(|e| one_line(&e))
+    .map_err(|e| first_line(&e))
 }
-
-fn one_line(e: &impl std::fmt::Display) -> String {
-    e.to_string()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
-}
-
-#[cfg(test)]
-mod tests;

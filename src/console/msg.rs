@@ -3,11 +3,16 @@
 //! Owns: the one `Msg` enum every source (terminal, tick, signals, the data
 //! feed, shadow operations, the load run, the fault task, the watch run)
 //! sends on the console's channel, and the `Cmd`s the shell turns into
-//! calls on handles.
+//! calls on handles: [`TaskHandle`], the shell's side of each background
+//! task's command queue, and [`one_line`], how a task words an error for
+//! the status line.
 //! Does not own their handling (`update`, `console::shell`).
+
+use std::fmt::Display;
 
 use crossterm::event::KeyEvent;
 use ratatui::layout::Size;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 use crate::domain::Group;
 use crate::domain::stats::ContainerStats;
@@ -122,6 +127,44 @@ pub enum Cmd {
     Faults(FaultCmd),
     /// Start or stop the watch run.
     Watch(WatchCmd),
+}
+
+/// The shell's side of a background task (`ops`, `load`, `faults`,
+/// `watch`): hands it commands without waiting.
+#[derive(Debug)]
+pub struct TaskHandle<C> {
+    tx: UnboundedSender<C>,
+}
+
+impl<C> TaskHandle<C> {
+    /// A handle and the queue its task reads (in tests: a handle with no
+    /// task behind it, and what it would have run).
+    pub fn channel() -> (Self, UnboundedReceiver<C>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Self { tx }, rx)
+    }
+
+    /// Queues a command; gives it back when the task is gone.
+    pub fn run(&self, cmd: C) -> Result<(), C> {
+        self.tx.send(cmd).map_err(|e| e.0)
+    }
+}
+
+/// The first line of an error, trimmed: what the status line shows.
+pub fn first_line(e: &(impl Display + ?Sized)) -> String {
+    e.to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+/// [`first_line`], with the whole error going to the log after `context`.
+pub fn one_line(context: &str, e: &(impl Display + ?Sized)) -> String {
+    let full = e.to_string();
+    tracing::warn!("{context}: {full}");
+    first_line(&full)
 }
 
 /// A shadow operation, run by `console::ops` off the drawing path.

@@ -17,10 +17,9 @@
 //! Owns: running operations and their lifetime. Does not own whether one
 //! may start (`update`) or what the screen says (`view`).
 
-use std::fmt::Display;
 use std::time::Duration;
 
-use tokio::sync::mpsc::{self, Sender, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -30,32 +29,13 @@ use crate::shadow::plan::ShadowPlan;
 use crate::shadow::prepare::{self, Choices, Source};
 use crate::shadow::teardown;
 
-use super::msg::{Msg, ShadowCmd, ShadowEvent};
+use super::msg::{Msg, ShadowCmd, ShadowEvent, TaskHandle, one_line};
 
 /// How long every clone of a new shadow may take to become ready.
 pub const APPLY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The shell's side: hands commands to the task without waiting.
-#[derive(Debug)]
-pub struct OpsHandle {
-    tx: UnboundedSender<ShadowCmd>,
-}
-
-impl OpsHandle {
-    /// Queues a command; gives it back when the task is gone.
-    pub fn run(&self, cmd: ShadowCmd) -> Result<(), ShadowCmd> {
-        self.tx.send(cmd).map_err(|e| e.0)
-    }
-}
-
-#[cfg(test)]
-impl OpsHandle {
-    /// A handle with no task behind it, and what it would have run.
-    pub fn for_tests() -> (Self, UnboundedReceiver<ShadowCmd>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self { tx }, rx)
-    }
-}
+pub type OpsHandle = TaskHandle<ShadowCmd>;
 
 /// Starts the task; it runs until `cancel` fires (aborting the operation in
 /// flight) or the handle drops.
@@ -64,9 +44,9 @@ pub fn spawn<P: Platform>(
     tx: Sender<Msg>,
     cancel: CancellationToken,
 ) -> (OpsHandle, JoinHandle<()>) {
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(platform, cmd_rx, tx, cancel));
-    (OpsHandle { tx: cmd_tx }, task)
+    let (handle, cmds) = OpsHandle::channel();
+    let task = tokio::spawn(run(platform, cmds, tx, cancel));
+    (handle, task)
 }
 
 async fn run<P: Platform>(
@@ -75,14 +55,7 @@ async fn run<P: Platform>(
     tx: Sender<Msg>,
     cancel: CancellationToken,
 ) {
-    loop {
-        let cmd = tokio::select! {
-            () = cancel.cancelled() => return,
-            cmd = cmds.recv() => match cmd {
-                Some(cmd) => cmd,
-                None => return,
-            },
-        };
+    while let Some(cmd) = cancel.run_until_cancelled(cmds.recv()).await.flatten() {
         let work = perform(&platform, cmd, &tx);
         let Some(done) = cancel.run_until_cancelled(work).await else {
             tracing::warn!("console quit: the shadow operation in flight was aborted");
@@ -173,14 +146,6 @@ async fn step(tx: &Sender<Msg>, text: &str) {
     let _ = tx
         .send(Msg::Shadow(ShadowEvent::Step(text.to_owned())))
         .await;
-}
-
-/// The first line of an error for the status line; the whole error goes to
-/// the log.
-fn one_line(context: &str, e: &(impl Display + ?Sized)) -> String {
-    let full = e.to_string();
-    tracing::warn!("{context}: {full}");
-    full.lines().next().unwrap_or_default().trim().to_owned()
 }
 
 #[cfg(test)]

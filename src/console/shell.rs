@@ -136,52 +136,98 @@ fn feed_stopped(joined: Result<(), JoinError>) -> anyhow::Error {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use ratatui::backend::TestBackend;
-    use tokio::sync::mpsc;
+    use tokio::sync::mpsc::{self, UnboundedReceiver};
+    use tokio::sync::{Notify, watch};
 
     use super::*;
     use crate::console::fixtures;
     use crate::console::keymap::Key;
-    use crate::console::msg::ShadowCmd;
+    use crate::console::msg::{FaultCmd, LoadCmd, ShadowCmd, WatchCmd};
 
     fn key(c: char) -> Msg {
         Msg::Key(Key::char(c).to_event())
+    }
+
+    /// The shell's handles with no tasks behind them, and what they were
+    /// handed.
+    struct Fakes {
+        feed: FeedHandle,
+        watched: watch::Receiver<Option<String>>,
+        _refresh: Arc<Notify>,
+        ops: OpsHandle,
+        ops_cmds: UnboundedReceiver<ShadowCmd>,
+        load: LoadHandle,
+        _load_cmds: UnboundedReceiver<LoadCmd>,
+        faults: FaultsHandle,
+        _fault_cmds: UnboundedReceiver<FaultCmd>,
+        watch: WatchHandle,
+        watch_cmds: UnboundedReceiver<WatchCmd>,
+    }
+
+    impl Fakes {
+        fn new() -> Self {
+            let (feed, watched, refresh) = FeedHandle::for_tests();
+            let (ops, ops_cmds) = OpsHandle::channel();
+            let (load, load_cmds) = LoadHandle::channel();
+            let (faults, fault_cmds) = FaultsHandle::channel();
+            let (watch, watch_cmds) = WatchHandle::channel();
+            Self {
+                feed,
+                watched,
+                _refresh: refresh,
+                ops,
+                ops_cmds,
+                load,
+                _load_cmds: load_cmds,
+                faults,
+                _fault_cmds: fault_cmds,
+                watch,
+                watch_cmds,
+            }
+        }
+
+        /// [`run`] with these handles and the built-in theme.
+        async fn run(
+            &self,
+            terminal: &mut Terminal<TestBackend>,
+            rx: &mut Receiver<Msg>,
+            model: &mut Model,
+            feed_task: JoinHandle<()>,
+        ) -> anyhow::Result<()> {
+            let theme = Theme::builtin().unwrap();
+            let handles = Handles {
+                feed: &self.feed,
+                ops: &self.ops,
+                load: &self.load,
+                faults: &self.faults,
+                watch: &self.watch,
+            };
+            run(terminal, rx, model, &theme, &handles, feed_task).await
+        }
     }
 
     #[tokio::test]
     async fn applies_a_batch_runs_its_commands_and_draws() {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
-        let (feed, mut watched, _refresh) = FeedHandle::for_tests();
-        let (ops, _cmds) = OpsHandle::for_tests();
+        let mut fakes = Fakes::new();
         let feed_task = tokio::spawn(std::future::pending());
         tx.send(Msg::Groups(fixtures::groups())).await.unwrap();
         tx.send(key('j')).await.unwrap();
         drop(tx);
-        let theme = Theme::builtin().unwrap();
         let mut model = Model::new(None);
-        let (load, _load_cmds) = LoadHandle::for_tests();
-        let (faults, _fault_cmds) = FaultsHandle::for_tests();
-        let (watch, _watch_cmds) = WatchHandle::for_tests();
-        let handles = Handles {
-            feed: &feed,
-            ops: &ops,
-            load: &load,
-            faults: &faults,
-            watch: &watch,
-        };
-        run(
-            &mut terminal,
-            &mut rx,
-            &mut model,
-            &theme,
-            &handles,
-            feed_task,
-        )
-        .await
-        .unwrap();
+        fakes
+            .run(&mut terminal, &mut rx, &mut model, feed_task)
+            .await
+            .unwrap();
         // The first listing selected "blog"; j moved to "payments".
-        assert_eq!(watched.borrow_and_update().as_deref(), Some("payments"));
+        assert_eq!(
+            fakes.watched.borrow_and_update().as_deref(),
+            Some("payments")
+        );
         let screen = terminal.backend().to_string();
         assert!(screen.contains("Services · payments"), "{screen}");
         assert_eq!(model.screen, ratatui::layout::Size::new(100, 20));
@@ -191,30 +237,11 @@ mod tests {
     async fn q_quits_while_the_channel_is_open() {
         let mut terminal = Terminal::new(TestBackend::new(60, 10)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
-        let (feed, _watched, _refresh) = FeedHandle::for_tests();
-        let (ops, _cmds) = OpsHandle::for_tests();
+        let fakes = Fakes::new();
         let feed_task = tokio::spawn(std::future::pending());
         tx.send(key('q')).await.unwrap();
-        let theme = Theme::builtin().unwrap();
         let mut model = Model::new(None);
-        let (load, _load_cmds) = LoadHandle::for_tests();
-        let (faults, _fault_cmds) = FaultsHandle::for_tests();
-        let (watch, _watch_cmds) = WatchHandle::for_tests();
-        let handles = Handles {
-            feed: &feed,
-            ops: &ops,
-            load: &load,
-            faults: &faults,
-            watch: &watch,
-        };
-        let running = run(
-            &mut terminal,
-            &mut rx,
-            &mut model,
-            &theme,
-            &handles,
-            feed_task,
-        );
+        let running = fakes.run(&mut terminal, &mut rx, &mut model, feed_task);
         let quit = tokio::time::timeout(std::time::Duration::from_secs(5), running).await;
         quit.expect("q quits").unwrap();
         drop(tx);
@@ -224,30 +251,12 @@ mod tests {
     async fn a_dead_feed_is_an_error() {
         let mut terminal = Terminal::new(TestBackend::new(60, 10)).unwrap();
         let (_tx, mut rx) = mpsc::channel::<Msg>(1);
-        let (feed, _watched, _refresh) = FeedHandle::for_tests();
-        let (ops, _cmds) = OpsHandle::for_tests();
+        let fakes = Fakes::new();
         let feed_task = tokio::spawn(async { panic!("boom") });
-        let theme = Theme::builtin().unwrap();
-        let (load, _load_cmds) = LoadHandle::for_tests();
-        let (faults, _fault_cmds) = FaultsHandle::for_tests();
-        let (watch, _watch_cmds) = WatchHandle::for_tests();
-        let handles = Handles {
-            feed: &feed,
-            ops: &ops,
-            load: &load,
-            faults: &faults,
-            watch: &watch,
-        };
-        let err = run(
-            &mut terminal,
-            &mut rx,
-            &mut Model::new(None),
-            &theme,
-            &handles,
-            feed_task,
-        )
-        .await
-        .unwrap_err();
+        let err = fakes
+            .run(&mut terminal, &mut rx, &mut Model::new(None), feed_task)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("panicked"), "{err}");
     }
 
@@ -255,36 +264,18 @@ mod tests {
     async fn s_hands_the_plan_to_the_operations_task_and_ctrl_c_still_quits() {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
-        let (feed, _watched, _refresh) = FeedHandle::for_tests();
-        let (ops, mut cmds) = OpsHandle::for_tests();
+        let mut fakes = Fakes::new();
         let feed_task = tokio::spawn(std::future::pending());
         tx.send(Msg::Groups(fixtures::groups())).await.unwrap();
         tx.send(key('s')).await.unwrap();
         tx.send(Msg::Key(Key::ctrl('c').to_event())).await.unwrap();
-        let theme = Theme::builtin().unwrap();
         let mut model = Model::new(Some("shop".into()));
-        let (load, _load_cmds) = LoadHandle::for_tests();
-        let (faults, _fault_cmds) = FaultsHandle::for_tests();
-        let (watch, _watch_cmds) = WatchHandle::for_tests();
-        let handles = Handles {
-            feed: &feed,
-            ops: &ops,
-            load: &load,
-            faults: &faults,
-            watch: &watch,
-        };
-        run(
-            &mut terminal,
-            &mut rx,
-            &mut model,
-            &theme,
-            &handles,
-            feed_task,
-        )
-        .await
-        .unwrap();
+        fakes
+            .run(&mut terminal, &mut rx, &mut model, feed_task)
+            .await
+            .unwrap();
         assert_eq!(
-            cmds.try_recv().unwrap(),
+            fakes.ops_cmds.try_recv().unwrap(),
             ShadowCmd::Plan {
                 group: "shop".into()
             }
@@ -297,37 +288,19 @@ mod tests {
     async fn four_hands_a_watch_of_the_group_to_the_watch_task() {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
-        let (feed, _watched, _refresh) = FeedHandle::for_tests();
-        let (ops, _cmds) = OpsHandle::for_tests();
+        let mut fakes = Fakes::new();
         let feed_task = tokio::spawn(std::future::pending());
         tx.send(Msg::Groups(fixtures::groups())).await.unwrap();
         tx.send(key('4')).await.unwrap();
         drop(tx);
-        let theme = Theme::builtin().unwrap();
         let mut model = Model::new(Some("shop".into()));
-        let (load, _load_cmds) = LoadHandle::for_tests();
-        let (faults, _fault_cmds) = FaultsHandle::for_tests();
-        let (watch, mut watch_cmds) = WatchHandle::for_tests();
-        let handles = Handles {
-            feed: &feed,
-            ops: &ops,
-            load: &load,
-            faults: &faults,
-            watch: &watch,
-        };
-        run(
-            &mut terminal,
-            &mut rx,
-            &mut model,
-            &theme,
-            &handles,
-            feed_task,
-        )
-        .await
-        .unwrap();
+        fakes
+            .run(&mut terminal, &mut rx, &mut model, feed_task)
+            .await
+            .unwrap();
         assert_eq!(
-            watch_cmds.try_recv().unwrap(),
-            crate::console::msg::WatchCmd::Start {
+            fakes.watch_cmds.try_recv().unwrap(),
+            WatchCmd::Start {
                 run: 0,
                 group: "shop".into(),
                 shadow: None,
@@ -341,35 +314,18 @@ mod tests {
     async fn a_command_the_task_cannot_take_fails_on_the_status_line() {
         let mut terminal = Terminal::new(TestBackend::new(100, 20)).unwrap();
         let (tx, mut rx) = mpsc::channel(16);
-        let (feed, _watched, _refresh) = FeedHandle::for_tests();
-        let (ops, cmds) = OpsHandle::for_tests();
-        drop(cmds);
+        let mut fakes = Fakes::new();
+        // The operations task is gone.
+        fakes.ops_cmds.close();
         let feed_task = tokio::spawn(std::future::pending());
         tx.send(Msg::Groups(fixtures::groups())).await.unwrap();
         tx.send(key('s')).await.unwrap();
         drop(tx);
-        let theme = Theme::builtin().unwrap();
         let mut model = Model::new(Some("shop".into()));
-        let (load, _load_cmds) = LoadHandle::for_tests();
-        let (faults, _fault_cmds) = FaultsHandle::for_tests();
-        let (watch, _watch_cmds) = WatchHandle::for_tests();
-        let handles = Handles {
-            feed: &feed,
-            ops: &ops,
-            load: &load,
-            faults: &faults,
-            watch: &watch,
-        };
-        run(
-            &mut terminal,
-            &mut rx,
-            &mut model,
-            &theme,
-            &handles,
-            feed_task,
-        )
-        .await
-        .unwrap();
+        fakes
+            .run(&mut terminal, &mut rx, &mut model, feed_task)
+            .await
+            .unwrap();
         assert_eq!(model.op, None, "not stuck in flight");
         let outcome = model.status.outcome.unwrap();
         assert!(!outcome.ok);

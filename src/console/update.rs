@@ -11,8 +11,6 @@
 //! Owns: the meaning of messages and actions. Does not own which key means
 //! what (`keymap`) or carrying out commands (`console::shell`).
 
-use ratatui_textarea::{Input, Key as TextKey};
-
 use super::keymap::{self, Action, Key};
 use super::model::faults::Section;
 use super::model::{Mode, Model, Pane, Samples, Tab};
@@ -30,12 +28,10 @@ mod watch;
 
 /// Applies one message; returns what the shell must do.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Cmd> {
-    if let Msg::Watch(news) = msg {
-        return watch::event(model, news);
-    }
+    let own_news = matches!(msg, Msg::Watch(_));
     let mut cmds = apply(model, msg);
     // Quitting stops the watch itself, before `Cmd::Quit`.
-    if !cmds.contains(&Cmd::Quit) {
+    if !own_news && !cmds.contains(&Cmd::Quit) {
         cmds.extend(watch::sync(model, false));
     }
     cmds
@@ -344,7 +340,7 @@ mod services {
 
 /// The filter box: a single-line ratatui-textarea.
 mod filter {
-    use super::{Cmd, Input, KeyEvent, Mode, Model, TextKey, services};
+    use super::{Cmd, KeyEvent, Mode, Model, form, services};
 
     pub fn open(model: &mut Model) -> Vec<Cmd> {
         model.mode = Mode::Filter;
@@ -364,22 +360,9 @@ mod filter {
         keep(model)
     }
 
-    /// Hands a key to the textarea; keys that would add a line or a tab are
-    /// dropped (the filter is one line).
+    /// Hands a key to the one-line textarea.
     pub fn edit(model: &mut Model, event: &KeyEvent) {
-        let input = Input::from(*event);
-        let multiline = matches!(
-            input,
-            Input {
-                key: TextKey::Enter | TextKey::Tab | TextKey::Char('\n' | '\r'),
-                ..
-            } | Input {
-                key: TextKey::Char('m' | 'j'),
-                ctrl: true,
-                ..
-            }
-        );
-        if !multiline && model.filter.input.input(input) {
+        if form::edit_line(&mut model.filter.input, event) {
             model.services_pane.cursor = 0;
             services::reconcile(model);
         }

@@ -27,8 +27,9 @@ mod tabs;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::Style;
+use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Dataset, GraphType, Paragraph};
 
 use super::model::{Mode, Model, Pane, Tab};
 use super::theme::Theme;
@@ -112,6 +113,30 @@ fn fit(text: &str, width: usize) -> String {
 /// A paragraph with one muted line: empty states and placeholders.
 fn placeholder<'a>(text: &'a str, theme: &Theme) -> Paragraph<'a> {
     Paragraph::new(Line::from(Span::styled(text, theme.muted)))
+}
+
+/// A rounded-up top for a chart's y axis: 1, 2, 2.5, 5 or 10 times a power
+/// of ten, 1 at the least (the load and metrics charts).
+fn chart_top(max: f64) -> f64 {
+    if max <= 1.0 {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(max.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|s| s * magnitude)
+        .find(|v| *v >= max)
+        .unwrap_or(max)
+}
+
+/// One series of a chart, drawn as a braille line.
+fn chart_line<'a>(name: &'a str, style: Style, data: &'a [(f64, f64)]) -> Dataset<'a> {
+    Dataset::default()
+        .name(name)
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(style)
+        .data(data)
 }
 
 /// The style for a share of capacity: crit from 90 %, warn from 75 %.

@@ -30,7 +30,7 @@ use crate::watch::collect::CollectError;
 use crate::watch::run::{self as watch_run, RunError, RunOptions, WatchEvent};
 
 use super::model::watch::charted;
-use super::msg::{Msg, Point, WatchCmd, WatchNews};
+use super::msg::{Msg, Point, TaskHandle, WatchCmd, WatchNews, first_line};
 
 /// At most this many samples go in one message.
 pub const MAX_BATCH: usize = 1024;
@@ -56,26 +56,7 @@ impl WatchPaths {
 }
 
 /// The shell's side: hands commands to the task without waiting.
-#[derive(Debug)]
-pub struct WatchHandle {
-    tx: UnboundedSender<WatchCmd>,
-}
-
-impl WatchHandle {
-    /// Queues a command; gives it back when the task is gone.
-    pub fn run(&self, cmd: WatchCmd) -> Result<(), WatchCmd> {
-        self.tx.send(cmd).map_err(|e| e.0)
-    }
-}
-
-#[cfg(test)]
-impl WatchHandle {
-    /// A handle with no task behind it, and what it would have run.
-    pub fn for_tests() -> (Self, UnboundedReceiver<WatchCmd>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        (Self { tx }, rx)
-    }
-}
+pub type WatchHandle = TaskHandle<WatchCmd>;
 
 /// Starts the task; it runs until `cancel` fires (stopping the run) or the
 /// handle drops.
@@ -85,9 +66,9 @@ pub fn spawn<P: Platform>(
     tx: Sender<Msg>,
     cancel: CancellationToken,
 ) -> (WatchHandle, JoinHandle<()>) {
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(platform, paths, cmd_rx, tx, cancel));
-    (WatchHandle { tx: cmd_tx }, task)
+    let (handle, cmds) = WatchHandle::channel();
+    let task = tokio::spawn(run(platform, paths, cmds, tx, cancel));
+    (handle, task)
 }
 
 /// The run going on: its id, its token and its task.
@@ -113,14 +94,7 @@ async fn run<P: Platform>(
     cancel: CancellationToken,
 ) {
     let mut current: Option<Current> = None;
-    loop {
-        let cmd = tokio::select! {
-            () = cancel.cancelled() => break,
-            cmd = cmds.recv() => match cmd {
-                Some(cmd) => cmd,
-                None => break,
-            },
-        };
+    while let Some(cmd) = cancel.run_until_cancelled(cmds.recv()).await.flatten() {
         match cmd {
             WatchCmd::Start { run, group, shadow } => {
                 if let Some(previous) = current.take() {
@@ -204,9 +178,9 @@ async fn watch<P: Platform>(
             watch_run::run(platform, &options, stop, on_event)
                 .await
                 .map(|_| ())
-                .map_err(|e| one_line(&e))
+                .map_err(|e| first_line(&e))
         }
-        Err(e) => Err(one_line(&e)),
+        Err(e) => Err(first_line(&e)),
     }
 }
 
@@ -297,15 +271,6 @@ async fn forward(mut news: UnboundedReceiver<WatchNews>, tx: Sender<Msg>) {
             return;
         }
     }
-}
-
-fn one_line(e: &impl std::fmt::Display) -> String {
-    e.to_string()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -14,9 +14,6 @@ use crate::console::msg::{AppliedFault, Cmd, FaultCmd, FaultEvent};
 
 use super::{Action, moved};
 
-#[cfg(test)]
-mod tests;
-
 /// Whether a fault operation runs; if so, says so on the status line.
 pub fn busy(model: &mut Model) -> bool {
     let Some(op) = &model.faults.op else {

@@ -8,9 +8,6 @@ use crate::console::model::load::{LoadRun, ProfileSource, RunState};
 use crate::console::model::{Mode, Model, Outcome, Tab};
 use crate::console::msg::{Cmd, LoadCmd, LoadEvent, LoadSpec};
 
-#[cfg(test)]
-mod tests;
-
 /// `L`: stop the run, or start the demo day.
 pub fn toggle(model: &mut Model) -> Vec<Cmd> {
     if let Some(run) = model.load.run.as_mut().filter(|r| r.active()) {

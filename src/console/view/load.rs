@@ -10,9 +10,8 @@ use std::fmt::Write as _;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Sparkline, Widget};
+use ratatui::widgets::{Axis, Block, Chart, Paragraph, Sparkline, Widget};
 
 use crate::console::model::Model;
 use crate::console::model::load::{LoadPane, LoadRun, LoadSecond, RunState, ms};
@@ -176,20 +175,6 @@ fn x_bounds(pane: &LoadPane) -> [f64; 2] {
     [first, last.max(first + 1.0)]
 }
 
-/// A rounded-up top for a y axis.
-fn top(max: f64) -> f64 {
-    if max <= 1.0 {
-        return 1.0;
-    }
-    let magnitude = 10f64.powf(max.log10().floor());
-    let steps = [1.0, 2.0, 2.5, 5.0, 10.0];
-    steps
-        .iter()
-        .map(|s| s * magnitude)
-        .find(|v| *v >= max)
-        .unwrap_or(max)
-}
-
 fn label(value: f64) -> String {
     if value >= 100.0 || value.fract() == 0.0 {
         format!("{value:.0}")
@@ -219,16 +204,9 @@ fn chart<'a>(
     }
     let datasets = series
         .into_iter()
-        .map(|(name, style, data)| {
-            Dataset::default()
-                .name(name)
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(style)
-                .data(data)
-        })
+        .map(|(name, style, data)| super::chart_line(name, style, data))
         .collect();
-    let top = top(y_max);
+    let top = super::chart_top(y_max);
     Chart::new(datasets)
         .block(Block::new().title(Line::from(spans)))
         .x_axis(Axis::default().bounds(x))

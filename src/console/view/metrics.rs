@@ -18,7 +18,6 @@ mod tests;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Widget};
@@ -338,10 +337,10 @@ fn chart(series: &Series, spec: &Spec, theme: &Theme, area: Rect, buf: &mut Buff
         series.title(spec, theme).render(area, buf);
         return;
     }
-    let top = top(series.max());
+    let top = super::chart_top(series.max());
     let datasets = vec![
-        line("prod", theme.prod, &series.prod),
-        line("shadow", theme.shadow, &series.shadow),
+        super::chart_line("prod", theme.prod, &series.prod),
+        super::chart_line("shadow", theme.shadow, &series.shadow),
         Dataset::default()
             .name("flagged")
             .marker(Marker::Dot)
@@ -361,29 +360,6 @@ fn chart(series: &Series, spec: &Spec, theme: &Theme, area: Rect, buf: &mut Buff
         )
         .hidden_legend_constraints((Constraint::Length(0), Constraint::Length(0)))
         .render(area, buf);
-}
-
-/// One side's line.
-fn line<'a>(name: &'static str, style: Style, data: &'a [(f64, f64)]) -> Dataset<'a> {
-    Dataset::default()
-        .name(name)
-        .marker(Marker::Braille)
-        .graph_type(GraphType::Line)
-        .style(style)
-        .data(data)
-}
-
-/// A rounded-up top for a y axis.
-fn top(max: f64) -> f64 {
-    if max <= 1.0 {
-        return 1.0;
-    }
-    let magnitude = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|s| s * magnitude)
-        .find(|v| *v >= max)
-        .unwrap_or(max)
 }
 
 /// `12.3`, `250`, `0.04`.
