@@ -38,14 +38,8 @@ TCP_PORT=$((PORT + 1)); HTTP_PORT=$((PORT + 2)); NOX_PORT=$((PORT + 3)); CTL_POR
 BIN="$PWD/target/release/understudy"
 TOOLS="$PWD/target/bench-tools"
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-
-need_apt() { # package command
-  command -v "$2" >/dev/null 2>&1 && return 0
-  echo "installing $1 (apt-get)" >&2
-  if [ -z "${APT_UPDATED:-}" ]; then apt-get update -qq >&2; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >&2
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 need_apt nginx nginx
 need_apt wrk wrk
 NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
@@ -53,12 +47,7 @@ NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
 echo "building understudy (release)" >&2
 cargo build --release --quiet
 
-for p in "$PORT" "$TCP_PORT" "$HTTP_PORT" "$NOX_PORT" "$CTL_PORT"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "port $p is in use; set BENCH_PORT" >&2
-    exit 1
-  fi
-done
+ports_free "$PORT" "$TCP_PORT" "$HTTP_PORT" "$NOX_PORT" "$CTL_PORT"
 
 NOXIOUS="$TOOLS/noxious-peer/target/release/noxious-peer"
 if [ ! -x "$NOXIOUS" ]; then
@@ -114,27 +103,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$DIR/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-error_log $DIR/error.log warn;
-pid $DIR/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $DIR/body;
-  proxy_temp_path $DIR/proxy;
-  fastcgi_temp_path $DIR/fastcgi;
-  uwsgi_temp_path $DIR/uwsgi;
-  scgi_temp_path $DIR/scgi;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:${PORT} backlog=4096;
-    location / { default_type text/plain; return 200 "ok"; }
-  }
-}
-EOF
+nginx_conf "$DIR" "$PORT"
 cat >"$DIR/proxy.toml" <<EOF
 [[proxy]]
 name = "bench-tcp"

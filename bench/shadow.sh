@@ -19,7 +19,8 @@ PROD=benchshop
 COMPOSE_FILE=scenarios/shop/compose.yaml
 
 now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 all_healthy() { # label...
   local ids states args=()

@@ -8,7 +8,7 @@
 //! what was done).
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::units::format_duration;
 use crate::traffic::engine::{self, EngineOptions, Target};
+use crate::traffic::report::LoadReport;
 use crate::traffic::schedule::{self, RateCurve, Spacing};
 use crate::traffic::workload::{Arrivals, RequestSpec, Workload};
 
@@ -126,7 +127,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     } else {
         (None, None)
     };
-    let result = engine::run(&target, workload, &options, windows, cancel.clone()).await;
+    let result = engine::run(&target, workload, &options, windows, cancel).await;
     interrupt.abort();
     if let Some(task) = progress {
         let _ = task.await;
@@ -134,8 +135,15 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
     let mut report = result?;
     report.schedule = Some(plan.schedule);
     report.seed = plan.seed;
+    finish(&report, args.json.as_deref())
+}
+
+/// Writes the summary and, where `--json` says, the report (`-`: stdout,
+/// the summary then goes to stderr); the exit code: 130 when interrupted.
+/// `traffic replay` ends the same way.
+pub(super) fn finish(report: &LoadReport, json: Option<&Path>) -> anyhow::Result<ExitCode> {
     let summary = report.summary();
-    match args.json.as_deref() {
+    match json {
         Some(path) if path.as_os_str() == "-" => {
             eprint!("{summary}");
             println!("{}", report.to_json());

@@ -19,7 +19,7 @@
 
 pub mod head;
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -148,9 +148,11 @@ struct Conn<'a> {
     info: ConnInfo,
     client: TcpStream,
     cbuf: BytesMut,
-    upstream: Option<TcpStream>,
-    /// Idle connections to the other upstream addresses.
-    parked: Vec<(std::net::SocketAddr, TcpStream)>,
+    /// The upstream connection in use, and its address.
+    upstream: Option<(SocketAddr, TcpStream)>,
+    /// Idle connections to the other upstream addresses (never the one in
+    /// use: a connection is taken out of here, or opened afresh).
+    parked: Vec<(SocketAddr, TcpStream)>,
     ubuf: BytesMut,
     up: Lane,
     down: Lane,
@@ -331,30 +333,26 @@ impl Conn<'_> {
                 return false;
             }
         };
-        if let Some(up) = self.upstream.take() {
-            let current = up.peer_addr().ok();
+        if let Some((current, up)) = self.upstream.take() {
             if idle_and_open(&up) && self.ubuf.is_empty() {
-                if current == Some(addr) {
-                    self.upstream = Some(up);
+                if current == addr {
+                    self.upstream = Some((current, up));
                     return true;
                 }
-                if let Some(current) = current {
-                    self.parked.retain(|(a, _)| *a != current);
-                    self.parked.push((current, up));
-                }
+                self.parked.push((current, up));
             }
             self.ubuf.clear();
         }
         if let Some(i) = self.parked.iter().position(|(a, _)| *a == addr) {
             let (_, up) = self.parked.swap_remove(i);
             if idle_and_open(&up) {
-                self.upstream = Some(up);
+                self.upstream = Some((addr, up));
                 return true;
             }
         }
         match super::upstream::Upstream::connect_to(addr).await {
             Ok(stream) => {
-                self.upstream = Some(stream);
+                self.upstream = Some((addr, stream));
                 true
             }
             Err(e) => {
@@ -397,7 +395,7 @@ impl Conn<'_> {
         match dir {
             Direction::Upstream => read_some(&mut self.client, &mut self.cbuf, room).await,
             Direction::Downstream => match self.upstream.as_mut() {
-                Some(up) => read_some(up, &mut self.ubuf, room).await,
+                Some((_, up)) => read_some(up, &mut self.ubuf, room).await,
                 None => Ok(0),
             },
         }
@@ -453,7 +451,7 @@ impl Conn<'_> {
         let (lane, dst, counter) = match dir {
             Direction::Upstream => (
                 &mut self.up,
-                self.upstream.as_mut().ok_or(End::Close)?,
+                &mut self.upstream.as_mut().ok_or(End::Close)?.1,
                 &stats.bytes_upstream,
             ),
             Direction::Downstream => (&mut self.down, &mut self.client, &stats.bytes_downstream),
@@ -517,7 +515,7 @@ impl Conn<'_> {
 
     /// After a `101`: raw bytes both ways until either side closes.
     async fn tunnel(&mut self) {
-        let Some(up) = self.upstream.as_mut() else {
+        let Some((_, up)) = self.upstream.as_mut() else {
             return;
         };
         if self.client.write_all(&self.ubuf).await.is_err()
@@ -543,7 +541,7 @@ impl Conn<'_> {
                 let _ = self.client.set_zero_linger();
             }
             End::Reset(Direction::Upstream) => {
-                if let Some(up) = &self.upstream {
+                if let Some((_, up)) = &self.upstream {
                     let _ = up.set_zero_linger();
                 }
             }

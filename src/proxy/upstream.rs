@@ -63,9 +63,22 @@ impl Upstream {
         (fresh, cache.1.clone())
     }
 
-    /// The address for the next connection.
+    /// The next address of a fresh cache, picked under the lock: the http
+    /// proxy asks for every request, so the common case copies nothing.
+    fn next_cached(&self) -> Option<Ipv4Addr> {
+        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let (resolved, addrs) = &*cache;
+        if !resolved.is_some_and(|t| t.elapsed() < RESOLVE_EVERY) || addrs.is_empty() {
+            return None;
+        }
+        addrs
+            .get(self.next.fetch_add(1, Ordering::Relaxed) % addrs.len())
+            .copied()
+    }
+
+    /// The address for the next connection (or request).
     pub async fn pick(&self) -> Result<SocketAddr, UpstreamError> {
-        if let Some(ip) = self.literal {
+        if let Some(ip) = self.literal.or_else(|| self.next_cached()) {
             return Ok(SocketAddr::from((ip, self.port)));
         }
         let (fresh, mut addrs) = self.cached();

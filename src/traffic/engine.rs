@@ -250,7 +250,6 @@ fn split(count: usize, think: Option<Duration>, threads: usize) -> Result<Vec<Ro
 
 /// Merges the threads' seconds into windows, in order, as they complete.
 struct Collector<'a> {
-    threads: usize,
     model: Model,
     names: &'a [String],
     plan: &'a Plan,
@@ -274,7 +273,6 @@ impl<'a> Collector<'a> {
         sink: Option<UnboundedSender<Window>>,
     ) -> Self {
         Self {
-            threads,
             model,
             names,
             plan,
@@ -290,8 +288,7 @@ impl<'a> Collector<'a> {
     }
 
     async fn collect(&mut self, mut rx: UnboundedReceiver<Msg>) -> Result<(), EngineError> {
-        let mut done = 0;
-        while done < self.threads {
+        while self.next.iter().any(Option::is_some) {
             let Some(msg) = rx.recv().await else {
                 return Err(EngineError::WorkerLost);
             };
@@ -314,7 +311,6 @@ impl<'a> Collector<'a> {
                     self.next[thread] = None;
                     self.connects += connects;
                     self.aborted += aborted;
-                    done += 1;
                 }
             }
             self.emit_ready();

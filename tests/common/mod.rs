@@ -110,19 +110,23 @@ impl ProjectGuard {
 
 impl Drop for ProjectGuard {
     fn drop(&mut self) {
-        let label = self.label();
-        let ids = labelled("container", &label);
-        if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(ids.iter().map(String::as_str));
-            docker(&args);
-        }
-        for n in labelled("network", &label) {
-            docker(&["network", "rm", &n]);
-        }
-        for v in labelled("volume", &label) {
-            docker(&["volume", "rm", "-f", &v]);
-        }
+        remove_labelled(&self.label());
+    }
+}
+
+/// Removes the containers, networks and volumes that carry `label`.
+fn remove_labelled(label: &str) {
+    let ids = labelled("container", label);
+    if !ids.is_empty() {
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids.iter().map(String::as_str));
+        docker(&args);
+    }
+    for n in labelled("network", label) {
+        docker(&["network", "rm", &n]);
+    }
+    for v in labelled("volume", label) {
+        docker(&["volume", "rm", "-f", &v]);
     }
 }
 
@@ -136,6 +140,22 @@ pub fn ok(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The JSON object a command printed after its progress lines.
+pub fn json_after_progress(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(&stdout[stdout.find('{').unwrap()..]).unwrap()
+}
+
+/// `demo -p PROJECT up --json`: production's status (`gateway` is its URL).
+pub fn demo_up(project: &str) -> serde_json::Value {
+    json_after_progress(&ok(&understudy(&["demo", "-p", project, "up", "--json"])))
+}
+
+/// `shadow up --group PROJECT --json`: the shadow's report (`id`, `entry`).
+pub fn shadow_up(project: &str) -> serde_json::Value {
+    let out = ok(&understudy(&["shadow", "up", "--group", project, "--json"]));
+    serde_json::from_str(&out).unwrap()
+}
+
 /// Removes every shadow of a group (containers, networks, volumes by the
 /// `io.understudy.of` label) when dropped, after `understudy gc` has
 /// reverted any fault left on them.
@@ -144,19 +164,7 @@ pub struct ShadowGuard(pub String);
 impl Drop for ShadowGuard {
     fn drop(&mut self) {
         let _ = understudy(&["gc"]);
-        let label = format!("io.understudy.of={}", self.0);
-        let ids = labelled("container", &label);
-        if !ids.is_empty() {
-            let mut args = vec!["rm", "-f"];
-            args.extend(ids.iter().map(String::as_str));
-            docker(&args);
-        }
-        for n in labelled("network", &label) {
-            docker(&["network", "rm", &n]);
-        }
-        for v in labelled("volume", &label) {
-            docker(&["volume", "rm", "-f", &v]);
-        }
+        remove_labelled(&format!("io.understudy.of={}", self.0));
     }
 }
 

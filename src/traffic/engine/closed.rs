@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::conn::{Conn, Watchdog};
 use super::worker::{Local, elapsed};
@@ -50,17 +50,7 @@ async fn user(local: Rc<Local>, id: usize, think: Duration) {
         }
         let request = &plan.requests[next];
         next = if next + 1 == count { 0 } else { next + 1 };
-        let sent = Instant::now();
-        local.in_flight.set(local.in_flight.get() + 1);
-        let result = watchdog
-            .run(
-                sent,
-                conn.exchange(&request.bytes, request.head, &local.connects),
-            )
-            .await;
-        let done = conn.done_at(result.as_ref());
-        let outcome = conn.outcome(result);
-        local.in_flight.set(local.in_flight.get() - 1);
+        let (sent, done, outcome) = local.exchange(&mut conn, &mut watchdog, request).await;
         local
             .ring
             .borrow_mut()

@@ -186,17 +186,7 @@ async fn connection(local: Rc<Local>, queue: Rc<RefCell<Queue>>, id: usize) {
     let mut watchdog = Watchdog::new(plan.timeout);
     while let Some(job) = next_job(&queue, id).await {
         let request = &plan.requests[job.request % plan.requests.len()];
-        let sent = Instant::now();
-        local.in_flight.set(local.in_flight.get() + 1);
-        let result = watchdog
-            .run(
-                sent,
-                conn.exchange(&request.bytes, request.head, &local.connects),
-            )
-            .await;
-        let done = conn.done_at(result.as_ref());
-        let outcome = conn.outcome(result);
-        local.in_flight.set(local.in_flight.get() - 1);
+        let (sent, done, outcome) = local.exchange(&mut conn, &mut watchdog, request).await;
         // Sent early by at most EARLY: never report less than uncorrected.
         let from = job.intended.min(sent);
         let mut ring = local.ring.borrow_mut();

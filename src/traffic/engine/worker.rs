@@ -17,9 +17,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::LocalSet;
 use tokio_util::sync::CancellationToken;
 
+use super::conn::{Conn, Watchdog};
 use super::timer::PreciseTimer;
 use super::{closed, open};
-use crate::traffic::stats::{Bucket, WindowRing};
+use crate::traffic::stats::{Bucket, Outcome, WindowRing};
 use crate::traffic::workload::Arrival;
 
 /// A request ready to send.
@@ -114,6 +115,29 @@ pub(super) struct Local {
 }
 
 impl Local {
+    /// Sends `request` on `conn` now, within the timeout, counted in
+    /// flight meanwhile: when it was sent, when it ended (its answer's
+    /// arrival, or the failure) and how.
+    pub(super) async fn exchange(
+        &self,
+        conn: &mut Conn,
+        watchdog: &mut Watchdog,
+        request: &Prepared,
+    ) -> (Instant, Instant, Outcome) {
+        let sent = Instant::now();
+        self.in_flight.set(self.in_flight.get() + 1);
+        let result = watchdog
+            .run(
+                sent,
+                conn.exchange(&request.bytes, request.head, &self.connects),
+            )
+            .await;
+        let done = conn.done_at(result.as_ref());
+        let outcome = conn.outcome(result);
+        self.in_flight.set(self.in_flight.get() - 1);
+        (sent, done, outcome)
+    }
+
     fn send_through(&self, index: u64) {
         let windows = self.ring.borrow_mut().take_through(index);
         for (t, bucket) in windows {
