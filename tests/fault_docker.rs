@@ -13,7 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    ProjectGuard, ShadowGuard, docker_available, eventually, labelled, understudy, unique_project,
+    ProjectGuard, ShadowGuard, docker_available, eventually, labelled, ok, understudy,
+    unique_project,
 };
 
 fn docker_out(args: &[&str]) -> String {
@@ -55,21 +56,8 @@ fn setup(prefix: &str) -> Setup {
     let project = unique_project(prefix);
     let demo = ProjectGuard::new(&project);
     let shadows = ShadowGuard(project.clone());
-    let out = understudy(&["demo", "-p", &project, "up", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let status: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
-    let out = understudy(&["shadow", "up", "--group", &project, "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = common::demo_up(&project);
+    let report = common::shadow_up(&project);
     Setup {
         shadow: report["id"].as_str().unwrap().to_owned(),
         entry: report["entry"]["gateway"].as_str().unwrap().to_owned(),
@@ -334,13 +322,7 @@ fn load(url: &str, rate: u32, seconds: u32) -> serde_json::Value {
         "--json",
         "-",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap()
+    common::json_after_progress(&ok(&out))
 }
 
 fn p50(report: &serde_json::Value) -> f64 {

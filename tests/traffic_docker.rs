@@ -100,9 +100,7 @@ fn a_profile_learned_from_production_matches_what_was_sent_and_replays_on_the_sh
     assert_mix_matches(&sent, &profile, total);
 
     // Replay at speed 4 on a shadow.
-    let out = understudy(&["shadow", "up", "--group", &project, "--json"]);
-    ok(&out);
-    let shadow: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let shadow = common::shadow_up(&project);
     let entry = shadow["entry"]["gateway"].as_str().unwrap();
     let report_path = dir.path().join("replay.json");
     let out = understudy(&[

@@ -15,7 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    ProjectGuard, ShadowGuard, bin, docker_available, ok, state_dir, understudy, unique_project,
+    ProjectGuard, ShadowGuard, bin, demo_up, docker_available, ok, shadow_up, state_dir,
+    understudy, unique_project,
 };
 
 /// A background `understudy` process, killed when dropped.
@@ -48,13 +49,8 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
     let project = unique_project("utwatch");
     let _demo = ProjectGuard::new(&project);
     let _shadows = ShadowGuard(project.clone());
-    let text = ok(&understudy(&["demo", "-p", &project, "up", "--json"]));
-    let status: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
-    let prod = status["gateway"].as_str().unwrap().to_owned();
-    let shadow: serde_json::Value = serde_json::from_str(&ok(&understudy(&[
-        "shadow", "up", "--group", &project, "--json",
-    ])))
-    .unwrap();
+    let prod = demo_up(&project)["gateway"].as_str().unwrap().to_owned();
+    let shadow = shadow_up(&project);
     let id = shadow["id"].as_str().unwrap().to_owned();
     let entry = shadow["entry"]["gateway"].as_str().unwrap().to_owned();
 

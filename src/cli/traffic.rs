@@ -3,7 +3,7 @@
 mod profile;
 mod replay;
 
-pub use replay::{drive, load_profile};
+pub use replay::{announce, drive, load_profile};
 
 use std::process::ExitCode;
 

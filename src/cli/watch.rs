@@ -80,7 +80,7 @@ fn clock(t_ms: i64) -> String {
 }
 
 fn now_ms() -> i64 {
-    i64::try_from(crate::fault::inject::now_ms()).unwrap_or(i64::MAX)
+    crate::watch::unix_ms(std::time::SystemTime::now())
 }
 
 fn print(event: &WatchEvent) {
@@ -187,18 +187,9 @@ fn replay(path: &std::path::Path, args: &WatchArgs) -> anyhow::Result<Replay> {
     };
     let plan = replay_plan::plan(&profile, &options)
         .with_context(|| format!("planning the replay of {}", path.display()))?;
-    for note in &plan.notes {
-        eprintln!("note: {note}");
-    }
-    eprintln!(
-        "replaying {} requests over {:.1}s on the shadow (speed {}, scale {})",
-        plan.arrivals.len(),
-        plan.duration.as_secs_f64(),
-        args.speed,
-        args.scale
-    );
+    crate::cli::traffic::announce(&plan, "production's traffic on the shadow", &options);
     Ok(Replay {
-        plan: std::sync::Arc::new(plan),
+        plan,
         concurrency: args.concurrency,
         timeout: Duration::from_secs(5),
     })

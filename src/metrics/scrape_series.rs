@@ -20,11 +20,13 @@
 //! At most `max_series` distinct metrics per target (a cardinality guard:
 //! an exporter with a label per user would fill the store); the rest are
 //! counted as dropped. Not owned: fetching pages (`scrape`), the series
-//! keys' environment and service (`watch`).
+//! keys' environment and service (`watch`), the arithmetic of histograms
+//! and counter rates (`prom_text`'s `histograms`, `Histogram::delta`,
+//! `histogram_quantile`, `counter_rate`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
-use super::prom_text::{Exposition, MetricType, PromSample};
+use super::prom_text::{Exposition, Histogram, MetricType, PromSample, counter_rate, histograms};
 
 /// Default cardinality guard per target.
 pub const MAX_SERIES: usize = 256;
@@ -43,14 +45,14 @@ pub struct Converted {
     pub not_finite: usize,
 }
 
-/// One target's conversion state: the previous counters and buckets.
+/// One target's conversion state: the previous counters and histograms.
 #[derive(Debug, Clone)]
 pub struct PageConverter {
     max_series: usize,
     /// Counter name -> (scrape time, value).
     counters: HashMap<String, (i64, f64)>,
-    /// Histogram name -> bucket upper bounds and cumulative counts.
-    buckets: HashMap<String, Vec<(f64, f64)>>,
+    /// Histogram name (family and labels) -> its last reading.
+    histograms: HashMap<String, Histogram>,
     known: HashSet<String>,
 }
 
@@ -61,22 +63,18 @@ impl Default for PageConverter {
 }
 
 /// `name{a="x",b="y"}`, labels in the order given, `/` as `%2F`.
-fn render(name: &str, labels: &[&(String, String)]) -> String {
+fn render<'a>(name: &str, labels: impl IntoIterator<Item = &'a (String, String)>) -> String {
+    let pairs: Vec<String> = labels
+        .into_iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", v.replace('/', "%2F")))
+        .collect();
     let mut out = name.replace('/', "%2F");
-    if !labels.is_empty() {
-        let pairs: Vec<String> = labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", v.replace('/', "%2F")))
-            .collect();
+    if !pairs.is_empty() {
         out.push('{');
         out.push_str(&pairs.join(","));
         out.push('}');
     }
     out
-}
-
-fn labels_without<'a>(s: &'a PromSample, skip: &str) -> Vec<&'a (String, String)> {
-    s.labels.iter().filter(|(k, _)| k != skip).collect()
 }
 
 fn is_counter(s: &PromSample) -> bool {
@@ -87,40 +85,12 @@ fn is_counter(s: &PromSample) -> bool {
     }
 }
 
-/// `histogram_quantile(q)` over cumulative `(upper bound, count)` pairs
-/// sorted by bound; `None` without observations.
-pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
-    let total = buckets.last()?.1;
-    if total <= 0.0 || !total.is_finite() {
-        return None;
-    }
-    let rank = q * total;
-    let mut lower = (0.0, 0.0);
-    for (i, &(bound, count)) in buckets.iter().enumerate() {
-        if count >= rank {
-            if bound.is_infinite() {
-                return Some(lower.0);
-            }
-            if i == 0 && bound <= 0.0 {
-                return Some(bound);
-            }
-            let width = count - lower.1;
-            if width <= 0.0 {
-                return Some(bound);
-            }
-            return Some(lower.0 + (bound - lower.0) * (rank - lower.1) / width);
-        }
-        lower = (bound, count);
-    }
-    Some(lower.0)
-}
-
 impl PageConverter {
     pub fn new(max_series: usize) -> Self {
         PageConverter {
             max_series,
             counters: HashMap::new(),
-            buckets: HashMap::new(),
+            histograms: HashMap::new(),
             known: HashSet::new(),
         }
     }
@@ -128,61 +98,26 @@ impl PageConverter {
     /// Converts one page scraped at `t_ms`.
     pub fn convert(&mut self, page: &Exposition, t_ms: i64) -> Converted {
         let mut out = Converted::default();
-        // Histogram name (family + labels without `le`) -> buckets.
-        let mut histograms: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-        let mut sums: HashMap<String, f64> = HashMap::new();
-        let mut counts: HashMap<String, f64> = HashMap::new();
         for s in &page.samples {
             if !s.value.is_finite() {
                 out.not_finite += 1;
                 continue;
             }
+            let name = || render(&s.name, &s.labels);
+            let counts = s.name.ends_with("_count");
             match s.kind {
-                MetricType::Histogram => {
-                    let base = render(&s.family, &labels_without(s, "le"));
-                    if s.name.ends_with("_bucket") {
-                        let bound = match s.label("le") {
-                            Some("+Inf") => f64::INFINITY,
-                            Some(le) => match le.parse::<f64>() {
-                                Ok(b) => b,
-                                Err(_) => continue,
-                            },
-                            None => continue,
-                        };
-                        histograms.entry(base).or_default().push((bound, s.value));
-                    } else if s.name.ends_with("_sum") {
-                        sums.insert(base, s.value);
-                    } else if s.name.ends_with("_count") {
-                        counts.insert(base, s.value);
-                        let name = render(&s.name, &s.labels.iter().collect::<Vec<_>>());
-                        self.counter(&mut out, &name, t_ms, s.value);
-                    }
+                // Buckets and sums are read as histograms below.
+                MetricType::Histogram | MetricType::Summary if counts => {
+                    self.counter(&mut out, &name(), t_ms, s.value);
                 }
+                MetricType::Histogram => {}
                 MetricType::Summary if s.name.ends_with("_sum") => {}
-                MetricType::Summary if s.name.ends_with("_count") => {
-                    let name = render(&s.name, &s.labels.iter().collect::<Vec<_>>());
-                    self.counter(&mut out, &name, t_ms, s.value);
-                }
-                _ if is_counter(s) => {
-                    let name = render(&s.name, &s.labels.iter().collect::<Vec<_>>());
-                    self.counter(&mut out, &name, t_ms, s.value);
-                }
-                _ => {
-                    let name = render(&s.name, &s.labels.iter().collect::<Vec<_>>());
-                    self.emit(&mut out, name, s.value);
-                }
+                _ if is_counter(s) => self.counter(&mut out, &name(), t_ms, s.value),
+                _ => self.emit(&mut out, name(), s.value),
             }
         }
-        for (base, mut now) in histograms {
-            now.sort_by(|a, b| a.0.total_cmp(&b.0));
-            self.histogram(
-                &mut out,
-                &base,
-                &now,
-                t_ms,
-                sums.get(&base),
-                counts.get(&base),
-            );
+        for h in histograms(&page.samples) {
+            self.histogram(&mut out, h);
         }
         out
     }
@@ -198,60 +133,45 @@ impl PageConverter {
         out.points.push((metric, value));
     }
 
+    /// A counter's rate since the last scrape; none the first time or after
+    /// a reset (the counter went down).
     fn counter(&mut self, out: &mut Converted, name: &str, t_ms: i64, value: f64) {
         let previous = self.counters.insert(name.to_owned(), (t_ms, value));
-        if let Some((t0, v0)) = previous
-            && t_ms > t0
-            && value >= v0
+        if let Some(earlier) = previous
+            && value >= earlier.1
+            && let Some(rate) = counter_rate(earlier, (t_ms, value))
         {
-            let rate = (value - v0) * 1000.0 / (t_ms - t0) as f64;
             self.emit(out, format!("{name}:rate"), rate);
         }
     }
 
-    fn histogram(
-        &mut self,
-        out: &mut Converted,
-        base: &str,
-        now: &[(f64, f64)],
-        t_ms: i64,
-        sum: Option<&f64>,
-        count: Option<&f64>,
-    ) {
-        let sum_key = format!("{base}\u{0}sum");
-        let before = self.buckets.insert(base.to_owned(), now.to_vec());
-        let sum_before = sum.and_then(|&s| {
-            let old = self.counters.insert(sum_key.clone(), (t_ms, s));
-            old.map(|(_, v)| v)
-        });
-        let Some(before) = before else { return };
-        let same_bounds = before.len() == now.len()
-            && before
+    /// A histogram's quantiles and mean over what it observed since the
+    /// last scrape; none the first time, after a reset or a change of
+    /// bucket bounds.
+    fn histogram(&mut self, out: &mut Converted, now: Histogram) {
+        let base = render(&now.family, &now.labels);
+        let increase = self.histograms.get(&base).and_then(|before| {
+            let reset = now
+                .buckets
                 .iter()
-                .zip(now)
-                .all(|(a, b)| a.0.total_cmp(&b.0).is_eq());
-        if !same_bounds {
+                .zip(&before.buckets)
+                .any(|(a, b)| a.1 < b.1);
+            now.delta(before).filter(|_| !reset)
+        });
+        self.histograms.insert(base.clone(), now);
+        let Some(increase) = increase else {
             return;
-        }
-        let increase: Vec<(f64, f64)> = now
-            .iter()
-            .zip(before.iter())
-            .map(|(n, b)| (n.0, n.1 - b.1))
-            .collect();
-        if increase.iter().any(|(_, c)| *c < 0.0) {
-            return; // reset
-        }
+        };
         for (q, label) in QUANTILES {
-            if let Some(v) = histogram_quantile(q, &increase) {
+            if let Some(v) = increase.quantile(q) {
                 self.emit(out, format!("{base}:{label}"), v);
             }
         }
-        let observed = increase.last().map_or(0.0, |(_, c)| *c);
-        if let (Some(s0), Some(&s1), Some(_)) = (sum_before, sum, count)
-            && observed > 0.0
-            && s1 >= s0
+        if let (Some(sum), Some(count)) = (increase.sum, increase.count)
+            && count > 0.0
+            && sum >= 0.0
         {
-            self.emit(out, format!("{base}:mean"), (s1 - s0) / observed);
+            self.emit(out, format!("{base}:mean"), sum / count);
         }
     }
 }

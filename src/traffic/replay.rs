@@ -12,7 +12,7 @@ use bytes::Bytes;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::workload::{Arrival, RequestSpec};
+use super::workload::{Arrival, Arrivals, RequestSpec, Workload};
 use crate::domain::traffic::{EdgeCase, MixEntry, TrafficProfile};
 
 /// How to replay.
@@ -68,6 +68,20 @@ pub struct ReplayPlan {
     pub duration: Duration,
     /// Things the operator should know (writes without bodies, ...).
     pub notes: Vec<String>,
+}
+
+impl ReplayPlan {
+    /// The engine's input: the plan's requests and arrivals as an open
+    /// workload, and the load period that sends every arrival (its
+    /// duration and a millisecond, so the last one is not cut off).
+    pub fn into_workload(self) -> (Workload, Duration) {
+        let period = self.duration + Duration::from_millis(1);
+        let workload = Workload {
+            requests: self.requests,
+            arrivals: Arrivals::Open(Box::new(self.arrivals.into_iter())),
+        };
+        (workload, period)
+    }
 }
 
 fn check(options: &ReplayOptions) -> Result<(), ReplayError> {

@@ -323,16 +323,13 @@ impl Watch {
         } else {
             0.0
         };
-        // Alerting reads the text only at or above `open_above` (an opening
-        // or a new peak): render it only then, not for every point.
-        let explanation = if score < self.config.alerting.open_above {
-            String::new()
-        } else if recurring {
-            tracked.detector.explain(&scored) + " (again)"
-        } else {
-            tracked.detector.explain(&scored)
+        // Rendered only when alerting keeps the text, not for every point.
+        let detector = &tracked.detector;
+        let explain = || {
+            let text = detector.explain(&scored);
+            if recurring { text + " (again)" } else { text }
         };
-        let Some(event) = self.alerting.push(key, t_ms, score, &explanation) else {
+        let Some(event) = self.alerting.push_with(key, t_ms, score, explain) else {
             return quiet;
         };
         match &event {

@@ -17,6 +17,7 @@ use std::str::FromStr;
 
 use crate::domain::series::{Environment, SeriesKey, metric};
 use crate::domain::stats::ContainerStats;
+use crate::http_get::UrlError;
 use crate::metrics::host::HostStats;
 use crate::metrics::requests::RequestSecond;
 use crate::metrics::scrape_series::Converted;
@@ -165,29 +166,27 @@ impl FromStr for ScrapeTarget {
             None => (Environment::Prod, "scrape"),
             Some(scope) => {
                 let (env, service) = scope.split_once(':').unwrap_or((scope, "scrape"));
-                let env = match env {
-                    "prod" => Environment::Prod,
-                    "shadow" => Environment::Shadow,
-                    "host" => Environment::Host,
-                    other => return Err(fail(format!("environment {other:?} is unknown"))),
-                };
+                let env = Environment::parse(env)
+                    .ok_or_else(|| fail(format!("environment {env:?} is unknown")))?;
                 if service.is_empty() || service.contains('/') {
                     return Err(fail(format!("service {service:?} is not a name")));
                 }
                 (env, service)
             }
         };
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| fail(format!("{url:?} is not plain http://")))?;
-        let authority = rest.split('/').next().unwrap_or_default();
-        if authority.is_empty() || authority.contains('@') {
-            return Err(fail(format!("{url:?} has no HOST:PORT")));
-        }
+        // The scraper's own check, at the command line.
+        let target = crate::http_get::Target::parse(url, "http://HOST:PORT/metrics").map_err(
+            |e| match e {
+                UrlError::Https | UrlError::Scheme(_) => {
+                    fail(format!("{url:?} is not plain http://"))
+                }
+                UrlError::Parse | UrlError::NoHost => fail(format!("{url:?} has no HOST:PORT")),
+            },
+        )?;
         Ok(ScrapeTarget {
             environment,
             service: service.to_owned(),
-            instance: authority.to_owned(),
+            instance: target.authority.to_string(),
             url: url.to_owned(),
         })
     }

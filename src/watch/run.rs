@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -28,6 +28,7 @@ use super::collect::{self, CollectError, Feed, Targets};
 use super::core::{Verdicts, Watch, WatchConfig, WatchError, judged_metrics};
 use super::points::{Point, ScrapeTarget, request_points, stats_points};
 use super::sources::{self, Replay};
+use super::{second_of, unix_ms};
 
 /// The report's schema name.
 pub const SCHEMA: &str = "understudy.watch/v1";
@@ -156,11 +157,6 @@ pub enum RunError {
     },
 }
 
-fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 struct Session<'a, F: FnMut(&WatchEvent)> {
     watch: Watch,
     store: Option<Store>,
@@ -198,7 +194,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
                 }
             }
             Some(Feed::Stats { container, stats }) => {
-                let t_ms = unix_ms(stats.at).div_euclid(1000) * 1000;
+                let t_ms = second_of(unix_ms(stats.at));
                 self.push(stats_points(&container, &stats), t_ms).await;
             }
             Some(Feed::Points { t_ms, points }) => self.push(points, t_ms).await,

@@ -6,8 +6,7 @@
 //! that fails is marked stale after two failures in a row (a notice when it
 //! goes stale and when it comes back) and scraped again next round.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc::{self, Sender};
 use tokio_util::sync::CancellationToken;
@@ -18,21 +17,16 @@ use crate::metrics::scrape_series::PageConverter;
 use crate::traffic::engine::{self, EngineOptions, Target};
 use crate::traffic::replay::ReplayPlan;
 use crate::traffic::report::LoadReport;
-use crate::traffic::workload::{Arrivals, Workload};
 
 use super::collect::Feed;
 use super::points::{self, ScrapeTarget};
-
-fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+use super::{second_of, unix_ms};
 
 /// Samples the host once a second until `cancel` or the channel closes.
 pub fn spawn_host(tx: &Sender<Feed>, cancel: &CancellationToken) {
     let tx = tx.clone();
     let started = host::spawn_sampler(Duration::from_secs(1), cancel.clone(), move |s| {
-        let t_ms = unix_ms(SystemTime::now()).div_euclid(1000) * 1000;
+        let t_ms = second_of(unix_ms(SystemTime::now()));
         let feed = Feed::Points {
             t_ms,
             points: points::host_points(&s),
@@ -42,6 +36,14 @@ pub fn spawn_host(tx: &Sender<Feed>, cancel: &CancellationToken) {
     if let Err(e) = started {
         tracing::warn!("no host metrics: {e}");
     }
+}
+
+/// One scrape target, its conversion state and what was last said of it.
+struct Scraped {
+    target: ScrapeTarget,
+    converter: PageConverter,
+    stale: bool,
+    told_capped: bool,
 }
 
 /// Scrapes `targets` every `every` until `cancel` or the channel closes.
@@ -57,13 +59,20 @@ pub async fn scrape_loop(
             .max(Duration::from_millis(200)),
         ..ScrapeConfig::default()
     });
-    for (i, t) in targets.iter().enumerate() {
-        scraper.add_target(i.to_string(), t.url.clone());
-    }
-    let mut converters: Vec<PageConverter> =
-        targets.iter().map(|_| PageConverter::default()).collect();
-    let mut stale = vec![false; targets.len()];
-    let mut warned_cap = vec![false; targets.len()];
+    // The scraper names each target by its index here.
+    let mut scraped: Vec<Scraped> = targets
+        .into_iter()
+        .enumerate()
+        .map(|(i, target)| {
+            scraper.add_target(i.to_string(), target.url.clone());
+            Scraped {
+                target,
+                converter: PageConverter::default(),
+                stale: false,
+                told_capped: false,
+            }
+        })
+        .collect();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
@@ -75,31 +84,33 @@ pub async fn scrape_loop(
         let pages = scraper.scrape_all(t_ms).await;
         let mut feeds = Vec::new();
         for page in pages {
-            let Ok(i) = page.target.parse::<usize>() else {
+            let Some(s) = page
+                .target
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| scraped.get_mut(i))
+            else {
                 continue;
             };
-            let (Some(target), Some(converter)) = (targets.get(i), converters.get_mut(i)) else {
-                continue;
-            };
-            let converted = converter.convert(&page.exposition, t_ms);
-            if converted.dropped > 0 && !warned_cap[i] {
-                warned_cap[i] = true;
+            let converted = s.converter.convert(&page.exposition, t_ms);
+            if converted.dropped > 0 && !s.told_capped {
+                s.told_capped = true;
                 feeds.push(Feed::Notice(format!(
                     "scrape {}: more than {} series, {} sample(s) left out",
-                    target.url,
+                    s.target.url,
                     crate::metrics::scrape_series::MAX_SERIES,
                     converted.dropped
                 )));
             }
             feeds.push(Feed::Points {
-                t_ms: t_ms.div_euclid(1000) * 1000,
-                points: points::scrape_points(target, converted),
+                t_ms: second_of(t_ms),
+                points: points::scrape_points(&s.target, converted),
             });
         }
-        for (i, status) in scraper.targets().iter().enumerate() {
-            let url = targets.get(i).map_or("?", |t| t.url.as_str());
-            if status.stale != stale[i] {
-                stale[i] = status.stale;
+        for (s, status) in scraped.iter_mut().zip(scraper.targets()) {
+            if status.stale != s.stale {
+                s.stale = status.stale;
+                let url = &s.target.url;
                 feeds.push(Feed::Notice(if status.stale {
                     format!(
                         "scrape {url} is stale: {}",
@@ -122,7 +133,7 @@ pub async fn scrape_loop(
 /// The load the watch sends to the shadow's entry (`--replay`).
 #[derive(Debug, Clone)]
 pub struct Replay {
-    pub plan: Arc<ReplayPlan>,
+    pub plan: ReplayPlan,
     pub concurrency: usize,
     pub timeout: Duration,
 }
@@ -145,14 +156,9 @@ pub async fn drive_replay(
             return None;
         }
     };
-    let plan = Arc::unwrap_or_clone(replay.plan);
-    let duration = plan.duration;
-    let workload = Workload {
-        requests: plan.requests,
-        arrivals: Arrivals::Open(Box::new(plan.arrivals.into_iter())),
-    };
+    let (workload, period) = replay.plan.into_workload();
     let options = EngineOptions {
-        duration: duration + Duration::from_millis(1),
+        duration: period,
         concurrency: replay.concurrency,
         timeout: replay.timeout,
         ..EngineOptions::default()
@@ -163,8 +169,7 @@ pub async fn drive_replay(
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(w) = windows.recv().await {
-                let t_ms =
-                    (start_ms + i64::try_from(w.t).unwrap_or(0) * 1000).div_euclid(1000) * 1000;
+                let t_ms = second_of(start_ms + i64::try_from(w.t).unwrap_or(0) * 1000);
                 let feed = Feed::Points {
                     t_ms,
                     points: points::client_points(&entry, &w),

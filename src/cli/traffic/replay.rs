@@ -17,7 +17,6 @@ use crate::domain::traffic::{PROFILE_SCHEMA, TrafficProfile};
 use crate::traffic::engine::{self, EngineOptions, Target};
 use crate::traffic::replay::{self, ReplayOptions, ReplayPlan};
 use crate::traffic::report::LoadReport;
-use crate::traffic::workload::{Arrivals, Workload};
 
 /// Arguments of `understudy traffic replay`.
 #[derive(Debug, clap::Args)]
@@ -93,12 +92,9 @@ pub async fn drive(
 ) -> anyhow::Result<LoadReport> {
     let target = Target::resolve(url).await?;
     let duration = plan.duration;
-    let workload = Workload {
-        requests: plan.requests,
-        arrivals: Arrivals::Open(Box::new(plan.arrivals.into_iter())),
-    };
+    let (workload, period) = plan.into_workload();
     let options = EngineOptions {
-        duration: duration + Duration::from_millis(1),
+        duration: period,
         concurrency,
         timeout,
         per_endpoint: true,
@@ -132,22 +128,19 @@ pub async fn drive(
     Ok(result?)
 }
 
-/// Writes the report where `--json` says (or nothing), and the summary.
-pub fn output(report: &LoadReport, json: Option<&Path>) -> anyhow::Result<()> {
-    let summary = report.summary();
-    match json {
-        Some(path) if path.as_os_str() == "-" => {
-            eprint!("{summary}");
-            println!("{}", report.to_json());
-        }
-        Some(path) => {
-            std::fs::write(path, report.to_json() + "\n")
-                .with_context(|| format!("writing {}", path.display()))?;
-            print!("{summary}");
-        }
-        None => print!("{summary}"),
+/// Prints the plan's notes and what it sends (`what`: whose traffic), on
+/// stderr.
+pub fn announce(plan: &ReplayPlan, what: &str, options: &ReplayOptions) {
+    for note in &plan.notes {
+        eprintln!("note: {note}");
     }
-    Ok(())
+    eprintln!(
+        "replaying {} requests over {:.1}s ({what} at speed {}, scale {})",
+        plan.arrivals.len(),
+        plan.duration.as_secs_f64(),
+        options.speed,
+        options.scale
+    );
 }
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -166,22 +159,11 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         bodies,
     };
     let plan = replay::plan(&profile, &options)?;
-    for note in &plan.notes {
-        eprintln!("note: {note}");
-    }
-    eprintln!(
-        "replaying {} requests over {:.1}s ({} of production at speed {}, scale {})",
-        plan.arrivals.len(),
-        plan.duration.as_secs_f64(),
-        profile.source,
-        args.speed,
-        args.scale
+    announce(
+        &plan,
+        &format!("{} of production", profile.source),
+        &options,
     );
     let report = drive(&args.target, plan, args.concurrency, args.timeout).await?;
-    output(&report, args.json.as_deref())?;
-    Ok(if report.cancelled {
-        ExitCode::from(130)
-    } else {
-        ExitCode::SUCCESS
-    })
+    super::super::load::finish(&report, args.json.as_deref())
 }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::domain::series::{Environment, SeriesKey};
+use crate::metrics::prom_text::histogram_quantile;
 use crate::metrics::prom_text::parse;
 
 const DEMO_API: &str = include_str!("../../../tests/fixtures/prometheus/demo_api.txt");
