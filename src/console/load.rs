@@ -13,18 +13,16 @@
 //! Owns: running load and its lifetime. Does not own whether a run may
 //! start (`update`) or drawing it (`view::load`).
 
-use std::path::Path;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{self, Sender, UnboundedReceiver};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::traffic::{PROFILE_SCHEMA, TrafficProfile};
+use crate::domain::traffic::TrafficProfile;
 use crate::traffic::engine::{self, EngineOptions, Target};
 use crate::traffic::replay::{self, ReplayOptions};
 use crate::traffic::report::Window;
-use crate::traffic::workload::{Arrivals, Workload};
 
 use super::model::load::{DEMO_PEAK_RPS, DEMO_SECONDS, DEMO_SEED, LoadSummary, ProfileSource};
 use super::msg::{LoadCmd, LoadEvent, LoadSpec, Msg, TaskHandle, first_line};
@@ -118,12 +116,9 @@ async fn replay_on(
         .map_err(|e| first_line(&e))?;
     let duration = plan.duration;
     let requests = plan.arrivals.len();
-    let workload = Workload {
-        requests: plan.requests,
-        arrivals: Arrivals::Open(Box::new(plan.arrivals.into_iter())),
-    };
+    let (workload, period) = plan.into_workload();
     let options = EngineOptions {
-        duration: duration + Duration::from_millis(1),
+        duration: period,
         concurrency: CONCURRENCY,
         timeout: TIMEOUT,
         ..EngineOptions::default()
@@ -167,28 +162,9 @@ fn profile(source: &ProfileSource) -> Result<TrafficProfile, String> {
             DEMO_PEAK_RPS,
             DEMO_SEED,
         )),
-        ProfileSource::File(path) => read_profile(path),
-    }
-}
-
-/// A profile file, or a log / HAR file a profile is extracted from (as
-/// `traffic replay` reads its source).
-pub fn read_profile(path: &Path) -> Result<TrafficProfile, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    if let Ok(profile) = serde_json::from_str::<TrafficProfile>(&text) {
-        if profile.schema != PROFILE_SCHEMA {
-            return Err(format!(
-                "{}: schema {:?} is not {PROFILE_SCHEMA}",
-                path.display(),
-                profile.schema
-            ));
+        ProfileSource::File(path) => {
+            crate::traffic::capture::load_profile(path, crate::traffic::parse::Format::Auto)
+                .map_err(|e| first_line(&format!("{:#}", anyhow::Error::from(e))))
         }
-        return Ok(profile);
     }
-    crate::traffic::capture::profile_source(
-        &path.to_string_lossy(),
-        crate::traffic::parse::Format::Auto,
-    )
-    .map_err(|e| first_line(&e))
 }

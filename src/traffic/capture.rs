@@ -9,12 +9,12 @@
 //! access log there and their error log to stderr); stderr is ignored.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use futures::StreamExt;
 
-use crate::domain::traffic::{Completeness, Record, TrafficProfile};
+use crate::domain::traffic::{Completeness, PROFILE_SCHEMA, Record, TrafficProfile};
 use crate::platform::{LogOptions, LogStream, Platform, PlatformError};
 use crate::traffic::parse::{self, Format, LineParser, ParseError};
 use crate::traffic::profile::Extractor;
@@ -44,6 +44,8 @@ pub enum CaptureError {
         #[source]
         source: ParseError,
     },
+    #[error("{}: schema {found:?} is not {PROFILE_SCHEMA}", .path.display())]
+    Schema { path: PathBuf, found: String },
     #[error("reading the logs of container {container:?}")]
     Platform {
         container: String,
@@ -89,6 +91,26 @@ pub fn read_source_with(
         source: e,
     })?;
     read_stream(BufReader::with_capacity(BUFFER, file), source, format, sink)
+}
+
+/// A profile file (`understudy.profile/v1` JSON), or the profile of a log or
+/// HAR file read in `format`: what `traffic replay`, `watch --replay` and the
+/// console's Load tab replay.
+pub fn load_profile(path: &Path, format: Format) -> Result<TrafficProfile, CaptureError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CaptureError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    if let Ok(profile) = serde_json::from_str::<TrafficProfile>(&text) {
+        if profile.schema != PROFILE_SCHEMA {
+            return Err(CaptureError::Schema {
+                path: path.to_owned(),
+                found: profile.schema,
+            });
+        }
+        return Ok(profile);
+    }
+    profile_source(&path.to_string_lossy(), format)
 }
 
 /// The profile of a file, or stdin for `-`, extracted while reading (no

@@ -10,10 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::traffic::{PROFILE_SCHEMA, TrafficProfile};
+use crate::domain::traffic::TrafficProfile;
 use crate::traffic::engine::{self, EngineOptions, Target};
 use crate::traffic::replay::{self, ReplayOptions, ReplayPlan};
 use crate::traffic::report::LoadReport;
@@ -65,22 +64,8 @@ fn parse_share(text: &str) -> Result<f64, String> {
 
 /// Loads a profile file, or extracts one from a log source.
 pub fn load_profile(path: &Path, format: &str) -> anyhow::Result<TrafficProfile> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    if let Ok(profile) = serde_json::from_str::<TrafficProfile>(&text) {
-        anyhow::ensure!(
-            profile.schema == PROFILE_SCHEMA,
-            "{}: schema {:?} is not {PROFILE_SCHEMA}",
-            path.display(),
-            profile.schema
-        );
-        return Ok(profile);
-    }
     let format: crate::traffic::parse::Format = format.parse()?;
-    Ok(crate::traffic::capture::profile_source(
-        &path.to_string_lossy(),
-        format,
-    )?)
+    Ok(crate::traffic::capture::load_profile(path, format)?)
 }
 
 /// Runs a replay plan against `url`, with a live line on a terminal.
