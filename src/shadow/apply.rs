@@ -233,20 +233,22 @@ async fn ensure_networks_and_volumes(
 
 /// Creates a network; when another process took its subnet meanwhile (the
 /// engine answers "Pool overlaps"), takes the next free one from the pool.
+/// Every subnet tried stays taken: a network being removed holds its pool
+/// while it no longer shows in the listing, and forgetting the tries would
+/// pick it again.
 async fn create_network(
     platform: &impl Platform,
     spec: &crate::domain::NetworkSpec,
     pool: &str,
 ) -> Result<(), PlatformError> {
     let mut spec = spec.clone();
-    let mut attempts = 0;
+    let mut tried: Vec<Ipv4Net> = Vec::new();
     loop {
         match platform.create_network(&spec).await {
             Ok(_) => return Ok(()),
             Err(PlatformError::Api { message, .. })
-                if message.contains("overlaps") && attempts < 16 =>
+                if message.contains("overlaps") && tried.len() < 16 =>
             {
-                attempts += 1;
                 let (Ok(pool), Some(Ok(current))) = (
                     pool.parse::<Ipv4Net>(),
                     spec.subnet.as_deref().map(str::parse::<Ipv4Net>),
@@ -261,7 +263,8 @@ async fn create_network(
                     .iter()
                     .flat_map(|n| subnet::parse_taken(&n.subnets))
                     .collect();
-                taken.push(current);
+                tried.push(current);
+                taken.extend_from_slice(&tried);
                 let next = subnet::allocate(pool, current.prefix, &taken).ok_or_else(|| {
                     PlatformError::Other {
                         operation: format!("create network {:?}", spec.name),

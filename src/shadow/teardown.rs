@@ -19,6 +19,20 @@ pub struct Removed {
     pub volumes: Vec<String>,
 }
 
+impl Removed {
+    /// Whether nothing was there.
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty()
+    }
+
+    /// Adds what a later pass removed.
+    fn absorb(&mut self, later: Removed) {
+        self.containers.extend(later.containers);
+        self.networks.extend(later.networks);
+        self.volumes.extend(later.volumes);
+    }
+}
+
 /// Removes shadow `id` entirely. Absent resources are fine, so a second
 /// `down` (or a `down` after a crash) succeeds.
 pub async fn down(platform: &impl Platform, id: &str) -> Result<Removed, PlatformError> {
@@ -96,6 +110,28 @@ pub async fn gc(platform: &impl Platform) -> Result<GcReport, PlatformError> {
         let removed = down(platform, &id).await?;
         report.removed.push((removed, reason));
     }
+    // A creator killed mid-request leaves creates the engine finishes after
+    // our listing: look again once they have settled, until none appear.
+    for _ in 0..SETTLE_ROUNDS {
+        if report.removed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(SETTLE).await;
+        let mut late = false;
+        for (removed, _) in &mut report.removed {
+            let again = down(platform, &removed.id).await?;
+            late |= !again.is_empty();
+            removed.absorb(again);
+        }
+        if !late {
+            break;
+        }
+    }
     remove_guard_if_unused(platform).await;
     Ok(report)
 }
+
+/// How long `gc` lets a killed creator's last requests settle, and how
+/// many times it looks again.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+const SETTLE_ROUNDS: usize = 3;
