@@ -7,6 +7,11 @@
 //! history goes to the SQLite store and faults are read from the journal,
 //! as `understudy watch` does ([`WatchPaths`]).
 //!
+//! The Load tab's seconds on the watched shadow arrive as
+//! [`WatchCmd::Client`] and go into the run
+//! ([`crate::watch::run::run_with_client`]), which scores them as
+//! `shadow/ENTRY/client_*` series like its own `--replay`.
+//!
 //! A group without a shadow is watched alone: when no shadow was asked for
 //! and the group has none, the run says so in a notice and follows
 //! production by itself (shadow `none`), so the tab still charts it.
@@ -22,6 +27,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{self, Sender, UnboundedReceiver, UnboundedSender};
+
+use crate::watch::sources::ClientWindow;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -71,11 +78,13 @@ pub fn spawn<P: Platform>(
     (handle, task)
 }
 
-/// The run going on: its id, its token and its task.
+/// The run going on: its id, its token, its task, and where the Load
+/// tab's seconds go.
 struct Current {
     run: u64,
     stop: CancellationToken,
     task: JoinHandle<()>,
+    client: UnboundedSender<ClientWindow>,
 }
 
 impl Current {
@@ -107,12 +116,32 @@ async fn run<P: Platform>(
                     shadow,
                     paths: paths.clone(),
                 };
-                let task = tokio::spawn(drive(platform.clone(), spec, tx.clone(), stop.clone()));
-                current = Some(Current { run, stop, task });
+                let (client, windows) = mpsc::unbounded_channel();
+                let task = tokio::spawn(drive(
+                    platform.clone(),
+                    spec,
+                    windows,
+                    tx.clone(),
+                    stop.clone(),
+                ));
+                current = Some(Current {
+                    run,
+                    stop,
+                    task,
+                    client,
+                });
             }
             WatchCmd::Stop { run } => {
                 if let Some(c) = current.take_if(|c| c.run == run) {
                     c.finish().await;
+                }
+            }
+            WatchCmd::Client { run, entry, window } => {
+                if let Some(c) = current.as_ref().filter(|c| c.run == run) {
+                    let _ = c.client.send(ClientWindow {
+                        entry,
+                        window: *window,
+                    });
                 }
             }
         }
@@ -131,10 +160,16 @@ struct Spec {
 }
 
 /// One run, start to end.
-async fn drive<P: Platform>(platform: P, spec: Spec, tx: Sender<Msg>, stop: CancellationToken) {
+async fn drive<P: Platform>(
+    platform: P,
+    spec: Spec,
+    windows: UnboundedReceiver<ClientWindow>,
+    tx: Sender<Msg>,
+    stop: CancellationToken,
+) {
     let (news_tx, news_rx) = mpsc::unbounded_channel();
     let (result, ()) = tokio::join!(
-        watch(&platform, &spec, news_tx, &stop),
+        watch(&platform, &spec, windows, news_tx, &stop),
         forward(news_rx, tx.clone()),
     );
     if let Err(e) = &result {
@@ -149,10 +184,12 @@ async fn drive<P: Platform>(platform: P, spec: Spec, tx: Sender<Msg>, stop: Canc
 }
 
 /// Runs the watch, sending its news to `news` (dropped at the end, which
-/// ends [`forward`]).
+/// ends [`forward`]). The Load tab's seconds (`windows`) matter only with
+/// a shadow: a watch of production alone drops them.
 async fn watch<P: Platform>(
     platform: &P,
     spec: &Spec,
+    windows: UnboundedReceiver<ClientWindow>,
     news: UnboundedSender<WatchNews>,
     stop: &CancellationToken,
 ) -> Result<(), String> {
@@ -167,7 +204,7 @@ async fn watch<P: Platform>(
         database: spec.paths.database.clone(),
         ..RunOptions::new(spec.group.clone(), spec.paths.state_dir.clone())
     };
-    match watch_run::run(platform, &options, stop, on_event).await {
+    match watch_run::run_with_client(platform, &options, stop, on_event, Some(windows)).await {
         Ok(_) => Ok(()),
         Err(RunError::Collect(CollectError::NoShadow { group })) if spec.shadow.is_none() => {
             let _ = news.send(WatchNews::Notice {

@@ -2,7 +2,8 @@
 //!
 //! Owns: the series keys and values of a request second (access log), a
 //! container stats frame, a host sample, a second of the load engine that
-//! drives the shadow (`--replay`), and a scraped page; and the
+//! drives the shadow (`--replay`, or the console's Load tab, placed on the
+//! watch's clock by [`ClientClock`]), and a scraped page; and the
 //! `--scrape [ENV[:SERVICE]=]URL` target syntax.
 //!
 //! Keys: `ENV/SERVICE/METRIC` for request metrics, `ENV/SERVICE/INSTANCE/
@@ -81,6 +82,32 @@ pub fn host_points(s: &HostStats) -> Vec<Point> {
         (key(metric::MEMORY_BYTES), s.mem_used as f64),
         (key(metric::LOAD1), s.load1),
     ]
+}
+
+/// Places the seconds of a load the watch does not run itself (the
+/// console's Load tab) on the watch's clock. A window carries only its
+/// second from the load's start (`t`), so the first window of a run
+/// anchors that start: it covers the second that has just ended. A window
+/// of another entry, or one whose `t` does not move on (a new run), anchors
+/// again. Later windows keep their spacing even when they arrive in a burst.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientClock {
+    /// The entry, the last `t`, and the load's start (ms).
+    anchor: Option<(String, u64, i64)>,
+}
+
+impl ClientClock {
+    /// The start of window `t`'s second (ms) for a window of `entry` that
+    /// arrived at `now_ms`.
+    pub fn place(&mut self, entry: &str, t: u64, now_ms: i64) -> i64 {
+        let secs = |t: u64| i64::try_from(t).unwrap_or(i64::MAX / 2_000) * 1000;
+        let start_ms = match &self.anchor {
+            Some((e, last, start)) if e == entry && t > *last => *start,
+            _ => now_ms.div_euclid(1000) * 1000 - secs(t) - 1000,
+        };
+        self.anchor = Some((entry.to_owned(), t, start_ms));
+        start_ms + secs(t)
+    }
 }
 
 /// The points of one second of the load engine driving `entry` on the

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::series::{Alert, AlertEvent, Environment, SeriesKey, VerdictOutcome};
@@ -27,7 +27,7 @@ use crate::traffic::report::LoadReport;
 use super::collect::{self, CollectError, Feed, Targets};
 use super::core::{Verdicts, Watch, WatchConfig, WatchError, judged_metrics};
 use super::points::{Point, ScrapeTarget, request_points, stats_points};
-use super::sources::{self, Replay};
+use super::sources::{self, ClientWindow, Replay};
 use super::{second_of, unix_ms};
 
 /// The report's schema name.
@@ -449,7 +449,20 @@ pub async fn run<P: Platform>(
     platform: &P,
     options: &RunOptions,
     cancel: &CancellationToken,
+    on_event: impl FnMut(&WatchEvent),
+) -> Result<WatchReport, RunError> {
+    run_with_client(platform, options, cancel, on_event, None).await
+}
+
+/// [`run`], also charting and alerting on the seconds of a load that
+/// someone else drives on the shadow (the console's Load tab), as
+/// `shadow/ENTRY/client_*` series.
+pub async fn run_with_client<P: Platform>(
+    platform: &P,
+    options: &RunOptions,
+    cancel: &CancellationToken,
     mut on_event: impl FnMut(&WatchEvent),
+    client: Option<UnboundedReceiver<ClientWindow>>,
 ) -> Result<WatchReport, RunError> {
     let start = SystemTime::now();
     let start_ms = unix_ms(start);
@@ -474,6 +487,13 @@ pub async fn run<P: Platform>(
         followers.spawn(sources::scrape_loop(
             options.scrape.clone(),
             options.scrape_every,
+            tx.clone(),
+            followers_cancel.clone(),
+        ));
+    }
+    if let Some(windows) = client {
+        followers.spawn(sources::client_loop(
+            windows,
             tx.clone(),
             followers_cancel.clone(),
         ));

@@ -1,5 +1,6 @@
 //! The watch's inputs beyond the engine (I/O): the host, Prometheus
-//! targets, and the load engine when the watch drives the shadow itself.
+//! targets, the load engine when the watch drives the shadow itself, and
+//! the seconds of a load someone else drives (the console's Load tab).
 //!
 //! Each runs as a task (the host sampler on a thread: sysinfo blocks) and
 //! sends [`Feed`]s into the watch's channel; none is fatal. A scrape target
@@ -8,7 +9,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use tokio::sync::mpsc::{self, Sender};
+use tokio::sync::mpsc::{self, Sender, UnboundedReceiver};
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::host;
@@ -16,10 +17,10 @@ use crate::metrics::scrape::{ScrapeConfig, Scraper};
 use crate::metrics::scrape_series::PageConverter;
 use crate::traffic::engine::{self, EngineOptions, Target};
 use crate::traffic::replay::ReplayPlan;
-use crate::traffic::report::LoadReport;
+use crate::traffic::report::{LoadReport, Window};
 
 use super::collect::Feed;
-use super::points::{self, ScrapeTarget};
+use super::points::{self, ClientClock, ScrapeTarget};
 use super::{second_of, unix_ms};
 
 /// Samples the host once a second until `cancel` or the channel closes.
@@ -197,6 +198,37 @@ pub async fn drive_replay(
         Err(e) => {
             let _ = tx.send(Feed::Notice(format!("replay on {url}: {e}"))).await;
             None
+        }
+    }
+}
+
+/// One second of a load the watch does not run itself (the console's Load
+/// tab) on the shadow's entry service `entry`.
+#[derive(Debug, Clone)]
+pub struct ClientWindow {
+    pub entry: String,
+    pub window: Window,
+}
+
+/// Turns the seconds of an outside load into `shadow/ENTRY/client_*`
+/// points (placed by [`ClientClock`]), until `cancel` or either channel
+/// closes.
+pub async fn client_loop(
+    mut windows: UnboundedReceiver<ClientWindow>,
+    tx: Sender<Feed>,
+    cancel: CancellationToken,
+) {
+    let mut clock = ClientClock::default();
+    while let Some(Some(ClientWindow { entry, window })) =
+        cancel.run_until_cancelled(windows.recv()).await
+    {
+        let t_ms = clock.place(&entry, window.t, unix_ms(SystemTime::now()));
+        let feed = Feed::Points {
+            t_ms,
+            points: points::client_points(&entry, &window),
+        };
+        if tx.send(feed).await.is_err() {
+            return;
         }
     }
 }

@@ -6,10 +6,11 @@
 //! id; news of an older run is dropped by `update`.
 
 use crate::domain::series::{AlertEvent, SeriesKey};
+use crate::traffic::report::Window;
 use crate::watch::core::Verdicts;
 
 /// What `update` asks of the watch task.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WatchCmd {
     /// Watch `group` beside `shadow` (a run still going is stopped first).
     /// `shadow`: `None` asks for the group's only shadow, falling back to
@@ -21,6 +22,14 @@ pub enum WatchCmd {
     },
     /// Stop the run (its end is still reported).
     Stop { run: u64 },
+    /// A second of the Load tab's replay on the watched shadow's entry
+    /// service `entry`: the run charts and alerts on it as
+    /// `shadow/ENTRY/client_*`.
+    Client {
+        run: u64,
+        entry: String,
+        window: Box<Window>,
+    },
 }
 
 /// One sample of a series and the detector's score for it.
@@ -82,7 +91,9 @@ impl WatchNews {
     /// The failure a command reports when the task cannot take it.
     pub fn failed(cmd: &WatchCmd, reason: &str) -> Self {
         let run = match cmd {
-            WatchCmd::Start { run, .. } | WatchCmd::Stop { run } => *run,
+            WatchCmd::Start { run, .. } | WatchCmd::Stop { run } | WatchCmd::Client { run, .. } => {
+                *run
+            }
         };
         Self::Ended {
             run,

@@ -1,12 +1,15 @@
 //! The load transitions: `L` starts the demo day on the selected group's
 //! shadow (or stops the run), `P` asks for a file to replay, and the run's
 //! news (started, a second measured, finished or failed). One run at a
-//! time; messages of an older run are dropped.
+//! time; messages of an older run are dropped. Each measured second also
+//! goes to the metrics tab's watch when it watches the same shadow, which
+//! scores it as `shadow/ENTRY/client_*` series.
 
 use crate::console::model::form::{Prompt, PromptFor};
 use crate::console::model::load::{LoadRun, ProfileSource, RunState};
 use crate::console::model::{Mode, Model, Outcome, Tab};
-use crate::console::msg::{Cmd, LoadCmd, LoadEvent, LoadSpec};
+use crate::console::msg::{Cmd, LoadCmd, LoadEvent, LoadSpec, WatchCmd};
+use crate::traffic::report::Window;
 
 /// `L`: stop the run, or start the demo day.
 pub fn toggle(model: &mut Model) -> Vec<Cmd> {
@@ -109,7 +112,9 @@ pub fn event(model: &mut Model, event: LoadEvent) -> Vec<Cmd> {
         }
         LoadEvent::Window { window, .. } => {
             if run.active() {
+                let (shadow, entry) = (run.shadow.clone(), run.service.clone());
                 model.load.record(&window);
+                return to_watch(model, &shadow, entry, window);
             }
         }
         LoadEvent::Finished { result, .. } => {
@@ -132,3 +137,23 @@ pub fn event(model: &mut Model, event: LoadEvent) -> Vec<Cmd> {
     }
     Vec::new()
 }
+
+/// The command handing a second of load on `shadow`'s `entry` to the
+/// metrics tab's watch, if it watches that shadow.
+fn to_watch(model: &Model, shadow: &str, entry: String, window: Box<Window>) -> Vec<Cmd> {
+    let watch = &model.watch;
+    let Some(run) = watch.run.as_ref().filter(|r| r.active()) else {
+        return Vec::new();
+    };
+    if watch.watched.as_ref().and_then(|w| w.shadow.as_deref()) != Some(shadow) {
+        return Vec::new();
+    }
+    vec![Cmd::Watch(WatchCmd::Client {
+        run: run.id,
+        entry,
+        window,
+    })]
+}
+
+#[cfg(test)]
+mod tests;

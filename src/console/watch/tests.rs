@@ -110,9 +110,8 @@ async fn a_group_that_cannot_be_watched_ends_with_one_line() {
     task.await.unwrap();
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_group_without_a_shadow_is_watched_alone_until_stopped() {
-    let dir = tempfile::tempdir().unwrap();
+/// shop whose gateway publishes a port (so the watch has an entry).
+fn shop_with_entry() -> Fake {
     let fake = Fake::new();
     fake.with(|s| {
         for c in &mut s.containers {
@@ -126,6 +125,13 @@ async fn a_group_without_a_shadow_is_watched_alone_until_stopped() {
             }
         }
     });
+    fake
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_group_without_a_shadow_is_watched_alone_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = shop_with_entry();
     let (tx, mut rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();
     let (handle, task) = spawn(fake, paths(&dir), tx, cancel.clone());
@@ -169,4 +175,77 @@ async fn a_group_without_a_shadow_is_watched_alone_until_stopped() {
     }
     drop(handle);
     task.await.unwrap();
+}
+
+fn load_second(t: u64, p99: f64) -> ClientWindow {
+    use crate::traffic::stats::{ErrorCounts, Percentiles};
+    ClientWindow {
+        entry: "gateway".into(),
+        window: crate::traffic::report::Window {
+            t,
+            target_rps: Some(20.0),
+            rps: 20.0,
+            requests: 20,
+            p50: p99 / 2.0,
+            p90: p99 * 0.8,
+            p99,
+            p999: p99,
+            max: p99,
+            uncorrected: Percentiles::default(),
+            errors: ErrorCounts::default(),
+            late: 0,
+            dropped: 0,
+            endpoints: Vec::new(),
+        },
+    }
+}
+
+/// The Load tab's seconds, handed to a run, are scored like the watch's
+/// own replay: `shadow/ENTRY/client_*` series, with an alert when the
+/// client's p99 leaves its baseline.
+#[tokio::test]
+async fn the_load_tabs_seconds_become_client_series_that_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let (client, windows) = mpsc::unbounded_channel();
+    for t in 0..300 {
+        let p99 = if t < 270 { 9.0 + (t % 3) as f64 } else { 400.0 };
+        client.send(load_second(t, p99)).unwrap();
+    }
+    let options = RunOptions {
+        shadow: Some("none".into()),
+        host: false,
+        duration: Some(Duration::from_secs(2)),
+        ..RunOptions::new("shop", dir.path().to_owned())
+    };
+    let mut client_series = std::collections::BTreeSet::new();
+    let mut opened = Vec::new();
+    watch_run::run_with_client(
+        &shop_with_entry(),
+        &options,
+        &CancellationToken::new(),
+        |event| match event {
+            WatchEvent::Sample { key, .. } if key.metric.starts_with("client_") => {
+                client_series.insert(key.to_string());
+            }
+            WatchEvent::Alert(crate::domain::series::AlertEvent::Opened(a)) => {
+                opened.push(a.series.to_string());
+            }
+            _ => {}
+        },
+        Some(windows),
+    )
+    .await
+    .unwrap();
+    drop(client);
+    assert!(
+        client_series.contains("shadow/gateway/client_rps")
+            && client_series.contains("shadow/gateway/client_latency_p99_ms"),
+        "{client_series:?}"
+    );
+    assert!(
+        opened
+            .iter()
+            .any(|s| s == "shadow/gateway/client_latency_p99_ms"),
+        "{opened:?}"
+    );
 }

@@ -126,3 +126,18 @@ fn bad_scrape_targets_name_the_value_and_the_reason() {
         assert!(e.contains(reason), "{value}: {e}");
     }
 }
+
+#[test]
+fn an_outside_load_keeps_its_seconds_apart_and_anchors_again_on_a_new_run() {
+    let mut clock = ClientClock::default();
+    // The first window (t 0) arrives at 10.4 s: it covered 9 .. 10 s.
+    assert_eq!(clock.place("gateway", 0, 10_400), 9_000);
+    // A burst arriving in one instant keeps the windows' spacing.
+    assert_eq!(clock.place("gateway", 1, 10_450), 10_000);
+    assert_eq!(clock.place("gateway", 2, 10_450), 11_000);
+    // A new run (t starts again) anchors on its arrival.
+    assert_eq!(clock.place("gateway", 0, 30_100), 29_000);
+    assert_eq!(clock.place("gateway", 5, 30_200), 34_000);
+    // Another entry anchors too.
+    assert_eq!(clock.place("api", 7, 40_000), 39_000);
+}
