@@ -10,6 +10,7 @@ pub mod inject;
 pub mod journal;
 pub mod netns;
 pub mod plan_file;
+pub mod plan_targets;
 pub mod schedule;
 pub mod sweep;
 pub mod target;

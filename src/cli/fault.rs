@@ -344,58 +344,7 @@ async fn hold(docker: &Docker, inj: &Injector<Docker>, applied: &Applied, ttl: D
     }
 }
 
-type Planned = (FaultRequest, TargetSpec);
-/// Replica count per service.
-type Replicas = std::collections::BTreeMap<String, usize>;
-
-/// The schedule's entries with their concrete targets (per container for
-/// instance, packet and breach faults; the whole target otherwise), and
-/// each service's replica count for the blast-radius limit.
-fn entries(
-    file: &plan_file::ScheduleFile,
-    listing: &[crate::domain::ContainerSummary],
-) -> anyhow::Result<(Vec<schedule::Entry<Planned>>, Replicas)> {
-    let mut out = Vec::new();
-    let mut replicas = std::collections::BTreeMap::new();
-    for e in &file.entries {
-        let (req, target) = &e.fault;
-        let members = match crate::fault::target::resolve(target, listing)? {
-            crate::fault::target::Resolution::Containers(c) => c,
-            crate::fault::target::Resolution::Edge { to, .. } => to,
-        };
-        for m in &members {
-            replicas.insert(
-                m.service.clone(),
-                members.iter().filter(|x| x.service == m.service).count(),
-            );
-        }
-        let per_container = matches!(
-            catalog::kind(&req.kind).map(|k| k.level),
-            Some(catalog::Level::Instance | catalog::Level::Packet | catalog::Level::Breach)
-        );
-        let targets = if per_container {
-            members
-                .iter()
-                .map(|m| schedule::Target {
-                    name: m.name.clone(),
-                    service: m.service.clone(),
-                })
-                .collect()
-        } else {
-            vec![schedule::Target {
-                name: target.to_string(),
-                service: target.to_string(),
-            }]
-        };
-        out.push(schedule::Entry {
-            fault: e.fault.clone(),
-            targets,
-            trigger: e.trigger.clone(),
-            duration: e.duration,
-        });
-    }
-    Ok((out, replicas))
-}
+use crate::fault::plan_targets::Planned;
 
 fn print_timeline(
     timeline: &schedule::Timeline<Planned>,
@@ -445,7 +394,7 @@ async fn schedule_cmd(
         .with_context(|| format!("reading {}", s.file.display()))?;
     let file = plan_file::parse(&s.file.to_string_lossy(), &text)?;
     let listing = docker.list_containers(None).await?;
-    let (entries, replicas) = entries(&file, &listing)?;
+    let (entries, replicas) = crate::fault::plan_targets::resolve(&file, &listing)?;
     let seed = s.seed.unwrap_or(file.seed);
     let timeline = schedule::timeline(&entries, file.horizon, seed, file.limits, &replicas);
     print_timeline(&timeline, file.horizon, seed, s.json)?;

@@ -251,7 +251,7 @@ pub fn resolve(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
@@ -285,7 +285,8 @@ mod tests {
         )
     }
 
-    fn engine() -> Vec<ContainerSummary> {
+    /// Shadow a1b2c3 of shop (api x2, gateway, its ingress) and a production api.
+    pub(crate) fn engine() -> Vec<ContainerSummary> {
         vec![
             clone("shop-shadow-a1b2c3-api-1", "a1b2c3", "api", "1"),
             clone("shop-shadow-a1b2c3-api-2", "a1b2c3", "api", "2"),
