@@ -107,31 +107,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<ExitCode> {
         requests: vec![request],
         arrivals: plan.arrivals,
     };
-    let cancel = CancellationToken::new();
-    let interrupt = tokio::spawn({
-        let cancel = cancel.clone();
-        async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        }
-    });
-    let (windows, progress) = if std::io::stderr().is_terminal() {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let task = tokio::spawn(crate::traffic::progress::show(
-            rx,
-            plan.duration,
-            std::io::stderr(),
-        ));
-        (Some(tx), Some(task))
-    } else {
-        (None, None)
-    };
-    let result = engine::run(&target, workload, &options, windows, cancel).await;
-    interrupt.abort();
-    if let Some(task) = progress {
-        let _ = task.await;
-    }
+    let result = run_on_terminal(&target, workload, &options, plan.duration).await;
     let mut report = result?;
     report.schedule = Some(plan.schedule);
     report.seed = plan.seed;
@@ -274,4 +250,37 @@ fn plan(args: &LoadArgs) -> anyhow::Result<Plan> {
             ),
         },
     }
+}
+
+/// Runs the engine as the CLI does: Ctrl-C stops it (the report of what
+/// was sent still comes) and, on a terminal, a progress line over `total`
+/// goes to stderr.
+pub async fn run_on_terminal(
+    target: &Target,
+    workload: Workload,
+    options: &EngineOptions,
+    total: Duration,
+) -> Result<LoadReport, engine::EngineError> {
+    let cancel = CancellationToken::new();
+    let interrupt = tokio::spawn({
+        let cancel = cancel.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        }
+    });
+    let (windows, progress) = if std::io::stderr().is_terminal() {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(crate::traffic::progress::show(rx, total, std::io::stderr()));
+        (Some(tx), Some(task))
+    } else {
+        (None, None)
+    };
+    let result = engine::run(target, workload, options, windows, cancel).await;
+    interrupt.abort();
+    if let Some(task) = progress {
+        let _ = task.await;
+    }
+    result
 }

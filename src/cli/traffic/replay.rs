@@ -5,15 +5,12 @@
 //! edge cases, the mix preserved, deterministic for a seed.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tokio_util::sync::CancellationToken;
-
 use crate::domain::traffic::TrafficProfile;
-use crate::traffic::engine::{self, EngineOptions, Target};
+use crate::traffic::engine::{EngineOptions, Target};
 use crate::traffic::replay::{self, ReplayOptions, ReplayPlan};
 use crate::traffic::report::LoadReport;
 
@@ -85,32 +82,7 @@ pub async fn drive(
         per_endpoint: true,
         ..EngineOptions::default()
     };
-    let cancel = CancellationToken::new();
-    let interrupt = tokio::spawn({
-        let cancel = cancel.clone();
-        async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                cancel.cancel();
-            }
-        }
-    });
-    let (windows, progress) = if std::io::stderr().is_terminal() {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let task = tokio::spawn(crate::traffic::progress::show(
-            rx,
-            duration,
-            std::io::stderr(),
-        ));
-        (Some(tx), Some(task))
-    } else {
-        (None, None)
-    };
-    let result = engine::run(&target, workload, &options, windows, cancel).await;
-    interrupt.abort();
-    if let Some(task) = progress {
-        let _ = task.await;
-    }
-    Ok(result?)
+    Ok(crate::cli::load::run_on_terminal(&target, workload, &options, duration).await?)
 }
 
 /// Prints the plan's notes and what it sends (`what`: whose traffic), on
