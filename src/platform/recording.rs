@@ -26,6 +26,9 @@ pub struct State {
     pub calls: Vec<String>,
     /// Exit code and output `exec` answers with.
     pub exec_reply: Option<ExecOutput>,
+    /// Subnets the engine holds without listing them (a network being
+    /// removed): creating a network on one answers "Pool overlaps".
+    pub held_subnets: Vec<String>,
 }
 
 /// The fake; clones share state.
@@ -180,7 +183,19 @@ impl Platform for Recording {
         Ok(())
     }
     async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {
-        self.record(format!("create network {}", spec.name));
+        let subnet = spec.subnet.clone().unwrap_or_default();
+        self.record(
+            format!("create network {} {subnet}", spec.name)
+                .trim_end()
+                .to_owned(),
+        );
+        if self.state().held_subnets.contains(&subnet) {
+            return Err(PlatformError::Api {
+                status: 403,
+                operation: "create network".into(),
+                message: "Pool overlaps with other one on this address space".into(),
+            });
+        }
         Ok(spec.name.clone())
     }
     async fn list_networks(&self, _: Option<&Selector>) -> Result<Vec<NetworkSummary>> {

@@ -499,4 +499,29 @@ mod tests {
         let conv = converge(&[&a], &[listed("a", "1")]);
         assert!(conv.create.is_empty() && conv.recreate.is_empty() && conv.remove_extra.is_empty());
     }
+
+    /// A network being removed holds its subnet while it is no longer
+    /// listed: the retry must not go back to a subnet it already tried.
+    #[tokio::test]
+    async fn a_network_retries_past_subnets_held_but_unlisted() {
+        use crate::platform::recording::Recording;
+        let engine = Recording::default();
+        engine.state().held_subnets = vec!["10.99.0.0/24".into(), "10.99.1.0/24".into()];
+        let spec = crate::domain::NetworkSpec {
+            name: "shop-shadow-a1b2c3-default".into(),
+            subnet: Some("10.99.0.0/24".into()),
+            ..crate::domain::NetworkSpec::default()
+        };
+        create_network(&engine, &spec, "10.99.0.0/16")
+            .await
+            .unwrap();
+        let creates: Vec<String> = engine
+            .state()
+            .calls
+            .iter()
+            .filter_map(|c| c.strip_prefix("create network shop-shadow-a1b2c3-default "))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(creates, ["10.99.0.0/24", "10.99.1.0/24", "10.99.2.0/24"]);
+    }
 }
