@@ -16,6 +16,7 @@ use crate::domain::{Selector, labels};
 use crate::fault::catalog::{self, FaultRequest};
 use crate::fault::inject::{Applied, Injector};
 use crate::fault::journal::Status;
+use crate::fault::plan_targets::{self, Planned};
 use crate::fault::target::TargetSpec;
 use crate::fault::{netns, plan_file, schedule};
 use crate::platform::{Docker, Platform};
@@ -344,8 +345,6 @@ async fn hold(docker: &Docker, inj: &Injector<Docker>, applied: &Applied, ttl: D
     }
 }
 
-use crate::fault::plan_targets::Planned;
-
 fn print_timeline(
     timeline: &schedule::Timeline<Planned>,
     horizon: Duration,
@@ -394,7 +393,7 @@ async fn schedule_cmd(
         .with_context(|| format!("reading {}", s.file.display()))?;
     let file = plan_file::parse(&s.file.to_string_lossy(), &text)?;
     let listing = docker.list_containers(None).await?;
-    let (entries, replicas) = crate::fault::plan_targets::resolve(&file, &listing)?;
+    let (entries, replicas) = plan_targets::resolve(&file, &listing)?;
     let seed = s.seed.unwrap_or(file.seed);
     let timeline = schedule::timeline(&entries, file.horizon, seed, file.limits, &replicas);
     print_timeline(&timeline, file.horizon, seed, s.json)?;

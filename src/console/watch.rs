@@ -27,14 +27,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{self, Sender, UnboundedReceiver, UnboundedSender};
-
-use crate::watch::sources::ClientWindow;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::platform::Platform;
 use crate::watch::collect::CollectError;
 use crate::watch::run::{self as watch_run, RunError, RunOptions, WatchEvent};
+use crate::watch::sources::ClientWindow;
 
 use super::model::watch::charted;
 use super::msg::{Msg, Point, TaskHandle, WatchCmd, WatchNews, first_line};

@@ -183,13 +183,12 @@ impl Platform for Recording {
         Ok(())
     }
     async fn create_network(&self, spec: &NetworkSpec) -> Result<String> {
-        let subnet = spec.subnet.clone().unwrap_or_default();
-        self.record(
-            format!("create network {} {subnet}", spec.name)
-                .trim_end()
-                .to_owned(),
-        );
-        if self.state().held_subnets.contains(&subnet) {
+        self.record(match &spec.subnet {
+            Some(subnet) => format!("create network {} {subnet}", spec.name),
+            None => format!("create network {}", spec.name),
+        });
+        let held = &self.state().held_subnets;
+        if spec.subnet.as_ref().is_some_and(|s| held.contains(s)) {
             return Err(PlatformError::Api {
                 status: 403,
                 operation: "create network".into(),

@@ -442,4 +442,28 @@ fn warnings(report: &LoadReport) -> Vec<String> {
 }
 
 #[cfg(test)]
+impl Window {
+    /// (Tests) second `t` of `requests` finished requests, all answered
+    /// well: p50 half of `p99`, p90 0.8 of it, the tail at `p99` (ms).
+    pub fn steady(t: u64, requests: u64, p99: f64) -> Self {
+        Window {
+            t,
+            target_rps: Some(requests as f64),
+            rps: requests as f64,
+            requests,
+            p50: p99 / 2.0,
+            p90: p99 * 0.8,
+            p99,
+            p999: p99,
+            max: p99,
+            uncorrected: Percentiles::default(),
+            errors: ErrorCounts::default(),
+            late: 0,
+            dropped: 0,
+            endpoints: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests;

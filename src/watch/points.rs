@@ -2,7 +2,7 @@
 //!
 //! Owns: the series keys and values of a request second (access log), a
 //! container stats frame, a host sample, a second of the load engine that
-//! drives the shadow (`--replay`, or the console's Load tab, placed on the
+//! drives the shadow (`--replay` or the console's Load tab, placed on the
 //! watch's clock by [`ClientClock`]), and a scraped page; and the
 //! `--scrape [ENV[:SERVICE]=]URL` target syntax.
 //!
@@ -25,6 +25,7 @@ use crate::metrics::scrape_series::Converted;
 use crate::traffic::report::Window;
 
 use super::collect::Followed;
+use super::second_of;
 
 /// The service name of the host's series.
 pub const HOST_SERVICE: &str = "machine";
@@ -84,7 +85,7 @@ pub fn host_points(s: &HostStats) -> Vec<Point> {
     ]
 }
 
-/// Places the seconds of a load the watch does not run itself (the
+/// Places the seconds of a load (the watch's own `--replay`, or the
 /// console's Load tab) on the watch's clock. A window carries only its
 /// second from the load's start (`t`), so the first window of a run
 /// anchors that start: it covers the second that has just ended. A window
@@ -100,13 +101,13 @@ impl ClientClock {
     /// The start of window `t`'s second (ms) for a window of `entry` that
     /// arrived at `now_ms`.
     pub fn place(&mut self, entry: &str, t: u64, now_ms: i64) -> i64 {
-        let secs = |t: u64| i64::try_from(t).unwrap_or(i64::MAX / 2_000) * 1000;
+        let secs = i64::try_from(t).unwrap_or(i64::MAX).saturating_mul(1000);
         let start_ms = match &self.anchor {
             Some((e, last, start)) if e == entry && t > *last => *start,
-            _ => now_ms.div_euclid(1000) * 1000 - secs(t) - 1000,
+            _ => second_of(now_ms) - secs - 1000,
         };
         self.anchor = Some((entry.to_owned(), t, start_ms));
-        start_ms + secs(t)
+        start_ms.saturating_add(secs)
     }
 }
 

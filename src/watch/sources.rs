@@ -164,18 +164,13 @@ pub async fn drive_replay(
         timeout: replay.timeout,
         ..EngineOptions::default()
     };
-    let (windows_tx, mut windows) = mpsc::unbounded_channel::<crate::traffic::report::Window>();
-    let start_ms = unix_ms(SystemTime::now());
+    let (windows_tx, mut windows) = mpsc::unbounded_channel::<Window>();
     let forward = {
         let tx = tx.clone();
         tokio::spawn(async move {
+            let mut clock = ClientClock::default();
             while let Some(w) = windows.recv().await {
-                let t_ms = second_of(start_ms + i64::try_from(w.t).unwrap_or(0) * 1000);
-                let feed = Feed::Points {
-                    t_ms,
-                    points: points::client_points(&entry, &w),
-                };
-                if tx.send(feed).await.is_err() {
+                if tx.send(client_feed(&mut clock, &entry, &w)).await.is_err() {
                     return;
                 }
             }
@@ -222,13 +217,20 @@ pub async fn client_loop(
     while let Some(Some(ClientWindow { entry, window })) =
         cancel.run_until_cancelled(windows.recv()).await
     {
-        let t_ms = clock.place(&entry, window.t, unix_ms(SystemTime::now()));
-        let feed = Feed::Points {
-            t_ms,
-            points: points::client_points(&entry, &window),
-        };
-        if tx.send(feed).await.is_err() {
+        if tx
+            .send(client_feed(&mut clock, &entry, &window))
+            .await
+            .is_err()
+        {
             return;
         }
+    }
+}
+
+/// One second of load on `entry` as the watch's points, placed by `clock`.
+fn client_feed(clock: &mut ClientClock, entry: &str, window: &Window) -> Feed {
+    Feed::Points {
+        t_ms: clock.place(entry, window.t, unix_ms(SystemTime::now())),
+        points: points::client_points(entry, window),
     }
 }

@@ -177,75 +177,64 @@ async fn a_group_without_a_shadow_is_watched_alone_until_stopped() {
     task.await.unwrap();
 }
 
-fn load_second(t: u64, p99: f64) -> ClientWindow {
-    use crate::traffic::stats::{ErrorCounts, Percentiles};
-    ClientWindow {
-        entry: "gateway".into(),
-        window: crate::traffic::report::Window {
-            t,
-            target_rps: Some(20.0),
-            rps: 20.0,
-            requests: 20,
-            p50: p99 / 2.0,
-            p90: p99 * 0.8,
-            p99,
-            p999: p99,
-            max: p99,
-            uncorrected: Percentiles::default(),
-            errors: ErrorCounts::default(),
-            late: 0,
-            dropped: 0,
-            endpoints: Vec::new(),
-        },
-    }
-}
-
-/// The Load tab's seconds, handed to a run, are scored like the watch's
-/// own replay: `shadow/ENTRY/client_*` series, with an alert when the
-/// client's p99 leaves its baseline.
+/// The Load tab's seconds, handed to the run as `Client` commands, are
+/// scored like the watch's own replay: `shadow/ENTRY/client_*` series,
+/// with an alert when the client's p99 leaves its baseline.
 #[tokio::test]
 async fn the_load_tabs_seconds_become_client_series_that_alert() {
     let dir = tempfile::tempdir().unwrap();
-    let (client, windows) = mpsc::unbounded_channel();
+    let fake = shop_with_entry();
+    fake.with(|s| {
+        s.containers
+            .extend(crate::console::fixtures::shadow_containers());
+        s.networks
+            .extend(crate::console::fixtures::shadow_networks());
+    });
+    let (tx, mut rx) = mpsc::channel(1024);
+    let cancel = CancellationToken::new();
+    let (handle, task) = spawn(fake, paths(&dir), tx, cancel.clone());
+    let start = WatchCmd::Start {
+        run: 1,
+        group: "shop".into(),
+        shadow: None,
+    };
+    handle.run(start).unwrap();
+    loop {
+        if let WatchNews::Started { shadow, .. } = next(&mut rx).await {
+            assert!(shadow.is_some());
+            break;
+        }
+    }
+    let second = |t: u64, p99: f64| WatchCmd::Client {
+        run: 1,
+        entry: "gateway".into(),
+        window: Box::new(crate::traffic::report::Window::steady(t, 20, p99)),
+    };
     for t in 0..300 {
         let p99 = if t < 270 { 9.0 + (t % 3) as f64 } else { 400.0 };
-        client.send(load_second(t, p99)).unwrap();
+        handle.run(second(t, p99)).unwrap();
     }
-    let options = RunOptions {
-        shadow: Some("none".into()),
-        host: false,
-        duration: Some(Duration::from_secs(2)),
-        ..RunOptions::new("shop", dir.path().to_owned())
-    };
-    let mut client_series = std::collections::BTreeSet::new();
-    let mut opened = Vec::new();
-    watch_run::run_with_client(
-        &shop_with_entry(),
-        &options,
-        &CancellationToken::new(),
-        |event| match event {
-            WatchEvent::Sample { key, .. } if key.metric.starts_with("client_") => {
-                client_series.insert(key.to_string());
-            }
-            WatchEvent::Alert(crate::domain::series::AlertEvent::Opened(a)) => {
-                opened.push(a.series.to_string());
-            }
-            _ => {}
-        },
-        Some(windows),
-    )
-    .await
-    .unwrap();
-    drop(client);
-    assert!(
-        client_series.contains("shadow/gateway/client_rps")
-            && client_series.contains("shadow/gateway/client_latency_p99_ms"),
-        "{client_series:?}"
-    );
-    assert!(
-        opened
+    // Both latency series alert (p50 follows the tail here).
+    let mut alerted = Vec::new();
+    let p99_alert = async {
+        while !alerted
             .iter()
-            .any(|s| s == "shadow/gateway/client_latency_p99_ms"),
-        "{opened:?}"
+            .any(|s| s == "shadow/gateway/client_latency_p99_ms")
+        {
+            if let WatchNews::Alert { event, .. } = next(&mut rx).await {
+                alerted.push(event.alert().series.to_string());
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), p99_alert)
+        .await
+        .expect("an alert on the client's p99 in time");
+    assert!(
+        alerted
+            .iter()
+            .all(|s| s.starts_with("shadow/gateway/client_latency_")),
+        "{alerted:?}"
     );
+    cancel.cancel();
+    task.await.unwrap();
 }

@@ -1,22 +1,12 @@
 use super::*;
-use crate::traffic::stats::{ErrorCounts, Percentiles};
+use crate::traffic::stats::ErrorCounts;
 
 fn window(requests: u64, errors: ErrorCounts) -> Window {
     Window {
-        t: 3,
         target_rps: Some(20.0),
-        rps: requests as f64,
-        requests,
-        p50: 12.0,
-        p90: 30.0,
-        p99: 250.0,
-        p999: 300.0,
-        max: 310.0,
-        uncorrected: Percentiles::default(),
         errors,
-        late: 0,
         dropped: 2,
-        endpoints: Vec::new(),
+        ..Window::steady(3, requests, 250.0)
     }
 }
 

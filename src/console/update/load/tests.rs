@@ -3,25 +3,9 @@ use crate::console::fixtures;
 use crate::console::keymap::Key;
 use crate::console::msg::{Msg, WatchNews};
 use crate::console::update::update;
-use crate::traffic::stats::{ErrorCounts, Percentiles};
 
 fn window(t: u64) -> Box<Window> {
-    Box::new(Window {
-        t,
-        target_rps: Some(20.0),
-        rps: 20.0,
-        requests: 20,
-        p50: 4.0,
-        p90: 6.0,
-        p99: 9.0,
-        p999: 9.5,
-        max: 10.0,
-        uncorrected: Percentiles::default(),
-        errors: ErrorCounts::default(),
-        late: 0,
-        dropped: 0,
-        endpoints: Vec::new(),
-    })
+    Box::new(Window::steady(t, 20, 9.0))
 }
 
 /// shop with its shadow and a load run on the shadow's entry; the run's id
