@@ -1,7 +1,7 @@
 //! A schedule file's entries made concrete against the engine's listing
 //! (pure): each entry's targets — one per container for instance, packet
 //! and breach faults, the whole target otherwise — and each service's
-//! replica count, for the blast-radius limit. `understudy fault schedule`
+//! replica count in its shadow, for the blast-radius limit. `understudy fault schedule`
 //! and the console's schedule view both expand a file this way.
 
 use std::collections::BTreeMap;
@@ -11,7 +11,7 @@ use crate::domain::ContainerSummary;
 use super::catalog::{self, FaultRequest, Level};
 use super::plan_file::ScheduleFile;
 use super::schedule::{Entry, Target};
-use super::target::{self, Resolution, TargetError, TargetSpec};
+use super::target::{self, Resolution, Resolved, TargetError, TargetSpec};
 
 /// What a schedule entry applies: the fault and its (whole) target.
 pub type Planned = (FaultRequest, TargetSpec);
@@ -33,8 +33,11 @@ pub fn resolve(
             Resolution::Edge { to, .. } => to,
         };
         for m in &members {
-            let count = members.iter().filter(|x| x.service == m.service).count();
-            replicas.insert(m.service.clone(), count);
+            if !replicas.contains_key(&m.service) {
+                let count = service_size(m, listing)
+                    .unwrap_or_else(|| members.iter().filter(|x| x.service == m.service).count());
+                replicas.insert(m.service.clone(), count);
+            }
         }
         let per_container = matches!(
             catalog::kind(&request.kind).map(|k| k.level),
@@ -62,6 +65,20 @@ pub fn resolve(
         });
     }
     Ok((entries, replicas))
+}
+
+/// How many replicas `member`'s service has in its shadow (a target of one
+/// replica still limits the share of all of them); `None` for a container
+/// outside any shadow's services.
+fn service_size(member: &Resolved, listing: &[ContainerSummary]) -> Option<usize> {
+    let whole = TargetSpec::Service {
+        shadow: member.shadow.clone(),
+        service: member.service.clone(),
+    };
+    match target::resolve(&whole, listing) {
+        Ok(Resolution::Containers(all)) => Some(all.len()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +114,19 @@ set = { latency = "200ms" }
             ["shop-shadow-a1b2c3-api-1", "shop-shadow-a1b2c3-api-2"]
         );
         assert_eq!(names(1), ["a1b2c3/api"]);
+        assert_eq!(replicas.get("api"), Some(&2));
+    }
+
+    /// The blast-radius limit is a share of all of a service's replicas,
+    /// also when an entry names one replica.
+    #[test]
+    fn a_replica_target_counts_every_replica_of_its_service() {
+        let one_replica = FILE.replacen("a1b2c3/api", "a1b2c3/api/1", 1);
+        let (first_entry, _) = one_replica.split_at(one_replica.rfind("[[fault]]").unwrap());
+        let file = plan_file::parse("s.toml", first_entry).unwrap();
+        let (entries, replicas) = resolve(&file, &engine()).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].targets.len(), 1);
         assert_eq!(replicas.get("api"), Some(&2));
     }
 
