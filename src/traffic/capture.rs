@@ -97,11 +97,11 @@ pub fn read_source_with(
 /// HAR file read in `format`: what `traffic replay`, `watch --replay` and the
 /// console's Load tab replay.
 pub fn load_profile(path: &Path, format: Format) -> Result<TrafficProfile, CaptureError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CaptureError::Open {
+    let bytes = std::fs::read(path).map_err(|source| CaptureError::Open {
         path: path.to_owned(),
         source,
     })?;
-    if let Ok(profile) = serde_json::from_str::<TrafficProfile>(&text) {
+    if let Ok(profile) = serde_json::from_slice::<TrafficProfile>(&bytes) {
         if profile.schema != PROFILE_SCHEMA {
             return Err(CaptureError::Schema {
                 path: path.to_owned(),
@@ -110,7 +110,12 @@ pub fn load_profile(path: &Path, format: Format) -> Result<TrafficProfile, Captu
         }
         return Ok(profile);
     }
-    profile_source(&path.to_string_lossy(), format)
+    // A log or HAR: parsed from the bytes already read (a log line that is
+    // not UTF-8 is the parser's to reject or repair, not a failure to open).
+    let name = path.to_string_lossy();
+    let mut x = Extractor::new();
+    let captured = read_stream(bytes.as_slice(), &name, format, |r| x.push(&r))?;
+    Ok(x.finish(captured.completeness, &name))
 }
 
 /// The profile of a file, or stdin for `-`, extracted while reading (no

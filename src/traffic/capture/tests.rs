@@ -90,6 +90,29 @@ fn reads_files() {
     );
 }
 
+#[test]
+fn a_profile_loads_from_a_log_with_bytes_that_are_not_utf8_and_from_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let mut bytes = format!("{LINE}\n").into_bytes();
+    bytes.extend_from_slice(b"\xff\xfe not a request\n");
+    bytes.extend_from_slice(format!("{LINE}\n").as_bytes());
+    std::fs::write(&log, &bytes).unwrap();
+    let profile = load_profile(&log, Format::Auto).unwrap();
+    assert_eq!(profile.completeness.parsed, 2);
+    assert_eq!(profile.completeness.lines, 3);
+    // The profile written as JSON loads back as it was.
+    let json = dir.path().join("profile.json");
+    std::fs::write(&json, serde_json::to_vec(&profile).unwrap()).unwrap();
+    assert_eq!(load_profile(&json, Format::Auto).unwrap(), profile);
+    // A JSON document of another schema is named, not read as a log.
+    let mut other = serde_json::to_value(&profile).unwrap();
+    other["schema"] = "understudy.profile/v9".into();
+    std::fs::write(&json, other.to_string()).unwrap();
+    let e = load_profile(&json, Format::Auto).unwrap_err();
+    assert!(matches!(e, CaptureError::Schema { .. }), "{e}");
+}
+
 /// The error and its causes, as `main` prints them.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
