@@ -403,15 +403,13 @@ type ReplayTask = tokio::task::JoinHandle<Option<LoadReport>>;
 /// How long a watch without `--duration` goes on after its replay ended.
 const REPLAY_TAIL: Duration = Duration::from_secs(3);
 
-/// Starts the replay on the shadow's entry (the first entry service its
-/// ingress routes).
-async fn start_replay<P: Platform>(
+/// The shadow's entry the replay drives: the first entry service its
+/// ingress routes, and its URL. Checked before the run begins (and goes
+/// into the history), so a watch that cannot replay leaves no run behind.
+async fn replay_entry<P: Platform>(
     platform: &P,
     targets: &Targets,
-    replay: Replay,
-    tx: &mpsc::Sender<Feed>,
-    cancel: &CancellationToken,
-) -> Result<ReplayTask, RunError> {
+) -> Result<(String, String), RunError> {
     let Some(shadow) = &targets.shadow else {
         return Err(RunError::ReplayWithoutShadow);
     };
@@ -424,19 +422,46 @@ async fn start_replay<P: Platform>(
             .iter()
             .find_map(|e| s.entry.get(e).map(|url| (e.clone(), url.clone())))
     });
-    let Some((service, url)) = entry else {
-        return Err(RunError::NoShadowEntry {
-            shadow: shadow.clone(),
-            entries: targets.entries.clone(),
-        });
-    };
-    Ok(tokio::spawn(sources::drive_replay(
-        replay,
-        service,
-        url,
-        tx.clone(),
-        cancel.child_token(),
-    )))
+    entry.ok_or_else(|| RunError::NoShadowEntry {
+        shadow: shadow.clone(),
+        entries: targets.entries.clone(),
+    })
+}
+
+/// Starts the watch's inputs beyond the engine: the host, the scrape
+/// targets, an outside load's seconds, and the replay (whose task is
+/// returned: its report ends the run).
+fn spawn_sources(
+    options: &RunOptions,
+    followers: &mut tokio::task::JoinSet<()>,
+    tx: &mpsc::Sender<Feed>,
+    cancel: &CancellationToken,
+    client: Option<UnboundedReceiver<ClientWindow>>,
+    replay: Option<(Replay, (String, String))>,
+) -> Option<ReplayTask> {
+    if options.host {
+        sources::spawn_host(tx, cancel);
+    }
+    if !options.scrape.is_empty() {
+        followers.spawn(sources::scrape_loop(
+            options.scrape.clone(),
+            options.scrape_every,
+            tx.clone(),
+            cancel.clone(),
+        ));
+    }
+    if let Some(windows) = client {
+        followers.spawn(sources::client_loop(windows, tx.clone(), cancel.clone()));
+    }
+    replay.map(|(replay, (service, url))| {
+        tokio::spawn(sources::drive_replay(
+            replay,
+            service,
+            url,
+            tx.clone(),
+            cancel.child_token(),
+        ))
+    })
 }
 
 /// A deadline that never comes (a watch without `--duration`).
@@ -473,6 +498,10 @@ pub async fn run_with_client<P: Platform>(
         &options.entry,
     )
     .await?;
+    let replay = match &options.replay {
+        Some(r) => Some((r.clone(), replay_entry(platform, &targets).await?)),
+        None => None,
+    };
     on_event(&WatchEvent::Started(targets.clone()));
     let config = WatchConfig::new(judged_metrics(&targets.entries, &targets.services));
     let watch = Watch::new(config, start_ms)?;
@@ -480,28 +509,14 @@ pub async fn run_with_client<P: Platform>(
     let (tx, mut rx) = mpsc::channel(4096);
     let followers_cancel = cancel.child_token();
     let mut followers = collect::spawn(platform, &targets, start, &tx, &followers_cancel);
-    if options.host {
-        sources::spawn_host(&tx, &followers_cancel);
-    }
-    if !options.scrape.is_empty() {
-        followers.spawn(sources::scrape_loop(
-            options.scrape.clone(),
-            options.scrape_every,
-            tx.clone(),
-            followers_cancel.clone(),
-        ));
-    }
-    if let Some(windows) = client {
-        followers.spawn(sources::client_loop(
-            windows,
-            tx.clone(),
-            followers_cancel.clone(),
-        ));
-    }
-    let replay = match &options.replay {
-        Some(r) => Some(start_replay(platform, &targets, r.clone(), &tx, &followers_cancel).await?),
-        None => None,
-    };
+    let replay = spawn_sources(
+        options,
+        &mut followers,
+        &tx,
+        &followers_cancel,
+        client,
+        replay,
+    );
     drop(tx);
     let journal = Journal::new(&options.state_dir);
     let seen = journal

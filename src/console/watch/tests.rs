@@ -238,3 +238,42 @@ async fn the_load_tabs_seconds_become_client_series_that_alert() {
     cancel.cancel();
     task.await.unwrap();
 }
+
+/// A watch asked to replay where it cannot (no shadow) fails before it
+/// begins: no run is left open in the history.
+#[tokio::test]
+async fn a_watch_that_cannot_replay_leaves_no_run_in_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("understudy.db");
+    let plan = crate::traffic::replay::ReplayPlan {
+        requests: Vec::new(),
+        arrivals: Vec::new(),
+        target: Vec::new(),
+        duration: Duration::from_secs(1),
+        notes: Vec::new(),
+    };
+    let options = RunOptions {
+        shadow: Some("none".into()),
+        host: false,
+        database: Some(database.clone()),
+        replay: Some(crate::watch::sources::Replay {
+            plan,
+            concurrency: 1,
+            timeout: Duration::from_secs(1),
+        }),
+        ..RunOptions::new("shop", dir.path().to_owned())
+    };
+    let result = watch_run::run(
+        &shop_with_entry(),
+        &options,
+        &CancellationToken::new(),
+        |_| {},
+    )
+    .await;
+    assert!(
+        matches!(result, Err(RunError::ReplayWithoutShadow)),
+        "{result:?}"
+    );
+    let store = crate::store::Store::open(&database).await.unwrap();
+    assert!(store.runs(10).await.unwrap().is_empty());
+}
