@@ -17,8 +17,9 @@
 //!
 //! Label values may hold `/` (`route="/api"`), which a series key cannot:
 //! it is written `%2F`. NaN and infinite values give no point (counted).
-//! At most `max_series` distinct metrics per target (a cardinality guard:
-//! an exporter with a label per user would fill the store); the rest are
+//! At most `max_series` distinct metrics per target, and as many counters
+//! and histograms remembered (a cardinality guard: an exporter with a
+//! label per user would fill the store and this state); the rest are
 //! counted as dropped. Not owned: fetching pages (`scrape`), the series
 //! keys' environment and service (`watch`), the arithmetic of histograms
 //! and counter rates (`prom_text`'s `histograms`, `Histogram::delta`,
@@ -134,15 +135,23 @@ impl PageConverter {
     }
 
     /// A counter's rate since the last scrape; none the first time or after
-    /// a reset (the counter went down).
+    /// a reset (the counter went down). A counter first seen when the
+    /// target already has `max_series` tracked is dropped, so the state
+    /// stays bounded too.
     fn counter(&mut self, out: &mut Converted, name: &str, t_ms: i64, value: f64) {
+        if !self.counters.contains_key(name) && self.tracked() >= self.max_series {
+            out.dropped += 1;
+            return;
+        }
         let previous = self.counters.insert(name.to_owned(), (t_ms, value));
-        if let Some(earlier) = previous
-            && value >= earlier.1
-            && let Some(rate) = counter_rate(earlier, (t_ms, value))
-        {
+        if let Some(rate) = previous.and_then(|earlier| counter_rate(earlier, (t_ms, value))) {
             self.emit(out, format!("{name}:rate"), rate);
         }
+    }
+
+    /// Counters and histograms whose last reading is kept.
+    fn tracked(&self) -> usize {
+        self.counters.len() + self.histograms.len()
     }
 
     /// A histogram's quantiles and mean over what it observed since the
@@ -150,14 +159,14 @@ impl PageConverter {
     /// bucket bounds.
     fn histogram(&mut self, out: &mut Converted, now: Histogram) {
         let base = render(&now.family, &now.labels);
-        let increase = self.histograms.get(&base).and_then(|before| {
-            let reset = now
-                .buckets
-                .iter()
-                .zip(&before.buckets)
-                .any(|(a, b)| a.1 < b.1);
-            now.delta(before).filter(|_| !reset)
-        });
+        if !self.histograms.contains_key(&base) && self.tracked() >= self.max_series {
+            out.dropped += 1;
+            return;
+        }
+        let increase = self
+            .histograms
+            .get(&base)
+            .and_then(|before| now.delta(before));
         self.histograms.insert(base.clone(), now);
         let Some(increase) = increase else {
             return;

@@ -25,8 +25,9 @@ impl Histogram {
     }
 
     /// The observations between an earlier scrape and this one. `None`
-    /// when the bucket bounds differ; after a reset (any count went down)
-    /// the histogram itself, as PromQL's `increase` treats counters.
+    /// when the bucket bounds differ or after a reset (a count went down):
+    /// what happened between the two scrapes is then unknown, and the
+    /// watch would rather skip one point than chart a guess.
     pub fn delta(&self, earlier: &Histogram) -> Option<Histogram> {
         if self.buckets.len() != earlier.buckets.len()
             || self
@@ -43,7 +44,7 @@ impl Histogram {
             .zip(&earlier.buckets)
             .any(|(a, b)| a.1 < b.1);
         if reset {
-            return Some(self.clone());
+            return None;
         }
         let minus = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
         Some(Histogram {
@@ -150,18 +151,14 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     Some(start + (end - start) * (rank - below) / in_bucket)
 }
 
-/// Per-second rate of a counter between two readings `(t_ms, value)`; a
-/// decrease is a reset (the later value counts from 0). `None` when time
-/// did not advance or a value is not finite.
+/// Per-second rate of a counter between two readings `(t_ms, value)`.
+/// `None` after a reset (the value went down: the increase is unknown, as
+/// for [`Histogram::delta`]), when time did not advance, or when a value is
+/// not finite.
 pub fn counter_rate(earlier: (i64, f64), later: (i64, f64)) -> Option<f64> {
     let seconds = (later.0 - earlier.0) as f64 / 1000.0;
-    if seconds <= 0.0 || !earlier.1.is_finite() || !later.1.is_finite() {
+    if seconds <= 0.0 || !earlier.1.is_finite() || !later.1.is_finite() || later.1 < earlier.1 {
         return None;
     }
-    let increase = if later.1 >= earlier.1 {
-        later.1 - earlier.1
-    } else {
-        later.1
-    };
-    Some(increase / seconds)
+    Some((later.1 - earlier.1) / seconds)
 }

@@ -222,17 +222,37 @@ fn histogram_deltas_and_counter_rates_handle_resets() {
     let d = h([15.0, 30.0, 40.0]).delta(&h([10.0, 20.0, 20.0])).unwrap();
     assert_eq!(d.buckets[1].1, 10.0);
     assert_eq!(d.count, Some(20.0));
-    // Reset: the later histogram counts from zero.
-    assert_eq!(
-        h([1.0, 2.0, 3.0]).delta(&h([10.0, 20.0, 20.0])),
-        Some(h([1.0, 2.0, 3.0]))
-    );
+    // Reset: what happened between the scrapes is unknown.
+    assert_eq!(h([1.0, 2.0, 3.0]).delta(&h([10.0, 20.0, 20.0])), None);
     let mut other = h([1.0, 2.0, 3.0]);
     other.buckets[0].0 = 0.2;
     assert_eq!(h([1.0, 2.0, 3.0]).delta(&other), None);
     assert_eq!(counter_rate((0, 100.0), (10_000, 150.0)), Some(5.0));
-    assert_eq!(counter_rate((0, 100.0), (10_000, 20.0)), Some(2.0));
+    assert_eq!(counter_rate((0, 100.0), (10_000, 20.0)), None);
     assert_eq!(counter_rate((0, 1.0), (0, 2.0)), None);
+}
+
+#[test]
+fn quantiles_interpolate_within_a_bucket_as_prometheus_does() {
+    let buckets = [
+        (0.1, 10.0),
+        (0.5, 60.0),
+        (1.0, 100.0),
+        (f64::INFINITY, 100.0),
+    ];
+    // Rank 50 lies 40 of 50 into (0.1, 0.5].
+    let p50 = histogram_quantile(0.5, &buckets).unwrap();
+    assert!((p50 - 0.42).abs() < 1e-9, "{p50}");
+    // Rank 5 in the first bucket, from 0.
+    let p05 = histogram_quantile(0.05, &buckets).unwrap();
+    assert!((p05 - 0.05).abs() < 1e-9, "{p05}");
+    // Observations only above the last finite bound: that bound.
+    let tail = [(0.1, 0.0), (1.0, 0.0), (f64::INFINITY, 7.0)];
+    assert_eq!(histogram_quantile(0.99, &tail), Some(1.0));
+    assert_eq!(
+        histogram_quantile(0.5, &[(1.0, 0.0), (f64::INFINITY, 0.0)]),
+        None
+    );
 }
 
 proptest! {

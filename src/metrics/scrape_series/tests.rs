@@ -1,6 +1,5 @@
 use super::*;
 use crate::domain::series::{Environment, SeriesKey};
-use crate::metrics::prom_text::histogram_quantile;
 use crate::metrics::prom_text::parse;
 
 const DEMO_API: &str = include_str!("../../../tests/fixtures/prometheus/demo_api.txt");
@@ -28,29 +27,6 @@ fn histogram_page(b1: u32, b2: u32, b3: u32, sum: f64) -> Exposition {
             .replace("BUCKET3", &b3.to_string())
             .replace("SUM", &sum.to_string()),
     )
-}
-
-#[test]
-fn quantiles_interpolate_within_a_bucket_as_prometheus_does() {
-    let buckets = [
-        (0.1, 10.0),
-        (0.5, 60.0),
-        (1.0, 100.0),
-        (f64::INFINITY, 100.0),
-    ];
-    // Rank 50 lies 40 of 50 into (0.1, 0.5].
-    let p50 = histogram_quantile(0.5, &buckets).unwrap();
-    assert!((p50 - 0.42).abs() < 1e-9, "{p50}");
-    // Rank 5 in the first bucket, from 0.
-    let p05 = histogram_quantile(0.05, &buckets).unwrap();
-    assert!((p05 - 0.05).abs() < 1e-9, "{p05}");
-    // Observations only above the last finite bound: that bound.
-    let tail = [(0.1, 0.0), (1.0, 0.0), (f64::INFINITY, 7.0)];
-    assert_eq!(histogram_quantile(0.99, &tail), Some(1.0));
-    assert_eq!(
-        histogram_quantile(0.5, &[(1.0, 0.0), (f64::INFINITY, 0.0)]),
-        None
-    );
 }
 
 #[test]
@@ -93,7 +69,7 @@ fn counters_become_rates_and_a_reset_gives_no_point() {
 }
 
 #[test]
-fn the_demo_api_page_gives_gauges_rates_and_route_latency() {
+fn the_demo_api_page_gives_gauges_and_rates_as_series_key_segments() {
     let mut c = PageConverter::default();
     let page = parse(DEMO_API);
     let first = c.convert(&page, 0);
@@ -131,6 +107,9 @@ fn node_exporter_counters_and_gauges_convert_and_the_guard_caps_cardinality() {
     let few = capped.convert(&page, 1_000);
     assert_eq!(few.points.len(), 5);
     assert_eq!(few.dropped, full.points.len() - 5);
+    // The readings it remembers are capped too.
+    assert!(capped.tracked() <= 5, "{}", capped.tracked());
+    assert!(all.tracked() > 5);
 }
 
 #[test]
