@@ -39,7 +39,7 @@
 //! from a fixed start (the watch's start, then each fault's start), which is
 //! what the judge's anytime-valid test needs.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -235,6 +235,9 @@ pub struct Watch {
     since_ms: i64,
     vs_production: Judge,
     vs_baseline: Option<Judge>,
+    /// The metric part of every judged `SERVICE/METRIC`: a point of any
+    /// other metric skips the judges without building its name.
+    judged_metrics: HashSet<String>,
     points: u64,
 }
 
@@ -251,6 +254,11 @@ impl Watch {
             since_ms: start_ms,
             vs_production: judge,
             vs_baseline: None,
+            judged_metrics: config
+                .judged
+                .iter()
+                .filter_map(|m| m.name.rsplit_once('/').map(|(_, metric)| metric.to_owned()))
+                .collect(),
             points: 0,
             config,
         })
@@ -290,16 +298,30 @@ impl Watch {
         self.points += 1;
         self.store.push(key, Sample::new(t_ms, value));
         self.judge(key, t_ms, value);
-        let tracked = self.detectors.entry(key.clone()).or_insert_with(|| {
+        if !self.detectors.contains_key(key) {
             let (name, unit) = describe(&key.metric);
-            Tracked::new(Detector::new(Series::new(name, unit), self.config.detector))
-        });
-        let scored = tracked.push(t_ms as f64 / 1000.0, value, self.config.sustain_z);
+            let detector = Detector::new(Series::new(name, unit), self.config.detector);
+            self.detectors.insert(key.clone(), Tracked::new(detector));
+        }
+        let Some(tracked) = self.detectors.get_mut(key) else {
+            return Pushed {
+                score: 0.0,
+                event: None,
+            };
+        };
+        let alerting = ALERTING.contains(&key.metric.as_str());
+        // Only a series that can alert has episodes worth a copy.
+        let run_z = if alerting {
+            self.config.sustain_z
+        } else {
+            f64::INFINITY
+        };
+        let scored = tracked.push(t_ms as f64 / 1000.0, value, run_z);
         let quiet = Pushed {
             score: scored.score,
             event: None,
         };
-        if !ALERTING.contains(&key.metric.as_str()) {
+        if !alerting {
             return quiet;
         }
         let min_relative = self.config.min_relative;
@@ -366,7 +388,7 @@ impl Watch {
     }
 
     fn judge(&mut self, key: &SeriesKey, t_ms: i64, value: f64) {
-        if t_ms < self.since_ms {
+        if t_ms < self.since_ms || !self.judged_metrics.contains(&key.metric) {
             return;
         }
         let side = match key.environment {
