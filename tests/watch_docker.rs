@@ -189,6 +189,12 @@ fn assert_scrapes(report: &serde_json::Value, printed: &str) {
         assert_eq!(t["stale"], false, "{t}");
     }
     assert_eq!(scrape[2]["stale"], true, "{}", scrape[2]);
+    // Each is named as it was given.
+    assert_eq!(
+        scrape[2]["name"], "prod:dead=http://127.0.0.1:9/metrics",
+        "{}",
+        scrape[2]
+    );
     assert!(
         printed.contains("scrape http://127.0.0.1:9/metrics: "),
         "{printed}"

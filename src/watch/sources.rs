@@ -41,6 +41,8 @@ pub fn spawn_host(tx: &Sender<Feed>, cancel: &CancellationToken) {
 
 /// One scrape target, its conversion state and what was last said of it.
 struct Scraped {
+    /// The scraper's name for it: the target as given.
+    name: String,
     target: ScrapeTarget,
     converter: PageConverter,
     stale: bool,
@@ -60,13 +62,15 @@ pub async fn scrape_loop(
             .max(Duration::from_millis(200)),
         ..ScrapeConfig::default()
     });
-    // The scraper names each target by its index here.
+    // The scraper names each target as it was given (`ENV:SERVICE=URL`):
+    // the name the report's `scrape` list shows.
     let mut scraped: Vec<Scraped> = targets
         .into_iter()
-        .enumerate()
-        .map(|(i, target)| {
-            scraper.add_target(i.to_string(), target.url.clone());
+        .map(|target| {
+            let name = target.to_string();
+            scraper.add_target(name.clone(), target.url.clone());
             Scraped {
+                name,
                 target,
                 converter: PageConverter::default(),
                 stale: false,
@@ -85,12 +89,7 @@ pub async fn scrape_loop(
         let pages = scraper.scrape_all(t_ms).await;
         let mut feeds = Vec::new();
         for page in pages {
-            let Some(s) = page
-                .target
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| scraped.get_mut(i))
-            else {
+            let Some(s) = scraped.iter_mut().find(|s| s.name == page.target) else {
                 continue;
             };
             let converted = s.converter.convert(&page.exposition, t_ms);

@@ -80,6 +80,9 @@ fn scrape_targets_parse_with_their_scope() {
         (t.environment, t.service.as_str(), t.url.as_str()),
         (Environment::Shadow, "api", "http://127.0.0.1:4000/metrics")
     );
+    // As the report names it; it reads back as the same target.
+    assert_eq!(t.to_string(), "shadow:api=http://127.0.0.1:4000/metrics");
+    assert_eq!(t.to_string().parse::<ScrapeTarget>().unwrap(), t);
     let t: ScrapeTarget = "host=http://localhost:9100/metrics?x=1".parse().unwrap();
     assert_eq!(
         (t.environment, t.service.as_str()),
