@@ -140,7 +140,7 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
     assert_eq!(p50["shift"], "higher");
     assert!(printed.contains("judge vs baseline: FAIL"), "{printed}");
 
-    assert_the_client_saw_it(&report, &printed);
+    assert_the_client_saw_it(&report, &printed, fault_ms);
     assert_scrapes(&report, &printed);
     assert_history(&report, &prod, &entry);
 }
@@ -163,8 +163,9 @@ fn write_access_log(path: &std::path::Path) {
     std::fs::write(path, log).unwrap();
 }
 
-/// The load engine drove the shadow and saw the fault from the client.
-fn assert_the_client_saw_it(report: &serde_json::Value, printed: &str) {
+/// The load engine drove the shadow and saw the fault from the client, as
+/// soon as the access log did.
+fn assert_the_client_saw_it(report: &serde_json::Value, printed: &str, fault_ms: i64) {
     let alerts = report["alerts"].as_array().unwrap();
     let replay = &report["replay"];
     assert_eq!(replay["schema"], "understudy.load/v1");
@@ -174,8 +175,9 @@ fn assert_the_client_saw_it(report: &serde_json::Value, printed: &str) {
             && a["series"]["metric"]
                 .as_str()
                 .unwrap()
-                .starts_with("client_latency")),
-        "no client latency alert:\n{printed}"
+                .starts_with("client_latency")
+            && (fault_ms - 1000..=fault_ms + 10_000).contains(&a["start_ms"].as_i64().unwrap())),
+        "no client latency alert within 10 s of the fault at {fault_ms}:\n{printed}"
     );
 }
 
