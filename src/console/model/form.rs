@@ -12,6 +12,7 @@ use std::time::Duration;
 use ratatui::style::Style;
 use ratatui_textarea::TextArea;
 
+use crate::console::msg::first_line;
 use crate::domain::units::parse_duration;
 use crate::fault::catalog::{self, FaultRequest, ParamType};
 use crate::fault::target::TargetSpec;
@@ -218,7 +219,7 @@ impl FaultForm {
                 FieldRole::Param => sets.push((field.name.clone(), value.to_owned())),
             }
         }
-        let request = catalog::request(self.kind, &sets).map_err(|e| first_line(&e.to_string()))?;
+        let request = catalog::request(self.kind, &sets).map_err(|e| first_line(&e))?;
         match (target, ttl) {
             (Some(target), Some(ttl)) => Ok(Valid {
                 request,
@@ -265,10 +266,6 @@ impl FaultForm {
 pub fn aims_at_edge(kind: &str) -> bool {
     catalog::edge_kind(kind).is_some()
         || catalog::kind(kind).is_some_and(|k| k.aim == catalog::Aim::Edge)
-}
-
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or_default().trim().to_owned()
 }
 
 /// What a path prompt is for.
