@@ -36,19 +36,25 @@ impl Removed {
 /// Removes shadow `id` entirely. Absent resources are fine, so a second
 /// `down` (or a `down` after a crash) succeeds.
 pub async fn down(platform: &impl Platform, id: &str) -> Result<Removed, PlatformError> {
-    let gone =
-        crate::platform::remove_labelled(platform, &Selector::label(labels::SHADOW, id)).await?;
-    let removed = Removed {
-        id: id.to_owned(),
-        containers: gone.containers,
-        networks: gone.networks,
-        volumes: gone.volumes,
-    };
+    let removed = remove(platform, id).await?;
     remove_guard_if_unused(platform).await;
     Ok(removed)
 }
 
-/// Removes the host rule when no shadow network remains.
+/// Removes shadow `id`'s resources (not the host rule).
+async fn remove(platform: &impl Platform, id: &str) -> Result<Removed, PlatformError> {
+    let gone =
+        crate::platform::remove_labelled(platform, &Selector::label(labels::SHADOW, id)).await?;
+    Ok(Removed {
+        id: id.to_owned(),
+        containers: gone.containers,
+        networks: gone.networks,
+        volumes: gone.volumes,
+    })
+}
+
+/// Removes the host rule when no shadow network remains (iptables runs
+/// off the async runtime: it is a blocking command).
 async fn remove_guard_if_unused(platform: &impl Platform) {
     let networks_left = platform
         .list_networks(Some(&any_shadow()))
@@ -57,10 +63,17 @@ async fn remove_guard_if_unused(platform: &impl Platform) {
     if networks_left {
         return;
     }
-    if let super::plan::GuardCapability::Available { iptables } = super::host_guard::detect() {
-        if let Err(e) = super::host_guard::remove(&iptables) {
-            tracing::warn!("{e}");
+    let removal = tokio::task::spawn_blocking(|| {
+        if let super::plan::GuardCapability::Available { iptables } = super::host_guard::detect() {
+            super::host_guard::remove(&iptables)
+        } else {
+            Ok(())
         }
+    });
+    match removal.await {
+        Ok(Err(e)) => tracing::warn!("{e}"),
+        Err(e) => tracing::warn!("removing the host rule: {e}"),
+        Ok(Ok(())) => {}
     }
 }
 
@@ -107,7 +120,7 @@ pub async fn gc(platform: &impl Platform) -> Result<GcReport, PlatformError> {
     let alive = |o: &tracking::Owner, created: u64| tracking::owner_alive(o, created, now);
     let mut report = GcReport::default();
     for (id, reason) in tracking::decide_gc(&states, &alive) {
-        let removed = down(platform, &id).await?;
+        let removed = remove(platform, &id).await?;
         report.removed.push((removed, reason));
     }
     // A creator killed mid-request leaves creates the engine finishes after
@@ -119,7 +132,7 @@ pub async fn gc(platform: &impl Platform) -> Result<GcReport, PlatformError> {
         tokio::time::sleep(SETTLE).await;
         let mut late = false;
         for (removed, _) in &mut report.removed {
-            let again = down(platform, &removed.id).await?;
+            let again = remove(platform, &removed.id).await?;
             late |= !again.is_empty();
             removed.absorb(again);
         }
