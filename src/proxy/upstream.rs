@@ -172,4 +172,20 @@ mod tests {
         );
         assert_eq!(local.pick().await.unwrap().port(), 10, "cached");
     }
+
+    /// A name with several addresses (a service's replicas): each pick, a
+    /// connection or an http request, goes to the next one.
+    #[tokio::test]
+    async fn several_addresses_are_taken_in_turn() {
+        let up = Upstream::new("api".into(), 8080);
+        *up.cache.lock().unwrap() = (
+            Some(Instant::now()),
+            vec![Ipv4Addr::new(10, 9, 0, 2), Ipv4Addr::new(10, 9, 0, 3)],
+        );
+        let mut picked = Vec::new();
+        for _ in 0..4 {
+            picked.push(up.pick().await.unwrap().ip().to_string());
+        }
+        assert_eq!(picked, ["10.9.0.2", "10.9.0.3", "10.9.0.2", "10.9.0.3"]);
+    }
 }
