@@ -47,7 +47,7 @@ mod view;
 mod watch;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -11,6 +11,7 @@ pub mod group_spec;
 pub mod labels;
 pub mod selector;
 pub mod series;
+pub mod series_pattern;
 pub mod spec;
 pub mod stats;
 pub mod traffic;

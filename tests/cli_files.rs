@@ -107,3 +107,23 @@ fn a_missing_compose_file_is_named() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no/such/compose.yaml"), "{err}");
 }
+
+#[test]
+fn a_watch_page_pattern_of_wildcards_alone_is_refused_before_the_engine() {
+    let out = understudy_offline(&[
+        "watch",
+        "--group",
+        "shop",
+        "--page",
+        "*/cpu_percent",
+        "--page",
+        "**",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("series pattern \"**\""), "{err}");
+    assert!(
+        !err.contains("docker.sock"),
+        "refused before the engine: {err}"
+    );
+}

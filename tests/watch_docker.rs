@@ -77,6 +77,8 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
         // Nothing listens on the discard port: stale, not fatal.
         .args(["--scrape", "prod:dead=http://127.0.0.1:9/metrics"])
         .args(["--scrape-every", "2s"])
+        // The shadow gateway's own latency histogram may page too.
+        .args(["--page", PAGED])
         .env("UNDERSTUDY_STATE_DIR", state_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -141,7 +143,7 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
     assert!(printed.contains("judge vs baseline: FAIL"), "{printed}");
 
     assert_the_client_saw_it(&report, &printed, fault_ms);
-    assert_scrapes(&report, &printed);
+    assert_scrapes(&report, &printed, fault_ms);
     assert_history(&report, &prod, &entry);
 }
 
@@ -181,8 +183,42 @@ fn assert_the_client_saw_it(report: &serde_json::Value, printed: &str, fault_ms:
     );
 }
 
-/// The live targets answered every time, the dead one is stale.
-fn assert_scrapes(report: &serde_json::Value, printed: &str) {
+/// The `--page` pattern of the drill.
+const PAGED: &str = "shadow/gateway/*/http_request_duration_seconds*:p99";
+
+/// The live targets answered every time, the dead one is stale; the
+/// `--page` pattern made the shadow's scraped p99 series alerting, and
+/// one of them paged during the fault.
+fn assert_scrapes(report: &serde_json::Value, printed: &str, fault_ms: i64) {
+    let page = report["page"].as_array().unwrap();
+    assert_eq!(page.len(), 1, "{printed}");
+    assert_eq!(page[0]["pattern"], PAGED);
+    assert!(page[0]["series"].as_u64().unwrap() >= 1, "{printed}");
+    assert!(
+        printed.contains(&format!("--page '{PAGED}': ")),
+        "{printed}"
+    );
+    // It paged during the fault (30 s), not before it.
+    let paged = report["alerts"].as_array().unwrap().iter().find(|a| {
+        a["series"]["metric"]
+            .as_str()
+            .unwrap()
+            .starts_with("http_request_duration_seconds")
+    });
+    let paged = paged.unwrap_or_else(|| panic!("no alert on {PAGED}:\n{printed}"));
+    assert_eq!(paged["series"]["environment"], "shadow", "{paged}");
+    let start = paged["start_ms"].as_i64().unwrap();
+    assert!(
+        (fault_ms - 1000..=fault_ms + 30_000).contains(&start),
+        "{paged}, fault at {fault_ms}"
+    );
+    assert!(
+        paged["explanation"]
+            .as_str()
+            .unwrap()
+            .starts_with("http_request_duration_seconds:p99 "),
+        "{paged}"
+    );
     let scrape = report["scrape"].as_array().unwrap();
     assert_eq!(scrape.len(), 3);
     for t in &scrape[..2] {

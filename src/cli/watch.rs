@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::series::{AlertEvent, VerdictOutcome};
+use crate::domain::series_pattern::SeriesPattern;
 use crate::platform::Docker;
 use crate::traffic::replay::{self as replay_plan, ReplayOptions};
 use crate::watch::points::ScrapeTarget;
@@ -49,6 +50,12 @@ pub struct WatchArgs {
     /// How often the targets are scraped.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub scrape_every: Duration,
+    /// Let the series whose key (`ENV/SERVICE/[INSTANCE/]METRIC`) matches
+    /// this glob raise alerts too (`*` any run of characters, `?` one),
+    /// e.g. `'*/http_request_duration_seconds:p99'`; repeatable. By
+    /// default only latency, errors, throughput, CPU and memory page.
+    #[arg(long, value_name = "GLOB")]
+    pub page: Vec<SeriesPattern>,
     /// Drive the shadow's entry with this replay while watching: a profile
     /// (`traffic profile -o`) or a log `traffic profile` reads. The load
     /// engine's view becomes `shadow/ENTRY/client_*` series; without
@@ -154,13 +161,28 @@ fn summary(report: &WatchReport) {
         report.faults.len()
     );
     for t in &report.scrape {
+        let not_finite = (t.not_finite > 0)
+            .then(|| format!(", {} NaN/infinite sample(s) left out", t.not_finite));
+        let over_limit = (t.over_limit > 0)
+            .then(|| format!(", {} sample(s) over the series limit", t.over_limit));
+        let left_out = [not_finite, over_limit]
+            .into_iter()
+            .flatten()
+            .collect::<String>();
         println!(
-            "scrape {}: {} scrape(s), {} failed{}",
+            "scrape {}: {} scrape(s), {} failed{left_out}{}",
             t.url,
             t.scrapes,
             t.failures,
             if t.stale { ", stale at the end" } else { "" }
         );
+    }
+    for p in &report.page {
+        if p.series == 0 {
+            println!("--page '{}' matched no series", p.pattern);
+        } else {
+            println!("--page '{}': {} series may alert", p.pattern, p.series);
+        }
     }
     if let Some(r) = &report.replay {
         println!(
@@ -220,6 +242,7 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         scrape: args.scrape.clone(),
         scrape_every: args.scrape_every,
         replay,
+        page: args.page.clone(),
         ..RunOptions::new(args.group.clone(), crate::telemetry::state_dir())
     };
     let report = run::run(&docker, &options, &cancel, print).await?;

@@ -89,6 +89,13 @@ pub struct TargetStatus {
     /// Samples and unreadable lines of the last successful page.
     pub samples: usize,
     pub garbage_lines: usize,
+    /// Samples left out over the whole run because their value was NaN or
+    /// infinite, and because the target had more series than the
+    /// cardinality guard allows (counted by the caller's conversion).
+    #[serde(default)]
+    pub not_finite: u64,
+    #[serde(default)]
+    pub over_limit: u64,
 }
 
 /// One target's page from [`Scraper::scrape_all`].
@@ -132,6 +139,8 @@ impl Scraper {
             failures: 0,
             samples: 0,
             garbage_lines: 0,
+            not_finite: 0,
+            over_limit: 0,
         });
     }
 
@@ -143,6 +152,14 @@ impl Scraper {
 
     pub fn targets(&self) -> &[TargetStatus] {
         &self.targets
+    }
+
+    /// Counts samples of target `name`'s page that its conversion left out.
+    pub fn left_out(&mut self, name: &str, not_finite: usize, over_limit: usize) {
+        if let Some(t) = self.targets.iter_mut().find(|t| t.name == name) {
+            t.not_finite += not_finite as u64;
+            t.over_limit += over_limit as u64;
+        }
     }
 
     /// Applies one scrape's outcome to target `index` (pure).

@@ -51,6 +51,7 @@ use crate::domain::series::{
     Alert, AlertEvent, Direction, Environment, MetricConfig, Resolution, Sample, SeriesKey,
     Verdict, metric,
 };
+use crate::domain::series_pattern::SeriesPattern;
 use crate::metrics::alerting::{AlertConfig, Alerting, AlertingError};
 use crate::metrics::series::{SeriesError, SeriesStore, StoreConfig};
 
@@ -87,6 +88,9 @@ pub struct WatchConfig {
     /// When an alert closes, the series' detector returns to its state from
     /// before the episode (`tracked`).
     pub forget_episodes: bool,
+    /// Series that alert beyond [`ALERTING`] (`watch --page`), e.g.
+    /// scraped ones: `*/http_request_duration_seconds:p99`.
+    pub page: Vec<SeriesPattern>,
     pub store: StoreConfig,
 }
 
@@ -120,7 +124,7 @@ pub const MIN_RATIO: f64 = 1.5;
 /// `client_*`); the others (network and block I/O rates, scraped metrics)
 /// are stored, charted and scored, but byte rates near zero spike too
 /// easily to page, and an exporter's hundreds of series would flood the
-/// alerts pane.
+/// alerts pane; [`WatchConfig::page`] names more (`watch --page`).
 pub const ALERTING: [&str; 10] = [
     metric::LATENCY_P50_MS,
     metric::LATENCY_P99_MS,
@@ -164,6 +168,7 @@ impl WatchConfig {
             baseline_s: 60,
             recur_after_s: 3.0,
             forget_episodes: true,
+            page: Vec::new(),
             store: StoreConfig::default(),
         }
     }
@@ -210,6 +215,34 @@ pub fn describe(metric_name: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// The name and unit explanations use: [`describe`]'s for the built-in
+/// metrics; any other (a scraped one) is named by itself without its
+/// labels (`http_request_duration_seconds:p99`), in the unit its
+/// Prometheus suffix names (`_seconds` s, `_bytes` B; a `:rate` per
+/// second).
+pub fn series_of(metric_name: &str) -> Series {
+    let (name, unit) = describe(metric_name);
+    if !unit.is_empty() || name != "value" {
+        return Series::new(name, unit);
+    }
+    let bare = match (metric_name.find('{'), metric_name.rfind('}')) {
+        (Some(open), Some(close)) if open < close => {
+            format!("{}{}", &metric_name[..open], &metric_name[close + 1..])
+        }
+        _ => metric_name.to_owned(),
+    };
+    let (family, suffix) = bare.split_once(':').unwrap_or((bare.as_str(), ""));
+    let family = family.trim_end_matches("_total");
+    let unit = match (family, suffix) {
+        (f, "rate") if f.ends_with("_bytes") => "B/s",
+        (_, "rate") => "/s",
+        (f, _) if f.ends_with("_seconds") => "s",
+        (f, _) if f.ends_with("_bytes") => "B",
+        _ => "",
+    };
+    Series::new(bare.clone(), unit)
+}
+
 /// Whether `value` is at least `min_relative` of `baseline` away from it
 /// (always, when the baseline is zero or unknown).
 fn relevant(value: f64, baseline: f64, min_relative: f64) -> bool {
@@ -238,7 +271,16 @@ pub struct Watch {
     /// The metric part of every judged `SERVICE/METRIC`: a point of any
     /// other metric skips the judges without building its name.
     judged_metrics: HashSet<String>,
+    /// Per `config.page` pattern: the series it made alerting.
+    paged: Vec<usize>,
     points: u64,
+}
+
+/// One `--page` pattern and how many series it made alerting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageUse {
+    pub pattern: String,
+    pub series: usize,
 }
 
 impl Watch {
@@ -259,6 +301,7 @@ impl Watch {
                 .iter()
                 .filter_map(|m| m.name.rsplit_once('/').map(|(_, metric)| metric.to_owned()))
                 .collect(),
+            paged: vec![0; config.page.len()],
             points: 0,
             config,
         })
@@ -299,9 +342,10 @@ impl Watch {
         self.store.push(key, Sample::new(t_ms, value));
         self.judge(key, t_ms, value);
         if !self.detectors.contains_key(key) {
-            let (name, unit) = describe(&key.metric);
-            let detector = Detector::new(Series::new(name, unit), self.config.detector);
-            self.detectors.insert(key.clone(), Tracked::new(detector));
+            let alerting = self.may_alert(key);
+            let detector = Detector::new(series_of(&key.metric), self.config.detector);
+            self.detectors
+                .insert(key.clone(), Tracked::new(detector, alerting));
         }
         let Some(tracked) = self.detectors.get_mut(key) else {
             return Pushed {
@@ -309,7 +353,7 @@ impl Watch {
                 event: None,
             };
         };
-        let alerting = ALERTING.contains(&key.metric.as_str());
+        let alerting = tracked.alerting;
         // Only a series that can alert has episodes worth a copy.
         let run_z = if alerting {
             self.config.sustain_z
@@ -385,6 +429,35 @@ impl Watch {
             score: scored.score,
             event: Some(event),
         }
+    }
+
+    /// Whether a new series may raise alerts: a built-in alerting metric,
+    /// or a key one of `config.page` matches (each match counted).
+    fn may_alert(&mut self, key: &SeriesKey) -> bool {
+        let mut alerting = ALERTING.contains(&key.metric.as_str());
+        if !self.config.page.is_empty() {
+            let text = key.to_string();
+            for (pattern, hits) in self.config.page.iter().zip(&mut self.paged) {
+                if pattern.matches(&text) {
+                    *hits += 1;
+                    alerting = true;
+                }
+            }
+        }
+        alerting
+    }
+
+    /// Every `config.page` pattern and the series it made alerting so far.
+    pub fn page_uses(&self) -> Vec<PageUse> {
+        self.config
+            .page
+            .iter()
+            .zip(&self.paged)
+            .map(|(p, &series)| PageUse {
+                pattern: p.to_string(),
+                series,
+            })
+            .collect()
     }
 
     fn judge(&mut self, key: &SeriesKey, t_ms: i64, value: f64) {

@@ -17,7 +17,8 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::series::{Alert, AlertEvent, Environment, SeriesKey, VerdictOutcome};
-use crate::fault::journal::{Journal, Status};
+use crate::domain::series_pattern::SeriesPattern;
+use crate::fault::journal::{Journal, Record, Status};
 use crate::metrics::requests::RequestAggregator;
 use crate::metrics::scrape::TargetStatus;
 use crate::platform::Platform;
@@ -25,7 +26,7 @@ use crate::store::{NewRun, Store};
 use crate::traffic::report::LoadReport;
 
 use super::collect::{self, CollectError, Feed, Targets};
-use super::core::{Verdicts, Watch, WatchConfig, WatchError, judged_metrics};
+use super::core::{PageUse, Verdicts, Watch, WatchConfig, WatchError, judged_metrics};
 use super::points::{Point, ScrapeTarget, request_points, stats_points};
 use super::sources::{self, ClientWindow, Replay};
 use super::{second_of, unix_ms};
@@ -53,6 +54,8 @@ pub struct RunOptions {
     pub scrape_every: Duration,
     /// Drive the shadow's entry with this replay while watching.
     pub replay: Option<Replay>,
+    /// Series that alert beyond the built-in set (`--page`).
+    pub page: Vec<SeriesPattern>,
 }
 
 impl RunOptions {
@@ -70,6 +73,7 @@ impl RunOptions {
             scrape: Vec::new(),
             scrape_every: Duration::from_secs(5),
             replay: None,
+            page: Vec::new(),
         }
     }
 }
@@ -139,6 +143,9 @@ pub struct WatchReport {
     /// `understudy.load/v1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay: Option<Box<LoadReport>>,
+    /// Each `--page` pattern and how many series it made alerting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub page: Vec<PageUse>,
 }
 
 /// Why a watch failed.
@@ -278,12 +285,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
         let Some(shadow) = self.shadow.clone() else {
             return;
         };
-        let journal = self.journal.clone();
-        // A file read: off the runtime's worker threads.
-        let records = tokio::task::spawn_blocking(move || journal.records())
-            .await
-            .unwrap_or_default();
-        for r in records {
+        for r in journal_records(&self.journal).await {
             if r.shadow != shadow || r.status != Status::Active || !self.seen.insert(r.id.clone()) {
                 continue;
             }
@@ -479,6 +481,24 @@ pub async fn run<P: Platform>(
     run_with_client(platform, options, cancel, on_event, None).await
 }
 
+/// The journal's records: a file read, off the runtime's worker threads.
+async fn journal_records(journal: &Journal) -> Vec<Record> {
+    let journal = journal.clone();
+    tokio::task::spawn_blocking(move || journal.records())
+        .await
+        .unwrap_or_default()
+}
+
+/// The faults active when the watch starts: not this watch's to announce.
+async fn active_faults(journal: &Journal) -> BTreeSet<String> {
+    journal_records(journal)
+        .await
+        .into_iter()
+        .filter(|r| r.status == Status::Active)
+        .map(|r| r.id)
+        .collect()
+}
+
 /// [`run`], also charting and alerting on the seconds of a load that
 /// someone else drives on the shadow (the console's Load tab), as
 /// `shadow/ENTRY/client_*` series.
@@ -503,7 +523,10 @@ pub async fn run_with_client<P: Platform>(
         None => None,
     };
     on_event(&WatchEvent::Started(targets.clone()));
-    let config = WatchConfig::new(judged_metrics(&targets.entries, &targets.services));
+    let config = WatchConfig {
+        page: options.page.clone(),
+        ..WatchConfig::new(judged_metrics(&targets.entries, &targets.services))
+    };
     let watch = Watch::new(config, start_ms)?;
     let (store, run_id) = open_history(options, start_ms, &mut on_event).await;
     let (tx, mut rx) = mpsc::channel(4096);
@@ -519,12 +542,7 @@ pub async fn run_with_client<P: Platform>(
     );
     drop(tx);
     let journal = Journal::new(&options.state_dir);
-    let seen = journal
-        .records()
-        .into_iter()
-        .filter(|r| r.status == Status::Active)
-        .map(|r| r.id)
-        .collect();
+    let seen = active_faults(&journal).await;
     let mut run = Session {
         watch,
         store,
@@ -567,6 +585,7 @@ pub async fn run_with_client<P: Platform>(
         run_id: run.run_id,
         scrape: std::mem::take(&mut run.scrape),
         replay: replay_report,
+        page: run.watch.page_uses(),
     };
     if let (Some(store), Some(id)) = (&run.store, run.run_id) {
         let summary = serde_json::to_value(&report).ok();
@@ -576,3 +595,6 @@ pub async fn run_with_client<P: Platform>(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

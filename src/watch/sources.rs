@@ -47,6 +47,7 @@ struct Scraped {
     converter: PageConverter,
     stale: bool,
     told_capped: bool,
+    told_not_finite: bool,
 }
 
 /// Scrapes `targets` every `every` until `cancel` or the channel closes.
@@ -75,6 +76,7 @@ pub async fn scrape_loop(
                 converter: PageConverter::default(),
                 stale: false,
                 told_capped: false,
+                told_not_finite: false,
             }
         })
         .collect();
@@ -93,6 +95,14 @@ pub async fn scrape_loop(
                 continue;
             };
             let converted = s.converter.convert(&page.exposition, t_ms);
+            scraper.left_out(&s.name, converted.not_finite, converted.dropped);
+            if converted.not_finite > 0 && !s.told_not_finite {
+                s.told_not_finite = true;
+                feeds.push(Feed::Notice(format!(
+                    "scrape {}: {} sample(s) NaN or infinite, left out (counted in the report)",
+                    s.target.url, converted.not_finite
+                )));
+            }
             if converted.dropped > 0 && !s.told_capped {
                 s.told_capped = true;
                 feeds.push(Feed::Notice(format!(
@@ -233,3 +243,6 @@ fn client_feed(clock: &mut ClientClock, entry: &str, window: &Window) -> Feed {
         points: points::client_points(entry, window),
     }
 }
+
+#[cfg(test)]
+mod tests;

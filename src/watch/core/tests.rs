@@ -243,3 +243,98 @@ fn a_smaller_fault_after_a_large_one_still_alerts() {
     assert!(opened.iter().any(|o| (720..=730).contains(o)), "{opened:?}");
     assert_eq!(opened.len(), 2, "{opened:?}");
 }
+
+/// A scraped histogram's p99 (ms-scale values in seconds) that jumps
+/// tenfold at 120 s; the alerts it raised.
+fn scraped_p99_jump(page: &[&str]) -> (Vec<AlertEvent>, Vec<PageUse>) {
+    let judged = judged_metrics(&["gateway".to_owned()], &["api".to_owned()]);
+    let config = WatchConfig {
+        page: page.iter().map(|p| p.parse().unwrap()).collect(),
+        ..WatchConfig::new(judged)
+    };
+    let mut w = Watch::new(config, 0).unwrap();
+    let k = SeriesKey::instance(
+        Environment::Prod,
+        "app",
+        "127.0.0.1:9100",
+        "http_request_duration_seconds:p99",
+    );
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut events = Vec::new();
+    for t in 0..180 {
+        let base = 0.02 + rng.random_range(-0.002..0.002);
+        let value = if t >= 120 { base * 10.0 } else { base };
+        events.extend(w.push(&k, t * 1000, value));
+    }
+    (events, w.page_uses())
+}
+
+#[test]
+fn a_scraped_series_alerts_only_when_a_page_pattern_matches_it() {
+    let (events, uses) = scraped_p99_jump(&[]);
+    assert!(events.is_empty(), "{events:#?}");
+    assert!(uses.is_empty());
+
+    let (events, uses) = scraped_p99_jump(&["*:p99", "*/nothing_like_it"]);
+    let opened: Vec<&Alert> = events
+        .iter()
+        .filter_map(|e| match e {
+            AlertEvent::Opened(a) => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opened.len(), 1, "{events:#?}");
+    assert!(
+        (120_000..=130_000).contains(&opened[0].start_ms),
+        "{:?}",
+        opened[0]
+    );
+    assert_eq!(
+        uses,
+        vec![
+            PageUse {
+                pattern: "*:p99".to_owned(),
+                series: 1
+            },
+            PageUse {
+                pattern: "*/nothing_like_it".to_owned(),
+                series: 0
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_scraped_metric_is_explained_by_its_name_without_labels_in_its_suffixs_unit() {
+    let cases = [
+        (
+            "http_request_duration_seconds{route=\"%2Fapi\"}:p99",
+            "http_request_duration_seconds:p99",
+            "s",
+        ),
+        (
+            "http_requests_total{code=\"500\"}:rate",
+            "http_requests_total:rate",
+            "/s",
+        ),
+        (
+            "net_sent_bytes_total:rate",
+            "net_sent_bytes_total:rate",
+            "B/s",
+        ),
+        (
+            "process_resident_memory_bytes",
+            "process_resident_memory_bytes",
+            "B",
+        ),
+        ("queue_depth{q=\"a\"}", "queue_depth", ""),
+        (metric::LATENCY_P99_MS, "p99 latency", "ms"),
+    ];
+    for (metric_name, name, unit) in cases {
+        assert_eq!(
+            series_of(metric_name),
+            Series::new(name, unit),
+            "{metric_name}"
+        );
+    }
+}

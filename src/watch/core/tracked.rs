@@ -16,6 +16,8 @@ use crate::detect::{Detector, Scored};
 #[derive(Debug, Clone)]
 pub struct Tracked {
     pub detector: Detector,
+    /// Whether this series may raise alerts (decided once, when it is new).
+    pub alerting: bool,
     /// The last finite (baseline, spread).
     last_fit: Option<(f64, f64)>,
     /// The detector from just before the current episode.
@@ -25,9 +27,10 @@ pub struct Tracked {
 }
 
 impl Tracked {
-    pub fn new(detector: Detector) -> Self {
+    pub fn new(detector: Detector, alerting: bool) -> Self {
         Tracked {
             detector,
+            alerting,
             last_fit: None,
             before_episode: None,
             snapshot: None,
@@ -84,7 +87,10 @@ mod tests {
     use crate::watch::core::live_detector;
 
     fn fed(values: impl IntoIterator<Item = f64>) -> (Tracked, f64) {
-        let mut t = Tracked::new(Detector::new(Series::new("p50", "ms"), live_detector()));
+        let mut t = Tracked::new(
+            Detector::new(Series::new("p50", "ms"), live_detector()),
+            true,
+        );
         let mut at = 0.0;
         for v in values {
             t.push(at, v, 4.0);

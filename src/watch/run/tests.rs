@@ -1,0 +1,122 @@
+use std::convert::Infallible;
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::Response;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use super::*;
+use crate::console::fixtures::{self, fake::Fake};
+use crate::domain::PortBinding;
+use crate::traffic::capture::load_profile;
+use crate::traffic::parse::Format;
+use crate::traffic::replay::{ReplayOptions, plan};
+
+/// Answers every request on 127.0.0.1 with 200 and a short body.
+async fn serve_ok() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let service = service_fn(|_req| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+/// shop with its gateway published and shadow a1b2c3 whose ingress relay
+/// (the shadow's entry) is `port` on loopback.
+fn shop_with_shadow_entry_on(port: u16) -> Fake {
+    let fake = Fake::new();
+    fake.with(|s| {
+        for c in &mut s.containers {
+            if c.name == "shop-gateway-1" {
+                c.ports = vec![PortBinding {
+                    container_port: 8080,
+                    protocol: "tcp".into(),
+                    host_ip: "0.0.0.0".into(),
+                    host_port: 8080,
+                }];
+            }
+        }
+        let mut shadow = fixtures::shadow_containers();
+        for c in &mut shadow {
+            for p in &mut c.ports {
+                p.host_port = port;
+            }
+        }
+        s.containers.extend(shadow);
+        s.networks.extend(fixtures::shadow_networks());
+    });
+    fake
+}
+
+/// A replay of three seconds of production (4 requests a second).
+fn three_second_replay(dir: &std::path::Path) -> Replay {
+    let log = dir.join("access.log");
+    let mut text = String::new();
+    for second in 0..3 {
+        for _ in 0..4 {
+            writeln!(
+                text,
+                "127.0.0.1 - - [27/Nov/2026:10:00:{second:02} +0000] \"GET /api/products/3 HTTP/1.1\" 200 2 \"-\" \"t\" 0.001"
+            )
+            .unwrap();
+        }
+    }
+    std::fs::write(&log, text).unwrap();
+    let profile = load_profile(&log, Format::Auto).unwrap();
+    Replay {
+        plan: plan(&profile, &ReplayOptions::default()).unwrap(),
+        concurrency: 4,
+        timeout: Duration::from_secs(5),
+    }
+}
+
+/// Without `duration`, the watch ends 3 s after its replay (the
+/// access logs' last seconds still arrive), on its own: not at a cancel,
+/// not at once.
+#[tokio::test]
+async fn without_a_duration_the_watch_ends_a_few_seconds_after_its_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = serve_ok().await;
+    let fake = shop_with_shadow_entry_on(port);
+    let replay = three_second_replay(dir.path());
+    let replay_s = replay.plan.duration.as_secs_f64();
+    let options = RunOptions {
+        host: false,
+        replay: Some(replay),
+        ..RunOptions::new("shop", dir.path().to_owned())
+    };
+    let cancel = CancellationToken::new();
+    let guard = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            cancel.cancel();
+        })
+    };
+    let report = run(&fake, &options, &cancel, |_| {}).await.unwrap();
+    guard.abort();
+    assert!(!cancel.is_cancelled(), "the run needed the 60 s cancel");
+    let load = report.replay.expect("the replay's report");
+    assert_eq!(load.requests, 12, "{load:?}");
+    // The README's "without --duration the watch ends 3 s after the replay".
+    let tail = 3.0;
+    assert!(
+        (replay_s + tail..replay_s + tail + 10.0).contains(&report.duration_s),
+        "watched {} s for a {replay_s} s replay",
+        report.duration_s
+    );
+}
