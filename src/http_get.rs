@@ -1,7 +1,8 @@
 //! One HTTP/1.1 GET over plain TCP (hyper's client connection, no pool):
 //! what the Prometheus range query (`traffic::prometheus`) and the
 //! `/metrics` scraper (`metrics::scrape`) both need: checking the URL
-//! ([`Target::parse`]) and the GET itself. The body is read up to a limit;
+//! ([`Target::parse`], also the load engine's and the demo probe's URL
+//! check) and the GET itself. The body is read up to a limit;
 //! the caller judges the status.
 
 use bytes::Bytes;
@@ -47,9 +48,27 @@ impl Target {
         // Always there with a scheme; `/` when the URL has no path.
         let path = uri
             .path_and_query()
+            .filter(|pq| !pq.as_str().is_empty())
             .cloned()
             .unwrap_or_else(|| PathAndQuery::from_static("/"));
-        Ok(Target { authority, path })
+        let target = Target { authority, path };
+        if target.host().is_empty() {
+            return Err(UrlError::NoHost);
+        }
+        Ok(target)
+    }
+
+    /// The host, an IPv6 literal without its brackets.
+    pub fn host(&self) -> &str {
+        self.authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+    }
+
+    /// The port, 80 when the URL has none.
+    pub fn port(&self) -> u16 {
+        self.authority.port_u16().unwrap_or(80)
     }
 }
 
@@ -87,11 +106,7 @@ pub async fn get(
     max_bytes: usize,
 ) -> Result<Answer, GetError> {
     let authority = &target.authority;
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(80);
+    let (host, port) = (target.host(), target.port());
     let addr = tokio::net::lookup_host((host, port))
         .await
         .map_err(|source| GetError::Resolve {
@@ -141,4 +156,35 @@ pub async fn get(
         status,
         body: String::from_utf8_lossy(&body).into_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_gives_host_port_and_path() {
+        let t = Target::parse("http://127.0.0.1:8080/api/x?q=1", "").unwrap();
+        assert_eq!((t.host(), t.port()), ("127.0.0.1", 8080));
+        assert_eq!(
+            (t.authority.as_str(), t.path.as_str()),
+            ("127.0.0.1:8080", "/api/x?q=1")
+        );
+        let t = Target::parse("http://[::1]", "").unwrap();
+        assert_eq!((t.host(), t.port(), t.path.as_str()), ("::1", 80, "/"));
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        let cases = [
+            ("https://x/", UrlError::Https),
+            ("ftp://x", UrlError::Scheme("http://HOST")),
+            ("127.0.0.1:80", UrlError::Scheme("http://HOST")),
+            ("http://", UrlError::Parse),
+            ("not a url", UrlError::Parse),
+        ];
+        for (url, want) in cases {
+            assert_eq!(Target::parse(url, "http://HOST"), Err(want), "{url}");
+        }
+    }
 }

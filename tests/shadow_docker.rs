@@ -13,7 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::{
-    ProjectGuard, docker_available, eventually, http, labelled, understudy, unique_project,
+    ProjectGuard, docker_available, eventually, http, labelled, remove_labelled, understudy,
+    unique_project,
 };
 
 /// `shadow gc` collects every unfinished shadow whose creator is gone,
@@ -32,23 +33,12 @@ struct ShadowGuard {
     group: String,
 }
 
+/// Unlike `common::ShadowGuard`, no `understudy gc` first: these tests
+/// test `gc` and `shadow down` themselves, and a sweep from one test's
+/// guard must not race another test's shadow being built.
 impl Drop for ShadowGuard {
     fn drop(&mut self) {
-        let label = format!("io.understudy.of={}", self.group);
-        let ids = labelled("container", &label);
-        if !ids.is_empty() {
-            let mut args = vec!["rm".to_owned(), "-f".to_owned()];
-            args.extend(ids);
-            let _ = Command::new("docker").args(&args).output();
-        }
-        for n in labelled("network", &label) {
-            let _ = Command::new("docker").args(["network", "rm", &n]).output();
-        }
-        for v in labelled("volume", &label) {
-            let _ = Command::new("docker")
-                .args(["volume", "rm", "-f", &v])
-                .output();
-        }
+        remove_labelled(&format!("io.understudy.of={}", self.group));
     }
 }
 

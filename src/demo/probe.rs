@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::header::{self, HeaderValue};
-use hyper::{Request, StatusCode, Uri};
+use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -84,33 +84,20 @@ pub struct Target {
     pub path: String,
 }
 
-/// Parses `http://IP[:port][/path]`.
+/// Parses `http://IP[:port][/path]` (the checks of
+/// [`crate::http_get::Target::parse`], and an IP literal for a host).
 pub fn parse_url(url: &str) -> Result<Target, ProbeError> {
     let bad = |reason: &str| ProbeError::BadUrl(format!("{url:?}: {reason}"));
-    let uri: Uri = url.parse().map_err(|_| bad("does not parse"))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(bad("only http:// is supported"));
-    }
-    let authority = uri.authority().ok_or_else(|| bad("no host"))?;
-    let host = authority.host();
-    let ip: IpAddr = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
+    let parsed = crate::http_get::Target::parse(url, "http://IP:PORT/path")
+        .map_err(|e| bad(&e.to_string()))?;
+    let ip: IpAddr = parsed
+        .host()
         .parse()
         .map_err(|_| bad("the host must be an IP literal"))?;
-    let port = authority.port_u16().unwrap_or(80);
-    let path = uri
-        .path_and_query()
-        .map_or("/", |pq| pq.as_str())
-        .to_owned();
     Ok(Target {
-        addr: SocketAddr::new(ip, port),
-        authority: authority.as_str().to_owned(),
-        path: if path.is_empty() {
-            "/".to_owned()
-        } else {
-            path
-        },
+        addr: SocketAddr::new(ip, parsed.port()),
+        authority: parsed.authority.as_str().to_owned(),
+        path: parsed.path.as_str().to_owned(),
     })
 }
 

@@ -115,7 +115,7 @@ impl Drop for ProjectGuard {
 }
 
 /// Removes the containers, networks and volumes that carry `label`.
-fn remove_labelled(label: &str) {
+pub fn remove_labelled(label: &str) {
     let ids = labelled("container", label);
     if !ids.is_empty() {
         let mut args = vec!["rm", "-f"];

@@ -6,7 +6,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use hyper::Uri;
 use tokio::net::TcpStream;
 
 use super::EngineError;
@@ -34,39 +33,23 @@ pub struct ParsedUrl {
     pub path_and_query: String,
 }
 
-/// Parses `http://host[:port][/path][?query]`.
+/// Parses `http://host[:port][/path][?query]` (the checks of
+/// [`crate::http_get::Target::parse`]).
 pub fn parse_url(url: &str) -> Result<ParsedUrl, EngineError> {
-    let bad = |reason: &str| EngineError::Url {
+    use crate::http_get::{Target as Url, UrlError};
+    let parsed = Url::parse(url, "http://host:port/path").map_err(|e| EngineError::Url {
         url: url.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let uri: Uri = url
-        .parse()
-        .map_err(|_| bad("does not parse as a URL (write http://host:port/path)"))?;
-    match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => return Err(bad("https is not supported; load an http:// endpoint")),
-        _ => return Err(bad("expected http://host:port/path")),
-    }
-    let authority = uri.authority().ok_or_else(|| bad("no host"))?;
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    if host.is_empty() {
-        return Err(bad("no host"));
-    }
-    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    Ok(ParsedUrl {
-        host,
-        port: authority.port_u16().unwrap_or(80),
-        authority: authority.as_str().to_owned(),
-        path_and_query: if path_and_query.is_empty() {
-            "/".to_owned()
-        } else {
-            path_and_query.to_owned()
+        reason: match e {
+            UrlError::Parse => "does not parse as a URL (write http://host:port/path)".to_owned(),
+            UrlError::Https => "https is not supported; load an http:// endpoint".to_owned(),
+            other => other.to_string(),
         },
+    })?;
+    Ok(ParsedUrl {
+        host: parsed.host().to_owned(),
+        port: parsed.port(),
+        authority: parsed.authority.as_str().to_owned(),
+        path_and_query: parsed.path.as_str().to_owned(),
     })
 }
 
