@@ -1,7 +1,8 @@
 //! The metrics pane's state: the watch run on the selected group and its
 //! shadow (starting, watching, stopped, failed with one line), what it
 //! follows, per series a ring of the last [`WINDOW_MS`] of samples with
-//! their detector scores (only the [`CHARTED`] metrics, at most
+//! their detector scores (only the [`CHARTED`] metrics and the load
+//! engine's p99, [`charted`]; at most
 //! [`MAX_SERIES`] series of [`RING_CAP`] points), the latest [`MAX_ALERTS`]
 //! alerts, the judges' latest looks, the last notice and fault, and the
 //! service the charts show.
@@ -15,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::domain::series::{Alert, AlertEvent, Environment, SeriesKey, metric};
 use crate::watch::core::Verdicts;
+use crate::watch::points::client;
 
 use crate::console::msg::Point;
 
@@ -42,17 +44,21 @@ pub const CHARTED: [&str; 5] = [
     metric::RPS,
 ];
 
-/// Whether the pane keeps a metric.
+/// Whether the pane keeps a metric: the charted ones, and the load
+/// engine's p99 of the shadow's entry (`client_latency_p99_ms`, while the
+/// Load tab drives it), drawn on the p99 latency chart beside the access
+/// log's.
 pub fn charted(name: &str) -> bool {
-    CHARTED.contains(&name)
+    CHARTED.contains(&name) || name == client::LATENCY_P99_MS
 }
 
-/// Whether a metric is measured per service from the entry's access log
-/// (the others are per instance, from container stats).
+/// Whether a metric is a service-level series of the entry (from its
+/// access log, or the load engine's view); the others are per instance,
+/// from container stats.
 pub fn per_request(name: &str) -> bool {
     matches!(
         name,
-        metric::LATENCY_P99_MS | metric::ERROR_RATE | metric::RPS
+        metric::LATENCY_P99_MS | metric::ERROR_RATE | metric::RPS | client::LATENCY_P99_MS
     )
 }
 

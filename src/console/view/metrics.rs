@@ -1,7 +1,9 @@
 //! The metrics pane: the watch's state line, the services (`j`/`k` pick
 //! one), and for the selected service five charts stacked — CPU %, memory,
 //! p99 latency, error rate, throughput — each with production and the
-//! shadow as two lines over the last five minutes and the points the
+//! shadow as two lines over the last five minutes (on the p99 chart, while
+//! the Load tab drives the shadow, the load engine's own p99 as `client`
+//! dots: corrected for coordinated omission) and the points the
 //! detector flagged (score ≥ 0.5) as markers; beside them (or below, when
 //! narrow) the alerts and the judges (`alerts`).
 //!
@@ -28,6 +30,7 @@ use crate::console::model::watch::{
 };
 use crate::console::theme::Theme;
 use crate::domain::series::{Environment, metric};
+use crate::watch::points::client;
 
 /// The alerts column's width when beside the charts.
 const ALERTS_WIDTH: u16 = 46;
@@ -186,6 +189,9 @@ fn services_line(pane: &WatchPane, theme: &Theme) -> Line<'static> {
 /// How a chart reads its metric.
 struct Spec {
     metric: &'static str,
+    /// The load engine's view of the same on the shadow, drawn as a third
+    /// line when the Load tab drives it.
+    client: Option<&'static str>,
     title: &'static str,
     /// Multiplies stored values into the shown unit.
     scale: f64,
@@ -197,26 +203,31 @@ const MIB: f64 = 1024.0 * 1024.0;
 const SPECS: [Spec; 5] = [
     Spec {
         metric: metric::CPU_PERCENT,
+        client: None,
         title: "CPU %",
         scale: 1.0,
     },
     Spec {
         metric: metric::MEMORY_BYTES,
+        client: None,
         title: "Memory MiB",
         scale: 1.0 / MIB,
     },
     Spec {
         metric: metric::LATENCY_P99_MS,
+        client: Some(client::LATENCY_P99_MS),
         title: "p99 latency ms",
         scale: 1.0,
     },
     Spec {
         metric: metric::ERROR_RATE,
+        client: None,
         title: "Errors %",
         scale: 100.0,
     },
     Spec {
         metric: metric::RPS,
+        client: None,
         title: "Throughput /s",
         scale: 1.0,
     },
@@ -224,21 +235,24 @@ const SPECS: [Spec; 5] = [
 
 const _: () = assert!(SPECS.len() == CHARTED.len());
 
-/// A chart's data: both sides as (seconds before the newest sample, value
-/// in the shown unit), and the flagged points of either.
+/// A chart's data: both sides (and the load engine's view of the shadow,
+/// if any) as (seconds before the newest sample, value in the shown
+/// unit), and the flagged points of any.
 struct Series {
     prod: Vec<(f64, f64)>,
     shadow: Vec<(f64, f64)>,
+    client: Vec<(f64, f64)>,
     flagged: Vec<(f64, f64)>,
     prod_last: Option<f64>,
     shadow_last: Option<f64>,
+    client_last: Option<f64>,
 }
 
 impl Series {
     fn of(pane: &WatchPane, service: &str, spec: &Spec) -> Self {
         let mut flagged = Vec::new();
-        let mut side = |env| {
-            let readings: Vec<Reading> = pane.chart(env, service, spec.metric);
+        let mut side = |env, metric_name: &str| {
+            let readings: Vec<Reading> = pane.chart(env, service, metric_name);
             let last = readings.last().map(|r| r.value * spec.scale);
             let points = readings
                 .iter()
@@ -255,14 +269,19 @@ impl Series {
                 .collect();
             (points, last)
         };
-        let (prod, prod_last) = side(Environment::Prod);
-        let (shadow, shadow_last) = side(Environment::Shadow);
+        let (prod, prod_last) = side(Environment::Prod, spec.metric);
+        let (shadow, shadow_last) = side(Environment::Shadow, spec.metric);
+        let (client, client_last) = spec
+            .client
+            .map_or_else(|| (Vec::new(), None), |m| side(Environment::Shadow, m));
         Self {
             prod,
             shadow,
+            client,
             flagged,
             prod_last,
             shadow_last,
+            client_last,
         }
     }
 
@@ -270,6 +289,7 @@ impl Series {
         self.prod
             .iter()
             .chain(&self.shadow)
+            .chain(&self.client)
             .map(|(_, v)| *v)
             .fold(0.0, f64::max)
     }
@@ -284,6 +304,10 @@ impl Series {
             Span::styled("  shadow ", theme.shadow),
             Span::styled(value(self.shadow_last), theme.shadow),
         ];
+        if self.client_last.is_some() {
+            spans.push(Span::styled("  client ", theme.shadow));
+            spans.push(Span::styled(value(self.client_last), theme.shadow));
+        }
         if !self.flagged.is_empty() {
             spans.push(Span::styled(
                 format!("  • {} flagged", self.flagged.len()),
@@ -341,6 +365,12 @@ fn chart(series: &Series, spec: &Spec, theme: &Theme, area: Rect, buf: &mut Buff
     let datasets = vec![
         super::chart_line("prod", theme.prod, &series.prod),
         super::chart_line("shadow", theme.shadow, &series.shadow),
+        Dataset::default()
+            .name("client")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(theme.shadow)
+            .data(&series.client),
         Dataset::default()
             .name("flagged")
             .marker(Marker::Dot)

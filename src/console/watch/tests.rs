@@ -214,21 +214,31 @@ async fn the_load_tabs_seconds_become_client_series_that_alert() {
         let p99 = if t < 270 { 9.0 + (t % 3) as f64 } else { 400.0 };
         handle.run(second(t, p99)).unwrap();
     }
-    // Both latency series alert (p50 follows the tail here).
+    // Both latency series alert (p50 follows the tail here); the p99 comes
+    // to the metrics pane as samples too (its p99 chart's `client` line).
     let mut alerted = Vec::new();
+    let mut charted = 0;
     let p99_alert = async {
         while !alerted
             .iter()
             .any(|s| s == "shadow/gateway/client_latency_p99_ms")
         {
-            if let WatchNews::Alert { event, .. } = next(&mut rx).await {
-                alerted.push(event.alert().series.to_string());
+            match next(&mut rx).await {
+                WatchNews::Alert { event, .. } => alerted.push(event.alert().series.to_string()),
+                WatchNews::Samples { points, .. } => {
+                    charted += points
+                        .iter()
+                        .filter(|p| p.key.metric == "client_latency_p99_ms")
+                        .count();
+                }
+                _ => {}
             }
         }
     };
     tokio::time::timeout(Duration::from_secs(30), p99_alert)
         .await
         .expect("an alert on the client's p99 in time");
+    assert!(charted >= 200, "{charted} client p99 samples charted");
     assert!(
         alerted
             .iter()

@@ -279,3 +279,54 @@ fn tiny_terminals_do_not_panic_and_no_color_has_no_colour() {
         assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
     }
 }
+
+/// While the Load tab drives the shadow, the load engine's p99 (through
+/// the watch news, as the console's watch sends it) is a third line of the
+/// p99 chart, `client` in its legend, flagged like the others.
+#[test]
+fn the_load_engines_p99_is_drawn_on_the_latency_chart_as_client() {
+    let theme = theme();
+    let mut model = watched();
+    let before = screen(&model, &theme, 180, 40);
+    let plain: String = before
+        .backend()
+        .buffer()
+        .content
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(!plain.contains("client"), "no load: no client line");
+    let dots = |buffer: &Buffer| buffer.content.iter().filter(|c| c.symbol() == "•").count();
+    let dots_before = dots(before.backend().buffer());
+    let key = SeriesKey::service(
+        Environment::Shadow,
+        "gateway",
+        crate::watch::points::client::LATENCY_P99_MS,
+    );
+    let points = (60..SECONDS)
+        .map(|t| Point {
+            key: key.clone(),
+            t_ms: (START_S + t) * 1000,
+            value: if t >= 90 { 240.0 } else { 15.0 },
+            score: if t == 90 { 0.8 } else { 0.0 },
+        })
+        .collect();
+    news(&mut model, WatchNews::Samples { run: 0, points });
+    let after = screen(&model, &theme, 180, 40);
+    let buffer = after.backend().buffer();
+    let (x, y) = find(buffer, "client 240");
+    assert_eq!(buffer[(x, y)].fg, theme.shadow.fg.unwrap());
+    assert!(
+        find(buffer, "p99 latency ms").1 == y,
+        "in the p99 chart's legend"
+    );
+    assert!(
+        find(buffer, "• 6 flagged").1 == y,
+        "its flagged point counts"
+    );
+    assert!(
+        dots(buffer) >= dots_before + 15,
+        "its points are drawn: {dots_before} then {}",
+        dots(buffer)
+    );
+}
