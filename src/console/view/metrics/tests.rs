@@ -293,7 +293,7 @@ fn the_load_engines_p99_is_drawn_on_the_latency_chart_as_client() {
         .buffer()
         .content
         .iter()
-        .map(|c| c.symbol())
+        .map(ratatui::buffer::Cell::symbol)
         .collect();
     assert!(!plain.contains("client"), "no load: no client line");
     let dots = |buffer: &Buffer| buffer.content.iter().filter(|c| c.symbol() == "•").count();
