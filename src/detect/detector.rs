@@ -56,7 +56,7 @@ pub struct Detector {
     level_error: f64,
     seasonal_error: f64,
     shift: Shift,
-    records: [Record; 4],
+    records: [Record; 5],
     /// Typical block maximum of `|z|`, a floor on the spike's record.
     typical: Typical,
     hold: Hold,
@@ -65,7 +65,19 @@ pub struct Detector {
     /// Start of the current run of same-signed large residuals.
     run_start: f64,
     run_sign: i8,
+    /// The previous value, and the still run: points in a row equal to
+    /// the one before, since `still_since` (counted once the series has
+    /// changed at all: a series constant from its start is not stuck).
+    previous: f64,
+    previous_t: f64,
+    still: f64,
+    still_since: f64,
+    changed: bool,
 }
+
+/// Two values closer than this (relative, at least 1 absolute) are equal
+/// for the still run: a gauge that is rendered and parsed back.
+const STILL_EPSILON: f64 = 1e-12;
 
 /// Residuals beyond this many spreads start (or continue) a deviation run,
 /// whose length the explanation reports.
@@ -101,6 +113,11 @@ impl Detector {
             budget: Budget::default(),
             run_start: f64::NAN,
             run_sign: 0,
+            previous: f64::NAN,
+            previous_t: f64::NAN,
+            still: 0.0,
+            still_since: f64::NAN,
+            changed: false,
         }
     }
 
@@ -151,6 +168,7 @@ impl Detector {
             },
         );
         self.track_run(t, z);
+        self.track_still(t, value);
         let explanation = Explanation {
             cause: Cause::Normal,
             value,
@@ -183,10 +201,16 @@ impl Detector {
         let score = out / (out + 1.0);
         self.budget.learn(score, c.budget_alarm, c.budget_decay);
         let cause = if out > 0.0 { cause } else { Cause::Normal };
+        let duration = if cause == Cause::Still {
+            t - self.still_since
+        } else {
+            explanation.duration
+        };
         Scored {
             score,
             explanation: Explanation {
                 cause,
+                duration,
                 ..explanation
             },
         }
@@ -276,10 +300,27 @@ impl Detector {
         }
     }
 
+    /// Counts the still run: a value equal to the previous one extends it
+    /// (once the series has changed), any other ends it.
+    fn track_still(&mut self, t: f64, value: f64) {
+        let same = (value - self.previous).abs() <= STILL_EPSILON * value.abs().max(1.0);
+        if same && self.changed {
+            if self.still == 0.0 {
+                self.still_since = self.previous_t;
+            }
+            self.still += 1.0;
+        } else if !same {
+            self.changed |= self.previous.is_finite();
+            self.still = 0.0;
+        }
+        self.previous = value;
+        self.previous_t = t;
+    }
+
     /// The largest record ratio among the statistics, and its cause.
     fn novelty(&mut self, z: f64) -> (f64, Cause) {
         let c = &self.config;
-        let [spike, shift, drift, flap] = &mut self.records;
+        let [spike, shift, drift, flap, still] = &mut self.records;
         let spike_floor = c.spike_floor.max(c.spike_typical * self.typical.value());
         self.typical.update(z.abs(), c.typical_block);
         let candidates = [
@@ -302,6 +343,14 @@ impl Detector {
                     0.0
                 },
                 Cause::Flapping,
+            ),
+            (
+                if c.still_floor > 0.0 {
+                    still.episode(self.still, c.still_floor, c.record_decay) / c.still_margin
+                } else {
+                    0.0
+                },
+                Cause::Still,
             ),
         ];
         candidates

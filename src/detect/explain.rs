@@ -26,6 +26,9 @@ pub enum Cause {
     /// Large swings from point to point over the last ~50 points (an
     /// oscillation or a burst of noise), beyond this series' usual ones.
     Flapping,
+    /// The value has not changed for longer than this series ever stayed
+    /// unchanged (a stuck sensor, a frozen exporter, a flatline).
+    Still,
 }
 
 /// The numbers behind a score.
@@ -41,7 +44,8 @@ pub struct Explanation {
     /// `(value - baseline) / spread`.
     pub z: f64,
     /// Seconds the value has been on this side of its baseline by more than
-    /// two spreads (0 if it is not).
+    /// two spreads (0 if it is not); for [`Cause::Still`], seconds it has
+    /// not changed.
     pub duration: f64,
     /// Whether the baseline is the time-of-day profile.
     pub seasonal: bool,
@@ -60,6 +64,9 @@ impl Explanation {
         match self.cause {
             Cause::Skipped => line.push_str(" skipped (not finite or out of order)"),
             Cause::Warmup => line.push_str(" (still learning its baseline)"),
+            Cause::Still => {
+                let _ = write!(line, ", unchanged for {} (stuck)", duration(self.duration));
+            }
             _ => self.compare(&mut line, &series.unit),
         }
         line

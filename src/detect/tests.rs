@@ -378,3 +378,83 @@ fn nab_top_score_falls_in_a_labelled_window() {
         );
     }
 }
+
+/// A noisy gauge that freezes (a stuck sensor or exporter) at an ordinary
+/// value: no point is unusual by size, the still run is.
+#[test]
+fn a_series_that_freezes_at_an_ordinary_value_is_flagged_as_stuck() {
+    let mut values = noisy(3000, 50.0, 4);
+    let frozen = 50.0; // the level itself: no residual at all
+    for v in &mut values[2000..2100] {
+        *v = frozen;
+    }
+    let mut d = detector();
+    let scored: Vec<_> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v))
+        .collect();
+    let before = max(&scored[..2000].iter().map(|s| s.score).collect::<Vec<_>>());
+    let (at, top) = scored[2000..2100]
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.score.total_cmp(&b.1.score))
+        .unwrap();
+    // Like every slowly growing statistic, it alarms once, when it first
+    // beats its record: a low score, at the level NAB's thresholds sit.
+    assert!(
+        top.score > 0.02 && top.score > 2.0 * before,
+        "{top:?} vs {before}"
+    );
+    assert_eq!(top.explanation.cause, Cause::Still);
+    // The run must outlast its floor of 20 points by the margin of 1.5.
+    assert!((30..40).contains(&at), "flagged {at} points in");
+    let text = d.explain(top);
+    assert!(
+        text.contains("unchanged for") && text.ends_with("(stuck)"),
+        "{text}"
+    );
+    // Off, nothing is seen.
+    let off = Config {
+        still_floor: 0.0,
+        ..Config::default()
+    };
+    let mut d = Detector::new(Series::default(), off);
+    let off_scores: Vec<f64> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v).score)
+        .collect();
+    assert!(
+        max(&off_scores[2000..2100]) < top.score / 2.0,
+        "{}",
+        max(&off_scores[2000..2100])
+    );
+}
+
+/// Equal values are ordinary where they always were: a series constant
+/// from its start, and small counts that repeat in short runs.
+#[test]
+fn repeats_a_series_always_had_are_not_stuck() {
+    let constant = vec![0.0; 3000];
+    assert_eq!(max(&scores(&constant, 60.0)), 0.0);
+    // Counts of 0-2 with runs of equal values up to ~10 long.
+    let mut noise = Noise(9);
+    let counts: Vec<f64> = (0..6000)
+        .map(|_| (noise.uniform() * 2.6).floor().min(2.0) * f64::from(noise.uniform() < 0.5))
+        .collect();
+    let longest = counts
+        .chunk_by(|a, b| a == b)
+        .map(<[f64]>::len)
+        .max()
+        .unwrap();
+    assert!(longest >= 8, "the fixture has runs ({longest})");
+    let mut d = detector();
+    let stuck = counts
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v))
+        .filter(|s| s.explanation.cause == Cause::Still)
+        .count();
+    assert_eq!(stuck, 0);
+}

@@ -96,10 +96,13 @@ pub struct WatchConfig {
 
 /// The detector configuration for every live series at 1 s resolution: the
 /// NAB-tuned defaults, learning for 30 points instead of 200 (a watch is
-/// useful after half a minute, not after three).
+/// useful after half a minute, not after three), without the still run (at
+/// 1 s an idle container's CPU is 0.0 and its memory the same for minutes:
+/// ordinary, not stuck; a dead scrape target is reported stale instead).
 pub fn live_detector() -> detect::Config {
     detect::Config {
         warmup: 30,
+        still_floor: 0.0,
         ..detect::Config::default()
     }
 }
