@@ -76,7 +76,8 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
         .args(["--scrape", &prod_metrics, "--scrape", &shadow_metrics])
         // Nothing listens on the discard port: stale, not fatal.
         .args(["--scrape", "prod:dead=http://127.0.0.1:9/metrics"])
-        .args(["--scrape-every", "2s"])
+        // Every second: the scraped p99 has learned before the fault.
+        .args(["--scrape-every", "1s"])
         // The shadow gateway's own latency histogram may page too.
         .args(["--page", PAGED])
         .env("UNDERSTUDY_STATE_DIR", state_dir())

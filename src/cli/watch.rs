@@ -164,7 +164,7 @@ fn summary(report: &WatchReport) {
         let not_finite = (t.not_finite > 0)
             .then(|| format!(", {} NaN/infinite sample(s) left out", t.not_finite));
         let over_limit = (t.over_limit > 0)
-            .then(|| format!(", {} sample(s) over the series limit", t.over_limit));
+            .then(|| format!(", {} point(s) over the series limit", t.over_limit));
         let left_out = [not_finite, over_limit]
             .into_iter()
             .flatten()
@@ -179,7 +179,7 @@ fn summary(report: &WatchReport) {
     }
     for p in &report.page {
         if p.series == 0 {
-            println!("--page '{}' matched no series", p.pattern);
+            println!("--page '{}' made no series alerting", p.pattern);
         } else {
             println!("--page '{}': {} series may alert", p.pattern, p.series);
         }

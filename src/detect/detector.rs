@@ -4,7 +4,7 @@
 //! Owns the pipeline from a raw `(t, value)` to a [`Scored`]: input hygiene
 //! (NaN, out-of-order, duplicate timestamps, gaps: counted), the choice of
 //! forecaster (level or time-of-day, whichever has predicted better lately),
-//! the four statistics (spike, shift, drift, flapping), their novelty for this
+//! the five statistics (spike, shift, drift, flapping, the still run), their novelty for this
 //! series, the alarm budget, the refractory hold, and the explanation. The
 //! pieces live in `baseline`, `change` and `novelty`.
 

@@ -26,8 +26,9 @@ pub enum Cause {
     /// Large swings from point to point over the last ~50 points (an
     /// oscillation or a burst of noise), beyond this series' usual ones.
     Flapping,
-    /// The value has not changed for longer than this series ever stayed
-    /// unchanged (a stuck sensor, a frozen exporter, a flatline).
+    /// The value has not changed for 1.5x longer than this series stayed
+    /// unchanged before (a record that decays; at least 30 points): a stuck
+    /// sensor, a frozen exporter, a flatline.
     Still,
 }
 

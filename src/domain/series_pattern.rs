@@ -16,7 +16,7 @@ use std::str::FromStr;
 pub enum PatternError {
     #[error("series pattern \"{0}\": empty")]
     Empty(String),
-    #[error("series pattern \"{0}\": only wildcards, it would page on every series")]
+    #[error("series pattern \"{0}\": only wildcards and slashes, it would page on every series")]
     Everything(String),
 }
 
@@ -35,7 +35,7 @@ impl FromStr for SeriesPattern {
         if trimmed.is_empty() {
             return Err(PatternError::Empty(text.to_owned()));
         }
-        if trimmed.chars().all(|c| c == '*') {
+        if trimmed.chars().all(|c| matches!(c, '*' | '?' | '/')) {
             return Err(PatternError::Everything(text.to_owned()));
         }
         Ok(SeriesPattern {
@@ -126,8 +126,10 @@ mod tests {
     fn empty_and_match_everything_patterns_are_refused_with_the_value() {
         let e = "  ".parse::<SeriesPattern>().unwrap_err();
         assert_eq!(e.to_string(), "series pattern \"  \": empty");
-        let e = "**".parse::<SeriesPattern>().unwrap_err();
-        assert!(e.to_string().contains("\"**\""), "{e}");
+        for everything in ["**", "?*", "*?*", "*/*"] {
+            let e = everything.parse::<SeriesPattern>().unwrap_err();
+            assert!(e.to_string().contains(&format!("\"{everything}\"")), "{e}");
+        }
     }
 
     #[test]

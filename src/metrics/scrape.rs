@@ -89,9 +89,10 @@ pub struct TargetStatus {
     /// Samples and unreadable lines of the last successful page.
     pub samples: usize,
     pub garbage_lines: usize,
-    /// Samples left out over the whole run because their value was NaN or
-    /// infinite, and because the target had more series than the
-    /// cardinality guard allows (counted by the caller's conversion).
+    /// Left out over the whole run: samples whose value was NaN or
+    /// infinite, and series points beyond the cardinality guard (a counter's
+    /// rate, a histogram's quantiles and mean; counted by the caller's
+    /// conversion).
     #[serde(default)]
     pub not_finite: u64,
     #[serde(default)]

@@ -234,10 +234,18 @@ pub fn series_of(metric_name: &str) -> Series {
         }
         _ => metric_name.to_owned(),
     };
-    let (family, suffix) = bare.split_once(':').unwrap_or((bare.as_str(), ""));
-    let family = family.trim_end_matches("_total");
+    // The converter appends its suffix last; a recording rule's name may
+    // hold colons of its own (`job:request_duration_seconds:mean5m:p99`),
+    // its unit in the part that names the metric.
+    let (family, suffix) = bare.rsplit_once(':').unwrap_or((bare.as_str(), ""));
+    let family = family
+        .rsplit(':')
+        .map(|part| part.trim_end_matches("_total"))
+        .find(|part| part.ends_with("_seconds") || part.ends_with("_bytes"))
+        .unwrap_or("");
     let unit = match (family, suffix) {
         (f, "rate") if f.ends_with("_bytes") => "B/s",
+        (f, "rate") if f.ends_with("_seconds") => "s/s",
         (_, "rate") => "/s",
         (f, _) if f.ends_with("_seconds") => "s",
         (f, _) if f.ends_with("_bytes") => "B",
@@ -378,7 +386,9 @@ impl Watch {
         });
         let e = &scored.explanation;
         let deviation = value - e.baseline;
-        let recurring = !self.onsets.contains_key(key)
+        // `duration` is time beyond two spreads, except for a still run's.
+        let recurring = e.cause != detect::Cause::Still
+            && !self.onsets.contains_key(key)
             && self.alerted_at.get(key).is_some_and(|at| {
                 deviation.abs() >= at[usize::from(deviation < 0.0)] / 2.0
                     && e.z.abs() >= self.config.sustain_z
@@ -435,10 +445,11 @@ impl Watch {
     }
 
     /// Whether a new series may raise alerts: a built-in alerting metric,
-    /// or a key one of `config.page` matches (each match counted).
+    /// or a key one of `config.page` matches (each match counted, only
+    /// where it made the difference).
     fn may_alert(&mut self, key: &SeriesKey) -> bool {
         let mut alerting = ALERTING.contains(&key.metric.as_str());
-        if !self.config.page.is_empty() {
+        if !alerting && !self.config.page.is_empty() {
             let text = key.to_string();
             for (pattern, hits) in self.config.page.iter().zip(&mut self.paged) {
                 if pattern.matches(&text) {

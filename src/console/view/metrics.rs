@@ -2,8 +2,8 @@
 //! one), and for the selected service five charts stacked — CPU %, memory,
 //! p99 latency, error rate, throughput — each with production and the
 //! shadow as two lines over the last five minutes (on the p99 chart, while
-//! the Load tab drives the shadow, the load engine's own p99 as `client`
-//! dots: corrected for coordinated omission) and the points the
+//! the Load tab drives the shadow, the load engine's own p99 as a dim
+//! `client` line: corrected for coordinated omission) and the points the
 //! detector flagged (score ≥ 0.5) as markers; beside them (or below, when
 //! narrow) the alerts and the judges (`alerts`).
 //!
@@ -189,8 +189,8 @@ fn services_line(pane: &WatchPane, theme: &Theme) -> Line<'static> {
 /// How a chart reads its metric.
 struct Spec {
     metric: &'static str,
-    /// The load engine's view of the same on the shadow, drawn as a third
-    /// line when the Load tab drives it.
+    /// The load engine's view of the same on the shadow, drawn as a third,
+    /// dim line when the Load tab drives it.
     client: Option<&'static str>,
     title: &'static str,
     /// Multiplies stored values into the shown unit.
@@ -305,8 +305,8 @@ impl Series {
             Span::styled(value(self.shadow_last), theme.shadow),
         ];
         if self.client_last.is_some() {
-            spans.push(Span::styled("  client ", theme.shadow));
-            spans.push(Span::styled(value(self.client_last), theme.shadow));
+            spans.push(Span::styled("  client ", theme.muted));
+            spans.push(Span::styled(value(self.client_last), theme.muted));
         }
         if !self.flagged.is_empty() {
             spans.push(Span::styled(
@@ -365,12 +365,7 @@ fn chart(series: &Series, spec: &Spec, theme: &Theme, area: Rect, buf: &mut Buff
     let datasets = vec![
         super::chart_line("prod", theme.prod, &series.prod),
         super::chart_line("shadow", theme.shadow, &series.shadow),
-        Dataset::default()
-            .name("client")
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Scatter)
-            .style(theme.shadow)
-            .data(&series.client),
+        super::chart_line("client", theme.muted, &series.client),
         Dataset::default()
             .name("flagged")
             .marker(Marker::Dot)

@@ -328,6 +328,16 @@ fn a_scraped_metric_is_explained_by_its_name_without_labels_in_its_suffixs_unit(
             "B",
         ),
         ("queue_depth{q=\"a\"}", "queue_depth", ""),
+        (
+            "job:request_duration_seconds:mean5m{route=\"%2Fa:b}\"}:p99",
+            "job:request_duration_seconds:mean5m:p99",
+            "s",
+        ),
+        (
+            "process_cpu_seconds_total:rate",
+            "process_cpu_seconds_total:rate",
+            "s/s",
+        ),
         (metric::LATENCY_P99_MS, "p99 latency", "ms"),
     ];
     for (metric_name, name, unit) in cases {
