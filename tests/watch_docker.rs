@@ -76,7 +76,7 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
         .args(["--scrape", &prod_metrics, "--scrape", &shadow_metrics])
         // Nothing listens on the discard port: stale, not fatal.
         .args(["--scrape", "prod:dead=http://127.0.0.1:9/metrics"])
-        // Every second: the scraped p99 has learned before the fault.
+        // Every second: the scraped series have learned before the fault.
         .args(["--scrape-every", "1s"])
         // The shadow gateway's own latency histogram may page too.
         .args(["--page", PAGED])
@@ -127,7 +127,7 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
         .min()
         .unwrap_or_else(|| panic!("no shadow latency alert:\n{printed}"));
     assert!(
-        (fault_ms - 1000..=fault_ms + 10_000).contains(&first),
+        (fault_ms - EARLY_MS..=fault_ms + 10_000).contains(&first),
         "alert at {first}, fault at {fault_ms}:\n{printed}"
     );
 
@@ -147,6 +147,13 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
     assert_scrapes(&report, &printed, fault_ms);
     assert_history(&report, &prod, &entry);
 }
+
+/// How much earlier than the journal's record of the fault an alert may
+/// start: series are per second and a second's point carries its start, and
+/// the load engine files a request under the second it was meant to be
+/// sent, so a request sent just before the fault and slowed by it alerts
+/// in the second before the fault's.
+const EARLY_MS: i64 = 2000;
 
 /// 20 req/s for two minutes, as production's access log would show it.
 fn write_access_log(path: &std::path::Path) {
@@ -179,17 +186,20 @@ fn assert_the_client_saw_it(report: &serde_json::Value, printed: &str, fault_ms:
                 .as_str()
                 .unwrap()
                 .starts_with("client_latency")
-            && (fault_ms - 1000..=fault_ms + 10_000).contains(&a["start_ms"].as_i64().unwrap())),
+            && (fault_ms - EARLY_MS..=fault_ms + 10_000)
+                .contains(&a["start_ms"].as_i64().unwrap())),
         "no client latency alert within 10 s of the fault at {fault_ms}:\n{printed}"
     );
 }
 
 /// The `--page` pattern of the drill.
-const PAGED: &str = "shadow/gateway/*/http_request_duration_seconds*:p99";
+/// The histogram's mean: at 20 requests a second a scraped p99 is a bucket
+/// bound that jumps between neighbours, the mean moves with every request.
+const PAGED: &str = "shadow/gateway/*/http_request_duration_seconds*:mean";
 
 /// The live targets answered every time, the dead one is stale; the
-/// `--page` pattern made the shadow's scraped p99 series alerting, and
-/// one of them paged during the fault.
+/// `--page` pattern made the shadow's scraped mean latency series
+/// alerting, and one of them paged during the fault.
 fn assert_scrapes(report: &serde_json::Value, printed: &str, fault_ms: i64) {
     let page = report["page"].as_array().unwrap();
     assert_eq!(page.len(), 1, "{printed}");
@@ -210,14 +220,14 @@ fn assert_scrapes(report: &serde_json::Value, printed: &str, fault_ms: i64) {
     assert_eq!(paged["series"]["environment"], "shadow", "{paged}");
     let start = paged["start_ms"].as_i64().unwrap();
     assert!(
-        (fault_ms - 1000..=fault_ms + 30_000).contains(&start),
+        (fault_ms - EARLY_MS..=fault_ms + 30_000).contains(&start),
         "{paged}, fault at {fault_ms}"
     );
     assert!(
         paged["explanation"]
             .as_str()
             .unwrap()
-            .starts_with("http_request_duration_seconds:p99 "),
+            .starts_with("http_request_duration_seconds:mean "),
         "{paged}"
     );
     let scrape = report["scrape"].as_array().unwrap();
