@@ -40,6 +40,15 @@ fn scores(values: &[f64], step: f64) -> Vec<f64> {
         .collect()
 }
 
+/// Every value into `d`, one a minute; what each scored.
+fn push_all(d: &mut Detector, values: &[f64]) -> Vec<super::Scored> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v))
+        .collect()
+}
+
 fn noisy(n: usize, level: f64, seed: u64) -> Vec<f64> {
     let mut noise = Noise(seed);
     (0..n).map(|_| level + noise.normal()).collect()
@@ -76,11 +85,7 @@ fn an_oscillation_around_the_same_level_is_flagged_as_flapping() {
         *v += if i % 2 == 0 { 4.0 } else { -4.0 };
     }
     let mut d = detector();
-    let scored: Vec<_> = values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v))
-        .collect();
+    let scored = push_all(&mut d, &values);
     let s: Vec<f64> = scored.iter().map(|x| x.score).collect();
     assert!(
         max(&s[300..1200]) < 0.05,
@@ -151,11 +156,7 @@ fn the_alarm_budget_spares_a_quiet_series_and_damps_a_noisy_one() {
                 ..Config::default()
             },
         );
-        values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v).score)
-            .collect()
+        push_all(&mut d, values).iter().map(|s| s.score).collect()
     };
     let mut quiet = noisy(1500, 10.0, 4);
     quiet[1200] = 40.0;
@@ -389,11 +390,7 @@ fn a_series_that_freezes_at_an_ordinary_value_is_flagged_as_stuck() {
         *v = frozen;
     }
     let mut d = detector();
-    let scored: Vec<_> = values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v))
-        .collect();
+    let scored = push_all(&mut d, &values);
     let before = max(&scored[..2000].iter().map(|s| s.score).collect::<Vec<_>>());
     let (at, top) = scored[2000..2100]
         .iter()
@@ -420,11 +417,7 @@ fn a_series_that_freezes_at_an_ordinary_value_is_flagged_as_stuck() {
         ..Config::default()
     };
     let mut d = Detector::new(Series::default(), off);
-    let off_scores: Vec<f64> = values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v).score)
-        .collect();
+    let off_scores: Vec<f64> = push_all(&mut d, &values).iter().map(|s| s.score).collect();
     assert!(
         max(&off_scores[2000..2100]) < top.score / 2.0,
         "{}",
@@ -450,10 +443,8 @@ fn repeats_a_series_always_had_are_not_stuck() {
         .unwrap();
     assert!(longest >= 8, "the fixture has runs ({longest})");
     let mut d = detector();
-    let stuck = counts
+    let stuck = push_all(&mut d, &counts)
         .iter()
-        .enumerate()
-        .map(|(i, &v)| d.push(T0 + i as f64 * 60.0, v))
         .filter(|s| s.explanation.cause == Cause::Still)
         .count();
     assert_eq!(stuck, 0);

@@ -4,7 +4,6 @@ use tokio::sync::mpsc;
 
 use super::*;
 use crate::console::fixtures::fake::Fake;
-use crate::domain::PortBinding;
 use crate::domain::series::{Environment, SeriesKey, metric};
 
 fn sample(name: &str, t_s: i64) -> WatchEvent {
@@ -112,20 +111,7 @@ async fn a_group_that_cannot_be_watched_ends_with_one_line() {
 
 /// shop whose gateway publishes a port (so the watch has an entry).
 fn shop_with_entry() -> Fake {
-    let fake = Fake::new();
-    fake.with(|s| {
-        for c in &mut s.containers {
-            if c.name == "shop-gateway-1" {
-                c.ports = vec![PortBinding {
-                    container_port: 8080,
-                    protocol: "tcp".into(),
-                    host_ip: "0.0.0.0".into(),
-                    host_port: 8080,
-                }];
-            }
-        }
-    });
-    fake
+    Fake::with_published_gateway()
 }
 
 #[tokio::test(start_paused = true)]

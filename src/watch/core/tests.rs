@@ -20,6 +20,17 @@ fn latency(rng: &mut StdRng) -> f64 {
     4.0 + rng.random_range(-0.8..0.8) + if rng.random_bool(0.03) { 3.0 } else { 0.0 }
 }
 
+/// The alerts `events` opened, in order.
+fn opened(events: &[AlertEvent]) -> Vec<&Alert> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AlertEvent::Opened(a) => Some(a),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Runs `seconds` of both environments; the shadow gets `extra(t)` ms.
 fn run(w: &mut Watch, seconds: i64, extra: impl Fn(i64) -> f64) -> Vec<AlertEvent> {
     let mut rng = StdRng::seed_from_u64(7);
@@ -38,13 +49,7 @@ fn a_200ms_shift_on_the_shadow_alerts_within_10s_and_stays_open_while_it_lasts()
     let mut w = watch();
     let fault_at = 90;
     let events = run(&mut w, 150, |t| if t >= fault_at { 200.0 } else { 0.0 });
-    let opened: Vec<&Alert> = events
-        .iter()
-        .filter_map(|e| match e {
-            AlertEvent::Opened(a) => Some(a),
-            _ => None,
-        })
-        .collect();
+    let opened = opened(&events);
     assert_eq!(opened.len(), 1, "{events:#?}");
     let alert = opened[0];
     assert_eq!(alert.series, key(Environment::Shadow, P50));
@@ -193,12 +198,9 @@ fn game_day(forget_episodes: bool) -> Vec<(i64, String)> {
             .iter()
             .all(|e| e.alert().series.environment == Environment::Shadow)
     );
-    events
-        .iter()
-        .filter_map(|e| match e {
-            AlertEvent::Opened(a) => Some((a.start_ms / 1000, a.explanation.clone())),
-            _ => None,
-        })
+    opened(&events)
+        .into_iter()
+        .map(|a| (a.start_ms / 1000, a.explanation.clone()))
         .collect()
 }
 
@@ -232,13 +234,7 @@ fn a_smaller_fault_after_a_large_one_still_alerts() {
         720..750 => 40.0,
         _ => 0.0,
     });
-    let opened: Vec<i64> = events
-        .iter()
-        .filter_map(|e| match e {
-            AlertEvent::Opened(a) => Some(a.start_ms / 1000),
-            _ => None,
-        })
-        .collect();
+    let opened: Vec<i64> = opened(&events).iter().map(|a| a.start_ms / 1000).collect();
     assert!(opened.iter().any(|o| (90..=100).contains(o)), "{opened:?}");
     assert!(opened.iter().any(|o| (720..=730).contains(o)), "{opened:?}");
     assert_eq!(opened.len(), 2, "{opened:?}");
@@ -276,13 +272,7 @@ fn a_scraped_series_alerts_only_when_a_page_pattern_matches_it() {
     assert!(uses.is_empty());
 
     let (events, uses) = scraped_p99_jump(&["*:p99", "*/nothing_like_it"]);
-    let opened: Vec<&Alert> = events
-        .iter()
-        .filter_map(|e| match e {
-            AlertEvent::Opened(a) => Some(a),
-            _ => None,
-        })
-        .collect();
+    let opened = opened(&events);
     assert_eq!(opened.len(), 1, "{events:#?}");
     assert!(
         (120_000..=130_000).contains(&opened[0].start_ms),

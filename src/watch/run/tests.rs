@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 
 use super::*;
 use crate::console::fixtures::{self, fake::Fake};
-use crate::domain::PortBinding;
 use crate::traffic::capture::load_profile;
 use crate::traffic::parse::Format;
 use crate::traffic::replay::{ReplayOptions, plan};
@@ -38,18 +37,8 @@ async fn serve_ok() -> u16 {
 /// shop with its gateway published and shadow a1b2c3 whose ingress relay
 /// (the shadow's entry) is `port` on loopback.
 fn shop_with_shadow_entry_on(port: u16) -> Fake {
-    let fake = Fake::new();
+    let fake = Fake::with_published_gateway();
     fake.with(|s| {
-        for c in &mut s.containers {
-            if c.name == "shop-gateway-1" {
-                c.ports = vec![PortBinding {
-                    container_port: 8080,
-                    protocol: "tcp".into(),
-                    host_ip: "0.0.0.0".into(),
-                    host_port: 8080,
-                }];
-            }
-        }
         let mut shadow = fixtures::shadow_containers();
         for c in &mut shadow {
             for p in &mut c.ports {
