@@ -69,7 +69,6 @@ pub struct Detector {
     /// the one before, since `still_since` (counted once the series has
     /// changed at all: a series constant from its start is not stuck).
     previous: f64,
-    previous_t: f64,
     still: f64,
     still_since: f64,
     changed: bool,
@@ -114,7 +113,6 @@ impl Detector {
             run_start: f64::NAN,
             run_sign: 0,
             previous: f64::NAN,
-            previous_t: f64::NAN,
             still: 0.0,
             still_since: f64::NAN,
             changed: false,
@@ -147,6 +145,7 @@ impl Detector {
             self.counts.out_of_order += 1;
             return Scored::quiet(Cause::Skipped, value);
         }
+        self.track_still(value);
         self.track_time(t);
         let n = self.counts.points;
         self.counts.points += 1;
@@ -168,7 +167,6 @@ impl Detector {
             },
         );
         self.track_run(t, z);
-        self.track_still(t, value);
         let explanation = Explanation {
             cause: Cause::Normal,
             value,
@@ -301,12 +299,13 @@ impl Detector {
     }
 
     /// Counts the still run: a value equal to the previous one extends it
-    /// (once the series has changed), any other ends it.
-    fn track_still(&mut self, t: f64, value: f64) {
+    /// (once the series has changed), any other ends it. Called before
+    /// `track_time`, so `last_t` is still the previous point's time.
+    fn track_still(&mut self, value: f64) {
         let same = (value - self.previous).abs() <= STILL_EPSILON * value.abs().max(1.0);
         if same && self.changed {
             if self.still == 0.0 {
-                self.still_since = self.previous_t;
+                self.still_since = self.last_t;
             }
             self.still += 1.0;
         } else if !same {
@@ -314,7 +313,6 @@ impl Detector {
             self.still = 0.0;
         }
         self.previous = value;
-        self.previous_t = t;
     }
 
     /// The largest record ratio among the statistics, and its cause.

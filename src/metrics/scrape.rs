@@ -155,12 +155,15 @@ impl Scraper {
         &self.targets
     }
 
-    /// Counts samples of target `name`'s page that its conversion left out.
-    pub fn left_out(&mut self, name: &str, not_finite: usize, over_limit: usize) {
-        if let Some(t) = self.targets.iter_mut().find(|t| t.name == name) {
-            t.not_finite += not_finite as u64;
-            t.over_limit += over_limit as u64;
-        }
+    /// Counts what the conversion of target `name`'s page left out; the
+    /// target's totals after it (`(0, 0)` for an unknown target).
+    pub fn left_out(&mut self, name: &str, not_finite: usize, over_limit: usize) -> (u64, u64) {
+        let Some(t) = self.targets.iter_mut().find(|t| t.name == name) else {
+            return (0, 0);
+        };
+        t.not_finite += not_finite as u64;
+        t.over_limit += over_limit as u64;
+        (t.not_finite, t.over_limit)
     }
 
     /// Applies one scrape's outcome to target `index` (pure).

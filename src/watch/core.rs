@@ -43,10 +43,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use self::names::series_of;
 use self::tracked::Tracked;
 use super::points::client;
 use crate::detect::judge::{Judge, JudgeConfig, JudgeError, Side};
-use crate::detect::{self, Detector, Series};
+use crate::detect::{self, Detector};
 use crate::domain::series::{
     Alert, AlertEvent, Direction, Environment, MetricConfig, Resolution, Sample, SeriesKey,
     Verdict, metric,
@@ -192,66 +193,6 @@ pub struct Verdicts {
     pub vs_production: Verdict,
     /// After a fault: the shadow against its own pre-fault minute.
     pub vs_baseline: Option<Verdict>,
-}
-
-/// The human name and unit of a metric, for explanations.
-pub fn describe(metric_name: &str) -> (&'static str, &'static str) {
-    match metric_name {
-        metric::CPU_PERCENT => ("CPU", "%"),
-        metric::MEMORY_BYTES => ("memory", "B"),
-        metric::NET_RX_BPS => ("net rx", "B/s"),
-        metric::NET_TX_BPS => ("net tx", "B/s"),
-        metric::BLK_READ_BPS => ("block read", "B/s"),
-        metric::BLK_WRITE_BPS => ("block write", "B/s"),
-        metric::RPS => ("throughput", "req/s"),
-        metric::LATENCY_P50_MS => ("p50 latency", "ms"),
-        metric::LATENCY_P99_MS => ("p99 latency", "ms"),
-        metric::ERROR_RATE => ("error rate", ""),
-        metric::LOAD1 => ("load average", ""),
-        client::RPS => ("client throughput", "req/s"),
-        client::LATENCY_P50_MS => ("client p50 latency", "ms"),
-        client::LATENCY_P99_MS => ("client p99 latency", "ms"),
-        client::ERROR_RATE => ("client error rate", ""),
-        client::DROPPED => ("dropped arrivals", "/s"),
-        m if m.starts_with(client::ERRORS_PREFIX) => ("client errors", "/s"),
-        _ => ("value", ""),
-    }
-}
-
-/// The name and unit explanations use: [`describe`]'s for the built-in
-/// metrics; any other (a scraped one) is named by itself without its
-/// labels (`http_request_duration_seconds:p99`), in the unit its
-/// Prometheus suffix names (`_seconds` s, `_bytes` B; a `:rate` per
-/// second).
-pub fn series_of(metric_name: &str) -> Series {
-    let (name, unit) = describe(metric_name);
-    if !unit.is_empty() || name != "value" {
-        return Series::new(name, unit);
-    }
-    let bare = match (metric_name.find('{'), metric_name.rfind('}')) {
-        (Some(open), Some(close)) if open < close => {
-            format!("{}{}", &metric_name[..open], &metric_name[close + 1..])
-        }
-        _ => metric_name.to_owned(),
-    };
-    // The converter appends its suffix last; a recording rule's name may
-    // hold colons of its own (`job:request_duration_seconds:mean5m:p99`),
-    // its unit in the part that names the metric.
-    let (family, suffix) = bare.rsplit_once(':').unwrap_or((bare.as_str(), ""));
-    let family = family
-        .rsplit(':')
-        .map(|part| part.trim_end_matches("_total"))
-        .find(|part| part.ends_with("_seconds") || part.ends_with("_bytes"))
-        .unwrap_or("");
-    let unit = match (family, suffix) {
-        (f, "rate") if f.ends_with("_bytes") => "B/s",
-        (f, "rate") if f.ends_with("_seconds") => "s/s",
-        (_, "rate") => "/s",
-        (f, _) if f.ends_with("_seconds") => "s",
-        (f, _) if f.ends_with("_bytes") => "B",
-        _ => "",
-    };
-    Series::new(bare.clone(), unit)
 }
 
 /// Whether `value` is at least `min_relative` of `baseline` away from it
@@ -538,6 +479,7 @@ impl Watch {
     }
 }
 
+mod names;
 mod tracked;
 
 #[cfg(test)]

@@ -46,8 +46,6 @@ struct Scraped {
     target: ScrapeTarget,
     converter: PageConverter,
     stale: bool,
-    told_capped: bool,
-    told_not_finite: bool,
 }
 
 /// Scrapes `targets` every `every` until `cancel` or the channel closes.
@@ -75,8 +73,6 @@ pub async fn scrape_loop(
                 target,
                 converter: PageConverter::default(),
                 stale: false,
-                told_capped: false,
-                told_not_finite: false,
             }
         })
         .collect();
@@ -95,16 +91,16 @@ pub async fn scrape_loop(
                 continue;
             };
             let converted = s.converter.convert(&page.exposition, t_ms);
-            scraper.left_out(&s.name, converted.not_finite, converted.dropped);
-            if converted.not_finite > 0 && !s.told_not_finite {
-                s.told_not_finite = true;
+            // Told the first time only: when this page's count is the total.
+            let (not_finite, over_limit) =
+                scraper.left_out(&s.name, converted.not_finite, converted.dropped);
+            if converted.not_finite > 0 && not_finite == converted.not_finite as u64 {
                 feeds.push(Feed::Notice(format!(
                     "scrape {}: {} sample(s) NaN or infinite, left out (counted in the report)",
                     s.target.url, converted.not_finite
                 )));
             }
-            if converted.dropped > 0 && !s.told_capped {
-                s.told_capped = true;
+            if converted.dropped > 0 && over_limit == converted.dropped as u64 {
                 feeds.push(Feed::Notice(format!(
                     "scrape {}: more than {} series, {} sample(s) left out",
                     s.target.url,

@@ -1,38 +1,10 @@
-use std::convert::Infallible;
 use std::fmt::Write as _;
-
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper::Response;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
 
 use super::*;
 use crate::console::fixtures::{self, fake::Fake};
 use crate::traffic::capture::load_profile;
 use crate::traffic::parse::Format;
 use crate::traffic::replay::{ReplayOptions, plan};
-
-/// Answers every request on 127.0.0.1 with 200 and a short body.
-async fn serve_ok() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let service = service_fn(|_req| async {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    port
-}
 
 /// shop with its gateway published and shadow a1b2c3 whose ingress relay
 /// (the shadow's entry) is `port` on loopback.
@@ -79,7 +51,7 @@ fn three_second_replay(dir: &std::path::Path) -> Replay {
 #[tokio::test]
 async fn without_a_duration_the_watch_ends_a_few_seconds_after_its_replay() {
     let dir = tempfile::tempdir().unwrap();
-    let port = serve_ok().await;
+    let port = crate::http_get::serve_for_tests("ok").await.port();
     let fake = shop_with_shadow_entry_on(port);
     let replay = three_second_replay(dir.path());
     let replay_s = replay.plan.duration.as_secs_f64();

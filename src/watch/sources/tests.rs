@@ -1,6 +1,3 @@
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-
 use super::*;
 
 /// A page with two NaN samples, one infinite, and two finite gauges.
@@ -12,31 +9,11 @@ temperature 21.5\n\
 temperature_max +Inf\n\
 ratio NaN\n";
 
-/// Answers every connection on 127.0.0.1 with `PAGE` (one request each).
-async fn serve_page() -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut request = [0u8; 4096];
-                let _ = stream.read(&mut request).await;
-                let answer = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{PAGE}",
-                    PAGE.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    addr
-}
-
 /// NaN and infinite samples give no point, are told once, and add up in
 /// the target's health (the report's `scrape[].not_finite`).
 #[tokio::test]
 async fn not_finite_samples_are_left_out_told_once_and_counted_per_target() {
-    let addr = serve_page().await;
+    let addr = crate::http_get::serve_for_tests(PAGE).await;
     let target: ScrapeTarget = format!("prod:app=http://{addr}/metrics").parse().unwrap();
     let (tx, mut rx) = mpsc::channel(64);
     let cancel = CancellationToken::new();
