@@ -225,6 +225,10 @@ impl<P: Platform> Injector<P> {
         if self.stopped() {
             return Err(InjectError::Stopped);
         }
+        // The fault's time starts here, not at the journal write: reading
+        // the facts may exec into the shadow's containers (a proxy's
+        // routes), which the shadow can feel before any step runs.
+        let began = now_ms();
         let listing = self.guard.platform().list_containers(None).await?;
         let resolution = target::resolve(target, &listing)?;
         let facts = self.facts(&resolution, &request.kind).await?;
@@ -235,7 +239,7 @@ impl<P: Platform> Injector<P> {
             Resolution::Edge { from, .. } => from.first().map(|r| r.shadow.clone()),
         }
         .unwrap_or_default();
-        let created = now_ms();
+        let journalled = now_ms();
         let mut record = Record {
             id,
             status: Status::Applying,
@@ -243,8 +247,9 @@ impl<P: Platform> Injector<P> {
             target: target.to_string(),
             shadow,
             containers: compiled.containers.clone(),
-            created_ms: created,
-            expires_ms: ttl.map(|t| created + u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+            created_ms: began,
+            // The TTL counts from the first step, not from the preparation.
+            expires_ms: ttl.map(|t| journalled + u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
             detached,
             owner: Owner::current(),
             reverts: compiled.reverts.clone(),

@@ -105,6 +105,9 @@ pub struct Record {
     pub shadow: String,
     /// Containers it touches.
     pub containers: Vec<String>,
+    /// When `apply` began (ms since the epoch), before it read the facts:
+    /// those reads may exec into the shadow's containers, so the watch and
+    /// the judge date the fault from here.
     pub created_ms: u64,
     /// When its TTL ends (ms since the epoch); `None`: until reverted.
     pub expires_ms: Option<u64>,

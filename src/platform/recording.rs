@@ -29,6 +29,8 @@ pub struct State {
     /// Subnets the engine holds without listing them (a network being
     /// removed): creating a network on one answers "Pool overlaps".
     pub held_subnets: Vec<String>,
+    /// How long each inspect takes (a slow engine).
+    pub inspect_delay: Duration,
 }
 
 /// The fake; clones share state.
@@ -156,6 +158,10 @@ impl Platform for Recording {
     }
     async fn inspect_container(&self, id: &str) -> Result<ContainerDetails> {
         self.record(format!("inspect {id}"));
+        let delay = self.state().inspect_delay;
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         self.find(id)
     }
     async fn create_container(&self, spec: &ContainerSpec) -> Result<String> {

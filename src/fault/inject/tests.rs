@@ -74,6 +74,35 @@ async fn apply_journals_first_then_reverts() {
     assert_eq!(inj.journal().records()[0].status, Status::Reverted);
 }
 
+/// The fault is dated from when `apply` began: reading its facts may
+/// already touch the shadow (a proxy's routes are read by exec), while its
+/// TTL counts from the journal write, just before the first step.
+#[tokio::test]
+async fn the_fault_is_dated_before_its_facts_are_read_and_its_ttl_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = engine();
+    fake.state().inspect_delay = Duration::from_millis(150);
+    let inj = Injector::new(fake.clone(), dir.path());
+    let ttl = Duration::from_secs(60);
+    let record = inj
+        .apply(
+            &req("pause"),
+            &"a1b2c3/api".parse().unwrap(),
+            Some(ttl),
+            false,
+        )
+        .await
+        .unwrap()
+        .record;
+    let expires = record.expires_ms.unwrap();
+    // Two clones inspected at 150 ms each before the journal write.
+    assert!(
+        expires - record.created_ms >= 60_000 + 300,
+        "created {} expires {expires}",
+        record.created_ms
+    );
+}
+
 #[tokio::test]
 async fn production_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
