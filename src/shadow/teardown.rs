@@ -148,3 +148,6 @@ pub async fn gc(platform: &impl Platform) -> Result<GcReport, PlatformError> {
 /// many times it looks again.
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
 const SETTLE_ROUNDS: usize = 3;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+use super::*;
+use crate::console::fixtures::{self, fake::Fake};
+use crate::domain::{ContainerSummary, Health};
+use crate::platform::{NetworkSummary, VolumeSummary};
+use crate::shadow::naming;
+
+/// Strips the creator from a resource's labels: a shadow `gc` may remove.
+fn without_owner(labels: &mut std::collections::BTreeMap<String, String>) {
+    for key in [naming::OWNER_PID, naming::OWNER_HOST, naming::OWNER_START] {
+        labels.remove(key);
+    }
+}
+
+/// Shadow a1b2c3 without a ready marker or a creator; beside it a ready
+/// shadow d4e5f6 with a network (so no host rule is touched).
+fn half_made_shadow_beside_a_ready_one() -> Fake {
+    let fake = Fake::new();
+    fake.with(|s| {
+        for mut c in fixtures::shadow_containers() {
+            without_owner(&mut c.labels);
+            s.containers.push(c);
+        }
+        for mut n in fixtures::shadow_networks() {
+            without_owner(&mut n.labels);
+            s.networks.push(n);
+        }
+        let ready = fixtures::ready_marker();
+        let other = |mut labels: std::collections::BTreeMap<String, String>| {
+            labels.insert(labels::SHADOW.to_owned(), "d4e5f6".to_owned());
+            labels
+        };
+        s.networks.push(NetworkSummary {
+            id: "net-d4e5f6".into(),
+            name: "shop-shadow-d4e5f6-internal".into(),
+            internal: true,
+            labels: other(fixtures::shadow_networks()[0].labels.clone()),
+            subnets: vec![],
+        });
+        s.volumes.push(VolumeSummary {
+            name: "shop-shadow-d4e5f6-ready".into(),
+            labels: other(ready.labels),
+        });
+    });
+    fake
+}
+
+/// A clone the engine finished creating after `gc` listed the shadow.
+fn late_clone() -> ContainerSummary {
+    let mut c = fixtures::shadow_container("api", 2, Health::Starting);
+    without_owner(&mut c.labels);
+    c
+}
+
+#[tokio::test(start_paused = true)]
+async fn gc_also_removes_what_the_engine_created_after_its_listing() {
+    let fake = half_made_shadow_beside_a_ready_one();
+    let late = late_clone();
+    fake.with(|s| s.late = vec![late.clone()]);
+
+    let report = gc(&fake).await.unwrap();
+
+    assert_eq!(report.removed.len(), 1, "{report:?}");
+    let (removed, reason) = &report.removed[0];
+    assert_eq!(removed.id, fixtures::SHADOW_ID);
+    assert!(reason.contains("no creator"), "{reason}");
+    assert!(removed.containers.contains(&late.name), "{removed:?}");
+    assert_eq!(removed.networks.len(), 2, "{removed:?}");
+    fake.with(|s| {
+        let left = |l: &std::collections::BTreeMap<String, String>| {
+            l.get(labels::SHADOW).map(String::as_str) == Some(fixtures::SHADOW_ID)
+        };
+        assert!(
+            !s.containers.iter().any(|c| left(&c.labels)),
+            "{:?}",
+            s.containers
+        );
+        assert!(!s.networks.iter().any(|n| left(&n.labels)));
+        // The ready shadow is untouched.
+        assert_eq!(s.networks.len(), 1);
+        assert_eq!(s.volumes.len(), 1);
+    });
+}
+
+#[tokio::test(start_paused = true)]
+async fn gc_leaves_a_ready_shadow_and_a_live_creators_alone() {
+    let fake = half_made_shadow_beside_a_ready_one();
+    // a1b2c3 records a creator again (the fixtures' foreign host, created
+    // in the future: within its grace).
+    fake.with(|s| {
+        s.containers
+            .retain(|c| !c.labels.contains_key(labels::SHADOW));
+        s.containers.extend(fixtures::shadow_containers());
+    });
+    let report = gc(&fake).await.unwrap();
+    assert!(report.removed.is_empty(), "{report:?}");
+    assert_eq!(fake.with(|s| s.networks.len()), 3);
+}
