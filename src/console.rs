@@ -47,7 +47,7 @@ mod view;
 mod watch;
 
 #[cfg(test)]
-pub(crate) mod fixtures;
+mod fixtures;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -29,6 +29,8 @@ pub mod detect;
 pub mod dns;
 pub mod domain;
 pub mod fault;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod http_get;
 pub mod metrics;
 pub mod platform;

@@ -273,4 +273,4 @@ pub fn plan(spec: &GroupSpec, options: &PlanOptions) -> Result<ShadowPlan, PlanE
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,7 +6,8 @@ use crate::domain::labels;
 use crate::shadow::capture::{capture, tests::shop};
 use crate::shadow::naming;
 
-fn options() -> PlanOptions {
+/// Options for shadow a1b2c3 of shop: fixed subnets, owner and time.
+pub(crate) fn options() -> PlanOptions {
     PlanOptions {
         id: "a1b2c3".into(),
         entry: vec![],
@@ -31,7 +32,8 @@ fn options() -> PlanOptions {
     }
 }
 
-fn shop_spec() -> GroupSpec {
+/// The spec of shop (the capture module's fixture), as compose describes it.
+pub(crate) fn shop_spec() -> GroupSpec {
     let (group, details) = shop();
     capture(
         &group,

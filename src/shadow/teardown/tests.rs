@@ -1,6 +1,6 @@
 use super::*;
-use crate::console::fixtures::{self, fake::Fake};
 use crate::domain::{ContainerSummary, Health};
+use crate::fixtures::{self, fake::Fake};
 use crate::platform::{NetworkSummary, VolumeSummary};
 use crate::shadow::naming;
 

@@ -1,7 +1,7 @@
 use std::fmt::Write as _;
 
 use super::*;
-use crate::console::fixtures::{self, fake::Fake};
+use crate::fixtures::{self, fake::Fake};
 use crate::traffic::capture::load_profile;
 use crate::traffic::parse::Format;
 use crate::traffic::replay::{ReplayOptions, plan};
