@@ -104,6 +104,18 @@ pub fn sample(name: &str, second: u64, cpu: f64, mem_mib: u64, rates: [f64; 4]) 
     }
 }
 
+/// Eight seconds of samples, a second of every container at a time:
+/// `(name, cpu per second, memory MiB, rates)` per container.
+fn seconds<N: AsRef<str>>(series: &[(N, [f64; 8], u64, [f64; 4])]) -> Vec<ContainerStats> {
+    (0..8u64)
+        .flat_map(|second| {
+            series.iter().map(move |(name, cpu, mem, rates)| {
+                sample(name.as_ref(), second, cpu[second as usize], *mem, *rates)
+            })
+        })
+        .collect()
+}
+
 /// Eight seconds of samples for the running shop containers.
 pub fn shop_stats() -> Vec<ContainerStats> {
     let series: [(&str, [f64; 8], u64, [f64; 4]); 4] = [
@@ -132,13 +144,7 @@ pub fn shop_stats() -> Vec<ContainerStats> {
             [2_048.0, 8_192.0, 65_536.0, 1_258_291.0],
         ),
     ];
-    let mut out = Vec::new();
-    for second in 0..8 {
-        for (name, cpu, mem, rates) in &series {
-            out.push(sample(name, second, cpu[second as usize], *mem, *rates));
-        }
-    }
-    out
+    seconds(&series)
 }
 
 /// The shadow of `shop` the fixtures hold.
@@ -271,13 +277,7 @@ pub fn shadow_stats() -> Vec<ContainerStats> {
             [512.0, 512.0, 0.0, 0.0],
         ),
     ];
-    let mut out = Vec::new();
-    for second in 0..8 {
-        for (name, cpu, mem, rates) in &series {
-            out.push(sample(name, second, cpu[second as usize], *mem, *rates));
-        }
-    }
-    out
+    seconds(&series)
 }
 
 /// A fixed plan of shadow a1b2c3 of shop (the shadow module's own capture

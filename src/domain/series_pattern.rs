@@ -24,7 +24,6 @@ pub enum PatternError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesPattern {
     text: String,
-    chars: Vec<char>,
 }
 
 impl FromStr for SeriesPattern {
@@ -40,7 +39,6 @@ impl FromStr for SeriesPattern {
         }
         Ok(SeriesPattern {
             text: trimmed.to_owned(),
-            chars: trimmed.chars().collect(),
         })
     }
 }
@@ -52,9 +50,9 @@ impl fmt::Display for SeriesPattern {
 }
 
 impl SeriesPattern {
-    /// Whether the whole of `key` matches.
+    /// Whether the whole of `key` matches (asked once per new series).
     pub fn matches(&self, key: &str) -> bool {
-        let (p, k): (&[char], Vec<char>) = (&self.chars, key.chars().collect());
+        let (p, k): (Vec<char>, Vec<char>) = (self.text.chars().collect(), key.chars().collect());
         let (mut pi, mut ki) = (0, 0);
         // The last `*` seen, and where in the key it stood then: on a
         // mismatch the `*` takes one more character and matching resumes.

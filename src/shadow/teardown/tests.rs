@@ -84,12 +84,15 @@ async fn gc_also_removes_what_the_engine_created_after_its_listing() {
 #[tokio::test(start_paused = true)]
 async fn gc_leaves_a_ready_shadow_and_a_live_creators_alone() {
     let fake = half_made_shadow_beside_a_ready_one();
-    // a1b2c3 records a creator again (the fixtures' foreign host, created
-    // in the future: within its grace).
+    // a1b2c3's containers record a creator that runs: this test's process
+    // (on this host, so its PID and start time decide, never the clock).
+    let creator = crate::shadow::tracking::Owner::current().labels();
     fake.with(|s| {
-        s.containers
-            .retain(|c| !c.labels.contains_key(labels::SHADOW));
-        s.containers.extend(fixtures::shadow_containers());
+        for c in &mut s.containers {
+            if c.labels.contains_key(labels::SHADOW) {
+                c.labels.extend(creator.clone());
+            }
+        }
     });
     let report = gc(&fake).await.unwrap();
     assert!(report.removed.is_empty(), "{report:?}");
