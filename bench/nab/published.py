@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Published detectors' NAB standard scores on understudy's tune and held-out
+sets, from the per-file scores NAB publishes (github.com/numenta/NAB,
+results/ARTime/ARTime_standard_scores.csv, results/numenta/
+numenta_standard_scores.csv, results/contextOSE/
+contextOSE_standard_scores.csv: the raw score of each file at the detector's
+threshold for the whole 58-file corpus). A set's score is NAB's normalisation
+over that set's windows, 100 * (raw - null) / (perfect - null), with
+null = -windows and perfect = +windows (nab_score.py's definitions); the
+threshold is the corpus-wide one, not re-optimised per set (ARTime on all 26
+files: 75.1 here, 75.3 in ../shared/bench/nab/README.md with the threshold
+chosen for the 26).
+
+    python3 bench/nab/published.py [DATA]     # DATA: ../shared/data/nab
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'nab')
+
+# file -> (ARTime, Numenta HTM, CAD OSE) raw standard score
+RAW = {
+    'artificialNoAnomaly/art_daily_no_noise.csv': (-0.11, 0.0, 0.0),
+    'artificialNoAnomaly/art_daily_perfect_square_wave.csv': (0.0, 0.0, -0.11),
+    'artificialNoAnomaly/art_daily_small_noise.csv': (0.0, 0.0, -0.33),
+    'artificialNoAnomaly/art_flatline.csv': (0.0, 0.0, 0.0),
+    'artificialNoAnomaly/art_noisy.csv': (0.0, 0.0, 0.0),
+    'artificialWithAnomaly/art_daily_flatmiddle.csv': (0.80397, 0.44113, 0.79547),
+    'artificialWithAnomaly/art_daily_jumpsdown.csv': (0.99345, 0.74891, 0.65855),
+    'artificialWithAnomaly/art_daily_jumpsup.csv': (0.85891, 0.74891, 0.86067),
+    'artificialWithAnomaly/art_daily_nojump.csv': (-1.11, -1.0, -1.33),
+    'artificialWithAnomaly/art_increase_spike_density.csv': (0.84604, 0.64067, 0.86242),
+    'artificialWithAnomaly/art_load_balancer_spikes.csv': (0.04938, 0.73479, 0.49038),
+    'realAWSCloudwatch/ec2_cpu_utilization_24ae8d.csv': (1.63168, 1.38603, 1.72310),
+    'realAWSCloudwatch/ec2_cpu_utilization_c6585a.csv': (-0.11, -0.44, -0.22),
+    'realAWSCloudwatch/ec2_cpu_utilization_fe7f93.csv': (-0.33381, -1.12277, 0.20386),
+    'realAWSCloudwatch/ec2_network_in_257a54.csv': (0.76485, 0.85533, 0.85713),
+    'realAWSCloudwatch/grok_asg_anomaly.csv': (2.23067, 2.08958, 0.62910),
+    'realAWSCloudwatch/rds_cpu_utilization_cc0c53.csv': (1.49001, -0.14198, 1.72310),
+    'realAdExchange/exchange-2_cpm_results.csv': (-0.14465, 1.55321, -0.46374),
+    'realAdExchange/exchange-3_cpm_results.csv': (0.64221, -1.0, 0.86210),
+    'realKnownCause/ambient_temperature_system_failure.csv': (1.65773, 1.32263, -0.42860),
+    'realKnownCause/ec2_request_latency_system_failure.csv': (1.39058, 1.98538, 1.99064),
+    'realTraffic/TravelTime_451.csv': (0.85481, 0.56816, 0.86142),
+    'realTraffic/speed_t4013.csv': (1.61446, 1.98114, 1.87627),
+    'realTweets/Twitter_volume_CVS.csv': (1.83809, 2.30920, 2.71039),
+    'realTweets/Twitter_volume_GOOG.csv': (1.40582, -0.04170, 0.04968),
+    'realTweets/Twitter_volume_IBM.csv': (0.77802, -0.07280, 1.25037),
+}
+NAMES = ('ARTime', 'Numenta HTM', 'CAD OSE')
+
+
+def read_list(path):
+    return [l.strip() for l in open(path) if l.strip() and not l.startswith('#')]
+
+
+def main():
+    windows = json.load(open(os.path.join(DATA, 'combined_windows.json')))
+    sets = {
+        'held-out (7 files)': read_list(os.path.join(HERE, 'held-out.txt')),
+        'tune (19 files)': read_list(os.path.join(HERE, 'tune.txt')),
+    }
+    sets['all 26'] = sets['held-out (7 files)'] + sets['tune (19 files)']
+    for name, files in sets.items():
+        n = sum(len(windows[f]) for f in files)
+        scores = []
+        for k in range(len(NAMES)):
+            raw = sum(RAW[f][k] for f in files)
+            scores.append('%s %.1f' % (NAMES[k], 100.0 * (raw + n) / (2.0 * n)))
+        print('%-19s %2d windows: %s' % (name, n, ', '.join(scores)))
+
+
+if __name__ == '__main__':
+    main()
