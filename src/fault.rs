@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod guard;
 pub mod inject;
 pub mod journal;
+pub mod lease;
 pub mod netns;
 pub mod plan_file;
 pub mod plan_targets;

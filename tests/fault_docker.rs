@@ -3,7 +3,9 @@
 //! edge latency of 200 ms raises the shadow's median by 200 ms and
 //! production's not at all, and reverting restores it; a pause and a 30 %
 //! packet drop show in errors and latency; faults left by a SIGKILLed
-//! process are reverted by `gc`; the same seed gives the same timeline.
+//! process are reverted by `gc`, while another operator's live fault (its
+//! lease on the engine) survives that operator's neighbour's `gc`; the same
+//! seed gives the same timeline.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -173,9 +175,14 @@ fn the_same_seed_gives_the_same_timeline() {
 
 /// Spawns `fault apply` in the foreground and waits until it holds.
 fn hold(args: &[&str]) -> std::process::Child {
+    hold_in(&common::state_dir(), args)
+}
+
+/// `hold` with its own state directory (another operator's journal).
+fn hold_in(state_dir: &std::path::Path, args: &[&str]) -> std::process::Child {
     let mut child = Command::new(common::bin())
         .args(args)
-        .env("UNDERSTUDY_STATE_DIR", common::state_dir())
+        .env("UNDERSTUDY_STATE_DIR", state_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -308,6 +315,79 @@ fn gc_reverts_what_a_sigkilled_process_left() {
     }
     // The shadow itself is ready and stays.
     assert!(!labelled("container", &format!("io.understudy.shadow={id}")).is_empty());
+}
+
+/// `understudy gc --json` with its own state directory; the report.
+fn gc_in(state_dir: &std::path::Path) -> serde_json::Value {
+    let out = Command::new(common::bin())
+        .args(["gc", "--json"])
+        .env("UNDERSTUDY_STATE_DIR", state_dir)
+        .output()
+        .unwrap();
+    serde_json::from_str(&ok(&out)).unwrap()
+}
+
+fn status(container: &str) -> String {
+    docker_out(&["inspect", "--format", "{{.State.Status}}", container])
+}
+
+/// Two operators share the engine, each with their own state directory
+/// (journal). The second one's `gc` leaves the first one's live fault in
+/// place, by its lease on the engine, and clears it (releasing the lease)
+/// once its holder is gone.
+#[test]
+fn gc_from_another_state_dir_leaves_a_live_fault_and_clears_a_dead_one() {
+    if !docker_available() {
+        return;
+    }
+    let s = setup("utflease");
+    let id = &s.shadow;
+    let api1 = format!("{}-shadow-{id}-api-1", s.project);
+    let leases = || {
+        docker_out(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            "label=io.understudy.lease",
+            "--filter",
+            &format!("label=io.understudy.shadow={id}"),
+        ])
+    };
+    let (alice, bob) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut holder = hold_in(
+        alice.path(),
+        &[
+            "fault",
+            "apply",
+            "pause",
+            "--target",
+            &format!("{id}/api/1"),
+            "--ttl",
+            "5m",
+        ],
+    );
+    assert_eq!(status(&api1), "paused");
+    assert_eq!(leases().lines().count(), 1, "one lease: {}", leases());
+
+    let report = gc_in(bob.path());
+    assert_eq!(
+        status(&api1),
+        "paused",
+        "bob's gc cleared alice's live fault: {report}"
+    );
+    let held = report["swept"]["held_elsewhere"].to_string();
+    assert!(held.contains(&api1), "{report}");
+
+    holder.kill().unwrap();
+    let _ = holder.wait();
+    let report = gc_in(bob.path());
+    assert_eq!(status(&api1), "running", "{report}");
+    assert_eq!(
+        leases(),
+        "",
+        "the dead holder's lease is released: {report}"
+    );
 }
 
 /// `understudy load` against a URL; the JSON report.

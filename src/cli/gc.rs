@@ -1,5 +1,6 @@
 //! `understudy gc`: revert the faults that dead processes left (journal),
-//! sweep fault leftovers off every shadow container no live fault holds,
+//! sweep fault leftovers off every shadow container no live fault holds
+//! (this journal's, or another understudy's by its lease on the engine),
 //! then remove shadows that never came up and whose creator is gone.
 
 use std::process::ExitCode;
@@ -34,6 +35,12 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
     for name in &swept.proxies_reset {
         println!("cleared the faults of proxy {name}");
     }
+    for lease in &swept.leases_released {
+        println!("released the lease of {lease}");
+    }
+    for held in &swept.held_elsewhere {
+        println!("left {held} (alive; another state directory's fault)");
+    }
     for e in &swept.errors {
         eprintln!("sweep: {e}");
     }
@@ -44,6 +51,7 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         && shadows.removed.is_empty()
         && swept.unpaused.is_empty()
         && swept.rules_removed.is_empty()
+        && swept.leases_released.is_empty()
     {
         println!("nothing to collect");
     }

@@ -15,8 +15,10 @@ use serde::Serialize;
 use super::catalog::FaultRequest;
 use super::guard::{GuardError, ShadowOnly};
 use super::journal::{Journal, JournalError, Record, RevertOp, Status, Verdict};
+use super::lease::{self, Lease};
 use super::netns;
 use super::target::{self, Resolution, TargetSpec};
+use crate::domain::labels;
 use crate::platform::{Platform, PlatformError};
 use crate::shadow::tracking::{self, Owner};
 use compile::{Compiled, Facts, Step};
@@ -256,6 +258,16 @@ impl<P: Platform> Injector<P> {
             notes: compiled.notes.clone(),
         };
         self.journal.write(&record)?;
+        let group = listing
+            .iter()
+            .find(|c| record.containers.contains(&c.name))
+            .and_then(|c| c.labels.get(labels::OF))
+            .map_or("", String::as_str);
+        if let Err(e) = lease::take(self.guard.platform(), &Lease::of(&record, group)).await {
+            record.notes.push(format!(
+                "no lease on the engine ({e}): another understudy's gc may clear this fault"
+            ));
+        }
         for step in &compiled.steps {
             match self.execute(step).await {
                 Ok(Some(fault_id)) => {
@@ -417,6 +429,11 @@ impl<P: Platform> Injector<P> {
             .notes
             .extend(failures.iter().map(|f| format!("revert: {f}")));
         self.journal.write(record)?;
+        if record.status == Status::Reverted {
+            if let Err(e) = lease::release(self.guard.platform(), &record.id).await {
+                tracing::warn!("fault {}: releasing its lease: {e}", record.id);
+            }
+        }
         if failures.is_empty() {
             Ok(())
         } else {
@@ -518,16 +535,58 @@ impl<P: Platform> Injector<P> {
     }
 
     /// After `recover`: clears fault leftovers from every shadow container
-    /// that no remaining journalled fault holds (see `fault::sweep`).
+    /// that no remaining journalled fault and no live lease of another
+    /// understudy holds, and releases stale leases (see `fault::sweep`,
+    /// `fault::lease`).
     pub async fn sweep(&self) -> super::sweep::Swept {
-        let held = self
-            .journal
-            .records()
-            .into_iter()
+        let records = self.journal.records();
+        let mut held: std::collections::BTreeSet<String> = records
+            .iter()
             .filter(|r| r.status.needs_revert())
-            .flat_map(|r| r.containers)
+            .flat_map(|r| r.containers.iter().cloned())
             .collect();
-        super::sweep::sweep(&self.guard, &held).await
+        let mut leases = super::sweep::Leases::default();
+        match lease::list(self.guard.platform()).await {
+            Ok((found, unreadable)) => {
+                leases.errors = unreadable;
+                let (here, now) = (tracking::host_name(), now_ms());
+                for l in found {
+                    let journalled = records.iter().find(|r| r.id == l.fault_id);
+                    let alive =
+                        l.holder.host == here && tracking::owner_alive(&l.holder, 0, now / 1000);
+                    match lease::standing(&l, journalled.map(|r| r.status), &here, alive, now) {
+                        lease::Standing::Held if journalled.is_none() => {
+                            for c in &l.containers {
+                                if held.insert(c.clone()) {
+                                    leases.held_elsewhere.push(format!(
+                                        "{c}: fault {} of {}",
+                                        l.fault_id,
+                                        l.holder_text()
+                                    ));
+                                }
+                            }
+                        }
+                        lease::Standing::Held => {}
+                        lease::Standing::Stale(why) => {
+                            match lease::release(self.guard.platform(), &l.fault_id).await {
+                                Ok(()) => leases.released.push(format!(
+                                    "fault {} of {} ({why})",
+                                    l.fault_id,
+                                    l.holder_text()
+                                )),
+                                Err(e) => leases
+                                    .errors
+                                    .push(format!("lease of fault {}: {e}", l.fault_id)),
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => leases.errors.push(format!("listing fault leases: {e}")),
+        }
+        let mut swept = super::sweep::sweep(&self.guard, &held).await;
+        swept.absorb(leases);
+        swept
     }
 
     /// Reverts the fault `id` (or every active one).

@@ -2,8 +2,11 @@
 //! `fault stop-all` sweep every shadow container that no live fault holds —
 //! unpause it, delete `understudy-fault-*` iptables rules and our qdiscs in
 //! its network namespace, and clear its fault proxies. It catches what a
-//! lost or foreign journal would miss. (Resource limits are restored only
-//! through the journal: their original values live there.)
+//! lost or dead journal would miss. A live fault is one this journal still
+//! has to revert, or one whose engine lease (`fault::lease`) another
+//! understudy holds: another operator's running game day is left alone.
+//! (Resource limits are restored only through the journal: their original
+//! values live there.)
 
 use std::collections::BTreeSet;
 
@@ -20,7 +23,31 @@ pub struct Swept {
     pub unpaused: Vec<String>,
     pub rules_removed: Vec<String>,
     pub proxies_reset: Vec<String>,
+    /// Containers left alone because a live fault of another understudy
+    /// (another journal) holds them: `<container>: fault <id> of pid <pid>
+    /// on <host>`.
+    pub held_elsewhere: Vec<String>,
+    /// Leases released: their fault was reverted, expired, or its holder
+    /// is gone (`fault <id> of pid <pid> on <host> (<why>)`).
+    pub leases_released: Vec<String>,
     pub errors: Vec<String>,
+}
+
+/// What the sweep learnt from the engine's fault leases.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Leases {
+    pub held_elsewhere: Vec<String>,
+    pub released: Vec<String>,
+    pub errors: Vec<String>,
+}
+
+impl Swept {
+    /// Adds the lease pass's findings.
+    pub fn absorb(&mut self, leases: Leases) {
+        self.held_elsewhere.extend(leases.held_elsewhere);
+        self.leases_released.extend(leases.released);
+        self.errors.extend(leases.errors);
+    }
 }
 
 /// `iptables -S` lines of our fault rules, turned into delete commands.

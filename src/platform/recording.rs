@@ -31,6 +31,8 @@ pub struct State {
     pub held_subnets: Vec<String>,
     /// How long each inspect takes (a slow engine).
     pub inspect_delay: Duration,
+    /// Volumes created and not removed.
+    pub volumes: Vec<VolumeSummary>,
 }
 
 /// The fake; clones share state.
@@ -212,13 +214,25 @@ impl Platform for Recording {
     }
     async fn create_volume(&self, spec: &VolumeSpec) -> Result<String> {
         self.record(format!("create volume {}", spec.name));
+        self.state().volumes.push(VolumeSummary {
+            name: spec.name.clone(),
+            labels: spec.labels.clone(),
+        });
         Ok(spec.name.clone())
     }
-    async fn list_volumes(&self, _: Option<&Selector>) -> Result<Vec<VolumeSummary>> {
-        Ok(Vec::new())
+    async fn list_volumes(&self, selector: Option<&Selector>) -> Result<Vec<VolumeSummary>> {
+        self.record("list volumes".to_owned());
+        Ok(self
+            .state()
+            .volumes
+            .iter()
+            .filter(|v| selector.is_none_or(|s| s.matches(&v.labels)))
+            .cloned()
+            .collect())
     }
     async fn remove_volume(&self, name: &str) -> Result<()> {
         self.record(format!("remove volume {name}"));
+        self.state().volumes.retain(|v| v.name != name);
         Ok(())
     }
     async fn build_image(

@@ -152,7 +152,12 @@ pub fn shadows(
     for n in networks {
         touch(&n.labels);
     }
-    for v in volumes {
+    // A fault's lease carries the shadow's labels (so `down` removes it)
+    // but its holder is not the shadow's creator.
+    for v in volumes
+        .iter()
+        .filter(|v| !crate::fault::lease::is_lease(&v.labels))
+    {
         touch(&v.labels);
     }
     for (id, c) in container_ids {

@@ -54,24 +54,84 @@ async fn apply_journals_first_then_reverts() {
             .contains("\"status\":\"applying\""),
         "journalled before applying"
     );
+    let lease = format!("understudy-lease-{}", record.id);
     assert_eq!(
         fake.mutations(),
         [
-            "pause shop-shadow-a1b2c3-api-1",
-            "pause shop-shadow-a1b2c3-api-2"
-        ]
+            format!("create volume {lease}"),
+            "pause shop-shadow-a1b2c3-api-1".into(),
+            "pause shop-shadow-a1b2c3-api-2".into(),
+        ],
+        "the lease is taken after the journal write, before the first step"
     );
 
     let results = inj.revert_ids(Some(std::slice::from_ref(&record.id))).await;
     assert!(results[0].is_ok());
     assert_eq!(
-        fake.mutations()[2..],
+        fake.mutations()[3..],
         [
-            "unpause shop-shadow-a1b2c3-api-1",
-            "unpause shop-shadow-a1b2c3-api-2"
+            "unpause shop-shadow-a1b2c3-api-1".into(),
+            "unpause shop-shadow-a1b2c3-api-2".into(),
+            format!("remove volume {lease}"),
         ]
     );
     assert_eq!(inj.journal().records()[0].status, Status::Reverted);
+    assert!(fake.state().volumes.is_empty(), "the lease is released");
+}
+
+/// Another state directory (another operator) sharing the engine: its
+/// sweep leaves a live holder's fault alone and releases a dead one's lease.
+#[tokio::test]
+async fn the_sweep_honours_another_journals_live_lease() {
+    let (mine, theirs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let fake = engine();
+    let holder = Injector::new(fake.clone(), mine.path());
+    let record = holder
+        .apply(&req("pause"), &"a1b2c3/api/1".parse().unwrap(), None, false)
+        .await
+        .unwrap()
+        .record;
+    let lease_labels = fake.state().volumes[0].labels.clone();
+    assert_eq!(lease_labels[labels::SHADOW], "a1b2c3");
+    assert_eq!(
+        lease_labels[crate::fault::lease::CONTAINERS],
+        "shop-shadow-a1b2c3-api-1"
+    );
+
+    let other = Injector::new(fake.clone(), theirs.path());
+    let swept = other.sweep().await;
+    assert!(swept.unpaused.is_empty(), "{swept:?}");
+    assert_eq!(swept.held_elsewhere.len(), 1, "{swept:?}");
+    assert!(
+        swept.held_elsewhere[0].starts_with("shop-shadow-a1b2c3-api-1: fault ")
+            && swept.held_elsewhere[0].contains(&record.id),
+        "{swept:?}"
+    );
+    assert_eq!(fake.state().volumes.len(), 1, "a live lease stays");
+
+    // The holder's own sweep follows its journal (the fault is active).
+    let own = holder.sweep().await;
+    assert!(
+        own.unpaused.is_empty() && own.held_elsewhere.is_empty(),
+        "{own:?}"
+    );
+
+    // The holder dies: its lease names a PID that no longer runs.
+    let dead = crate::shadow::tracking::Owner {
+        pid: u32::MAX - 1,
+        ..crate::shadow::tracking::Owner::current()
+    };
+    let mut labels = lease_labels;
+    labels.extend(dead.labels());
+    fake.state().volumes[0].labels = labels;
+    let swept = other.sweep().await;
+    assert_eq!(swept.unpaused, ["shop-shadow-a1b2c3-api-1"], "{swept:?}");
+    assert_eq!(swept.leases_released.len(), 1, "{swept:?}");
+    assert!(
+        swept.leases_released[0].ends_with("(its holder is gone)"),
+        "{swept:?}"
+    );
+    assert!(fake.state().volumes.is_empty());
 }
 
 /// The fault is dated from when `apply` began: reading its facts may

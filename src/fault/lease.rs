@@ -1,0 +1,332 @@
+//! Fault leases: the engine's copy of who holds which fault.
+//!
+//! The journal (`<state>/faults/journal.jsonl`) is private to one state
+//! directory: another operator on the same Docker engine (another user,
+//! another `UNDERSTUDY_STATE_DIR`, another host on a remote engine) cannot
+//! read it. So every applied fault also takes a *lease*: an empty Docker
+//! volume `understudy-lease-<fault id>` whose labels name the fault, its
+//! holder (host, PID, start time), the shadow containers it touches, its
+//! expiry and whether it was detached. The lease is taken right after the
+//! journal's first write and released when the fault is reverted.
+//!
+//! The sweep of `gc` and `fault stop-all` (`fault::sweep`) clears fault
+//! leftovers only off containers that no *live* fault holds: a lease whose
+//! fault this journal knows follows the journal; any other lease holds its
+//! containers while [`standing`] says so (not expired, and the holder alive
+//! or the fault detached; a holder on another host counts as alive until
+//! the fault expires, since its PID cannot be checked from here). A stale
+//! lease is released by the sweep, which then clears its containers as
+//! before. A shadow's `down` removes its leases with it (they carry the
+//! shadow's labels); `shadow list` and `gc`'s shadow pass ignore them.
+//!
+//! Pure, apart from [`take`], [`release`] and [`list`] (the engine calls).
+
+use std::collections::BTreeMap;
+
+use crate::domain::{Selector, VolumeSpec, labels};
+use crate::platform::{Platform, PlatformError, VolumeSummary};
+use crate::shadow::naming;
+use crate::shadow::tracking::Owner;
+
+use super::journal::{Record, Status};
+
+/// Label: the fault id of a lease (its presence marks a lease volume).
+pub const LEASE: &str = "io.understudy.lease";
+/// Label: the containers the fault touches, comma-separated.
+pub const CONTAINERS: &str = "io.understudy.lease.containers";
+/// Label: when the fault's TTL ends (ms since the epoch); absent: until reverted.
+pub const EXPIRES: &str = "io.understudy.lease.expires";
+/// Label: `true` when the fault was left in place on purpose (`--detach`).
+pub const DETACHED: &str = "io.understudy.lease.detached";
+
+/// One fault's lease, as the engine holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub fault_id: String,
+    /// The shadow id and the group it clones (labels, so `shadow down` and
+    /// the test guards remove the lease with the shadow).
+    pub shadow: String,
+    pub group: String,
+    pub holder: Owner,
+    pub containers: Vec<String>,
+    pub expires_ms: Option<u64>,
+    pub detached: bool,
+}
+
+/// Whether a lease still holds its containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Held,
+    /// Release it; the reason, for the report.
+    Stale(&'static str),
+}
+
+/// The volume name of fault `fault_id`'s lease.
+pub fn volume_name(fault_id: &str) -> String {
+    format!("understudy-lease-{fault_id}")
+}
+
+impl Lease {
+    /// The lease of a journalled fault on a shadow of `group`.
+    pub fn of(record: &Record, group: &str) -> Self {
+        Lease {
+            fault_id: record.id.clone(),
+            shadow: record.shadow.clone(),
+            group: group.to_owned(),
+            holder: record.owner.clone(),
+            containers: record.containers.clone(),
+            expires_ms: record.expires_ms,
+            detached: record.detached,
+        }
+    }
+
+    /// The volume that carries it.
+    pub fn spec(&self) -> VolumeSpec {
+        let mut l = self.holder.labels();
+        l.insert(LEASE.to_owned(), self.fault_id.clone());
+        l.insert(labels::SHADOW.to_owned(), self.shadow.clone());
+        l.insert(labels::OF.to_owned(), self.group.clone());
+        l.insert(CONTAINERS.to_owned(), self.containers.join(","));
+        l.insert(DETACHED.to_owned(), self.detached.to_string());
+        if let Some(e) = self.expires_ms {
+            l.insert(EXPIRES.to_owned(), e.to_string());
+        }
+        VolumeSpec {
+            name: volume_name(&self.fault_id),
+            labels: l,
+        }
+    }
+
+    /// Reads a lease back from its volume's labels; the error names the
+    /// volume and the offending label and value.
+    pub fn from_volume(name: &str, l: &BTreeMap<String, String>) -> Result<Self, String> {
+        let bad = |key: &str| {
+            format!(
+                "lease volume {name:?}: label {key} = {:?} is not valid",
+                l.get(key).map_or("(missing)", String::as_str)
+            )
+        };
+        let fault_id = l.get(LEASE).filter(|v| !v.is_empty()).ok_or(bad(LEASE))?;
+        let holder = Owner::from_labels(l).ok_or(bad(naming::OWNER_PID))?;
+        let expires_ms = match l.get(EXPIRES) {
+            None => None,
+            Some(v) => Some(v.parse().map_err(|_| bad(EXPIRES))?),
+        };
+        let detached = match l.get(DETACHED).map(String::as_str) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(bad(DETACHED)),
+        };
+        let containers = l
+            .get(CONTAINERS)
+            .map(|v| {
+                v.split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Lease {
+            fault_id: fault_id.clone(),
+            shadow: l.get(labels::SHADOW).cloned().unwrap_or_default(),
+            group: l.get(labels::OF).cloned().unwrap_or_default(),
+            holder,
+            containers,
+            expires_ms,
+            detached,
+        })
+    }
+
+    /// The holder, for reports: `pid 4242 on host-a`.
+    pub fn holder_text(&self) -> String {
+        format!("pid {} on {}", self.holder.pid, self.holder.host)
+    }
+}
+
+/// Pure: whether `lease` still holds its containers. `journalled` is the
+/// status this state directory's journal has for the same fault (it knows
+/// best); `here` is this host's name; `holder_alive` is only consulted for
+/// a holder on this host.
+pub fn standing(
+    lease: &Lease,
+    journalled: Option<Status>,
+    here: &str,
+    holder_alive: bool,
+    now_ms: u64,
+) -> Standing {
+    if let Some(status) = journalled {
+        return if status.needs_revert() {
+            Standing::Held
+        } else {
+            Standing::Stale("reverted")
+        };
+    }
+    if lease.expires_ms.is_some_and(|e| e <= now_ms) {
+        return Standing::Stale("expired");
+    }
+    if lease.detached || lease.holder.host != here || holder_alive {
+        Standing::Held
+    } else {
+        Standing::Stale("its holder is gone")
+    }
+}
+
+/// Takes the lease on the engine.
+pub async fn take(platform: &impl Platform, lease: &Lease) -> Result<(), PlatformError> {
+    platform.create_volume(&lease.spec()).await.map(|_| ())
+}
+
+/// Releases fault `fault_id`'s lease; absent is fine.
+pub async fn release(platform: &impl Platform, fault_id: &str) -> Result<(), PlatformError> {
+    platform.remove_volume(&volume_name(fault_id)).await
+}
+
+/// Every lease on the engine, and an error line per unreadable one.
+pub async fn list(platform: &impl Platform) -> Result<(Vec<Lease>, Vec<String>), PlatformError> {
+    let selector = Selector {
+        terms: vec![crate::domain::selector::Term {
+            key: LEASE.to_owned(),
+            value: None,
+        }],
+    };
+    let volumes = platform.list_volumes(Some(&selector)).await?;
+    Ok(parse_all(&volumes))
+}
+
+fn parse_all(volumes: &[VolumeSummary]) -> (Vec<Lease>, Vec<String>) {
+    let mut leases = Vec::new();
+    let mut errors = Vec::new();
+    for v in volumes {
+        match Lease::from_volume(&v.name, &v.labels) {
+            Ok(l) => leases.push(l),
+            Err(e) => errors.push(e),
+        }
+    }
+    (leases, errors)
+}
+
+/// Whether a volume is a lease (not a shadow's own volume).
+pub fn is_lease(labels: &BTreeMap<String, String>) -> bool {
+    labels.contains_key(LEASE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(host: &str, expires_ms: Option<u64>, detached: bool) -> Lease {
+        Lease {
+            fault_id: "0badf00d".into(),
+            shadow: "a1b2c3".into(),
+            group: "shop".into(),
+            holder: Owner {
+                pid: 4242,
+                start: Some(77),
+                host: host.into(),
+            },
+            containers: vec![
+                "shop-shadow-a1b2c3-api-1".into(),
+                "shop-shadow-a1b2c3-api-2".into(),
+            ],
+            expires_ms,
+            detached,
+        }
+    }
+
+    #[test]
+    fn a_lease_round_trips_through_its_volume_labels() {
+        for l in [
+            lease("h", Some(1_000), false),
+            lease("h", None, true),
+            Lease {
+                containers: vec![],
+                ..lease("other", None, false)
+            },
+        ] {
+            let spec = l.spec();
+            assert_eq!(spec.name, "understudy-lease-0badf00d");
+            assert_eq!(spec.labels[labels::SHADOW], "a1b2c3");
+            assert_eq!(spec.labels[labels::OF], "shop");
+            assert!(is_lease(&spec.labels));
+            assert_eq!(Lease::from_volume(&spec.name, &spec.labels), Ok(l));
+        }
+    }
+
+    #[test]
+    fn a_malformed_lease_names_the_volume_label_and_value() {
+        let mut labels = lease("h", Some(5), false).spec().labels;
+        labels.insert(EXPIRES.into(), "soon".into());
+        let err = Lease::from_volume("understudy-lease-x", &labels).unwrap_err();
+        assert!(err.contains("understudy-lease-x"), "{err}");
+        assert!(err.contains(EXPIRES) && err.contains("\"soon\""), "{err}");
+        labels.remove(naming::OWNER_PID);
+        let err = Lease::from_volume("v", &labels).unwrap_err();
+        assert!(err.contains("(missing)"), "{err}");
+        let (ok, errors) = parse_all(&[
+            VolumeSummary {
+                name: "good".into(),
+                labels: lease("h", None, false).spec().labels,
+            },
+            VolumeSummary {
+                name: "bad".into(),
+                labels,
+            },
+        ]);
+        assert_eq!((ok.len(), errors.len()), (1, 1));
+    }
+
+    #[test]
+    fn the_journal_that_knows_the_fault_decides() {
+        let l = lease("h", Some(100), false);
+        // Even expired or with a dead holder: our journal still has it to revert.
+        assert_eq!(
+            standing(&l, Some(Status::RevertFailed), "h", false, 500),
+            Standing::Held
+        );
+        assert_eq!(
+            standing(&l, Some(Status::Reverted), "h", true, 0),
+            Standing::Stale("reverted")
+        );
+    }
+
+    #[test]
+    fn a_foreign_lease_holds_while_its_holder_lives_or_it_is_detached() {
+        let here = "h";
+        let foreground = lease(here, Some(1_000), false);
+        assert_eq!(standing(&foreground, None, here, true, 999), Standing::Held);
+        assert_eq!(
+            standing(&foreground, None, here, false, 999),
+            Standing::Stale("its holder is gone")
+        );
+        assert_eq!(
+            standing(&foreground, None, here, true, 1_000),
+            Standing::Stale("expired")
+        );
+        let detached = lease(here, Some(1_000), true);
+        assert_eq!(standing(&detached, None, here, false, 999), Standing::Held);
+        assert_eq!(
+            standing(&detached, None, here, false, 1_001),
+            Standing::Stale("expired")
+        );
+        let untimed = lease(here, None, false);
+        assert_eq!(
+            standing(&untimed, None, here, false, u64::MAX),
+            Standing::Stale("its holder is gone")
+        );
+    }
+
+    #[test]
+    fn a_holder_on_another_host_holds_until_expiry() {
+        let remote = lease("elsewhere", Some(1_000), false);
+        assert_eq!(standing(&remote, None, "h", false, 999), Standing::Held);
+        assert_eq!(
+            standing(&remote, None, "h", false, 1_000),
+            Standing::Stale("expired")
+        );
+        let forever = lease("elsewhere", None, false);
+        assert_eq!(
+            standing(&forever, None, "h", false, u64::MAX),
+            Standing::Held
+        );
+    }
+}
