@@ -378,6 +378,19 @@ fn gc_from_another_state_dir_leaves_a_live_fault_and_clears_a_dead_one() {
     );
     let held = report["swept"]["held_elsewhere"].to_string();
     assert!(held.contains(&api1), "{report}");
+    let out = Command::new(common::bin())
+        .args(["fault", "list", "--json"])
+        .env("UNDERSTUDY_STATE_DIR", bob.path())
+        .output()
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let elsewhere = listed["elsewhere"].as_array().unwrap();
+    assert!(
+        elsewhere
+            .iter()
+            .any(|l| l["shadow"] == id.as_str() && l["containers"][0] == api1.as_str()),
+        "bob's `fault list` shows alice's fault: {listed}"
+    );
 
     holder.kill().unwrap();
     let _ = holder.wait();

@@ -132,7 +132,7 @@ pub async fn run(args: FaultArgs) -> anyhow::Result<ExitCode> {
         );
     }
     match args.command {
-        FaultCommand::List(l) => list(&inj, l.json),
+        FaultCommand::List(l) => list(&inj, l.json).await,
         FaultCommand::Apply(a) => apply(&docker, &inj, &a).await,
         FaultCommand::Revert(r) => {
             let ids = (!r.all).then_some(r.ids);
@@ -162,11 +162,17 @@ pub async fn run(args: FaultArgs) -> anyhow::Result<ExitCode> {
         FaultCommand::StopAll => {
             inj.set_stopped(true).context("writing the stop flag")?;
             let reverted = inj.recover().await;
-            let _ = inj.sweep().await;
+            let swept = inj.sweep().await;
             println!(
                 "faults stopped: {} reverted; new faults are refused until `understudy fault resume`",
                 reverted.len()
             );
+            for held in &swept.held_elsewhere {
+                println!("left {held} (another state directory's live fault)");
+            }
+            for e in &swept.errors {
+                eprintln!("sweep: {e}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         FaultCommand::Resume => {
@@ -178,7 +184,7 @@ pub async fn run(args: FaultArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
+async fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
     let caps = netns::detect();
     let active: Vec<_> = inj
         .journal()
@@ -186,6 +192,10 @@ fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter(|r| r.status.needs_revert())
         .collect();
+    let elsewhere = inj
+        .leases_elsewhere()
+        .await
+        .context("listing the fault leases on the engine")?;
     if json {
         let kinds: Vec<serde_json::Value> = catalog::KINDS
             .iter()
@@ -195,7 +205,7 @@ fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
         println!(
             "{}",
             serde_json::to_string_pretty(
-                &serde_json::json!({"kinds": kinds, "packet": caps, "stopped": inj.stopped(), "active": active})
+                &serde_json::json!({"kinds": kinds, "packet": caps, "stopped": inj.stopped(), "active": active, "elsewhere": elsewhere})
             )?
         );
         return Ok(ExitCode::SUCCESS);
@@ -245,6 +255,22 @@ fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
             r.target,
             r.status,
             if r.detached { " (detached)" } else { "" }
+        );
+    }
+    if !elsewhere.is_empty() {
+        println!("Faults other state directories hold on this engine (their leases):");
+    }
+    for l in elsewhere {
+        let left = l.expires_ms.map_or("until reverted".to_owned(), |e| {
+            format!("{}s left", e.saturating_sub(now) / 1000)
+        });
+        println!(
+            "  {} shadow {} {} by {}, {left}{}",
+            l.fault_id,
+            l.shadow,
+            l.containers.join(","),
+            l.holder_text(),
+            if l.detached { " (detached)" } else { "" }
         );
     }
     Ok(ExitCode::SUCCESS)

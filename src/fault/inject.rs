@@ -589,6 +589,17 @@ impl<P: Platform> Injector<P> {
         swept
     }
 
+    /// The faults other understudies hold on this engine: leases whose
+    /// fault this journal does not know.
+    pub async fn leases_elsewhere(&self) -> Result<Vec<Lease>, PlatformError> {
+        let records = self.journal.records();
+        let (leases, _) = lease::list(self.guard.platform()).await?;
+        Ok(leases
+            .into_iter()
+            .filter(|l| records.iter().all(|r| r.id != l.fault_id))
+            .collect())
+    }
+
     /// Reverts the fault `id` (or every active one).
     pub async fn revert_ids(
         &self,

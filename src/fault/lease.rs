@@ -40,7 +40,7 @@ pub const EXPIRES: &str = "io.understudy.lease.expires";
 pub const DETACHED: &str = "io.understudy.lease.detached";
 
 /// One fault's lease, as the engine holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Lease {
     pub fault_id: String,
     /// The shadow id and the group it clones (labels, so `shadow down` and
