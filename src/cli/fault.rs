@@ -265,9 +265,10 @@ async fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
             format!("{}s left", e.saturating_sub(now) / 1000)
         });
         println!(
-            "  {} shadow {} {} by {}, {left}{}",
+            "  {} {:<14} {:<28} {} by {}, {left}{}",
             l.fault_id,
-            l.shadow,
+            l.kind,
+            l.target,
             l.containers.join(","),
             l.holder_text(),
             if l.detached { " (detached)" } else { "" }

@@ -257,7 +257,16 @@ impl<P: Platform> Task<P> {
         {
             Some(Ok(_)) => Ok(()),
             Some(Err((_, e))) => Err(one_line(&context, &e)),
-            None => Err(format!("fault {id} is not active (reverted already?)")),
+            None => {
+                let elsewhere = self.injector.leases_elsewhere().await.unwrap_or_default();
+                Err(match elsewhere.iter().find(|l| l.fault_id == id) {
+                    Some(l) => format!(
+                        "fault {id} belongs to {} (another state directory): revert it there, or take the shadow down",
+                        l.holder_text()
+                    ),
+                    None => format!("fault {id} is not active (reverted already?)"),
+                })
+            }
         }
     }
 
@@ -278,11 +287,15 @@ impl<P: Platform> Task<P> {
     /// Reads the journal and sends the active faults, the stop and the time.
     async fn refresh(&mut self) {
         let records = self.injector.journal().records();
-        let active = records
+        let mut active: Vec<ActiveFault> = records
             .into_iter()
             .filter(|r| r.status.needs_revert())
             .map(|r| self.row(r))
             .collect();
+        match self.injector.leases_elsewhere().await {
+            Ok(leases) => active.extend(leases.into_iter().map(elsewhere_row)),
+            Err(e) => tracing::debug!("listing fault leases: {e}"),
+        }
         let stopped = self.injector.stopped();
         send(
             &self.tx,
@@ -405,5 +418,93 @@ async fn next_event(
     match events.as_mut() {
         Some(events) => events.next().await,
         None => std::future::pending().await,
+    }
+}
+
+/// A fault another state directory holds (its lease on the engine), as a row.
+fn elsewhere_row(l: crate::fault::lease::Lease) -> ActiveFault {
+    ActiveFault {
+        owner: format!(
+            "{}, another state dir{}",
+            l.holder_text(),
+            if l.detached { ", detached" } else { "" }
+        ),
+        id: l.fault_id,
+        kind: l.kind,
+        target: l.target,
+        status: crate::fault::journal::Status::Active,
+        expires_ms: l.expires_ms,
+        detached: l.detached,
+        mine: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::recording::{Recording, container};
+
+    /// Another state directory's live fault shows in this console's pane,
+    /// with its holder, and cannot be reverted from here.
+    #[tokio::test]
+    async fn the_pane_lists_faults_other_state_dirs_hold() {
+        let fake = Recording::with(vec![container(
+            "shop-shadow-a1b2c3-api-1",
+            &[
+                (labels::ROLE, "shadow"),
+                (labels::SHADOW, "a1b2c3"),
+                (labels::SERVICE, "api"),
+                (naming::NUMBER, "1"),
+            ],
+        )]);
+        let (alice, bob) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let request = crate::fault::catalog::request("pause", &[]).unwrap();
+        let id = Injector::new(fake.clone(), alice.path())
+            .apply(&request, &"a1b2c3/api/1".parse().unwrap(), None, false)
+            .await
+            .unwrap()
+            .record
+            .id;
+
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        let (handle, task) = spawn(fake.clone(), bob.path(), tx, Duration::from_millis(10));
+        let listed = async {
+            loop {
+                match rx.recv().await.unwrap() {
+                    Msg::Faults(FaultEvent::Journal { active, .. }) if !active.is_empty() => {
+                        break active[0].clone();
+                    }
+                    _ => {}
+                }
+            }
+        };
+        let row = tokio::time::timeout(Duration::from_secs(5), listed)
+            .await
+            .expect("the pane never listed alice's fault");
+        assert_eq!(row.id, id);
+        assert_eq!(
+            (row.kind.as_str(), row.target.as_str()),
+            ("pause", "a1b2c3/api/1")
+        );
+        assert!(!row.mine);
+        assert!(row.owner.contains("another state dir"), "{}", row.owner);
+
+        let mut bobs = Task {
+            injector: Injector::new(fake.clone(), bob.path()),
+            platform: fake.clone(),
+            state_dir: bob.path().to_owned(),
+            tx: tokio::sync::mpsc::channel(1).0,
+            held: BTreeMap::new(),
+            events: None,
+        };
+        let refused = bobs.revert(&id).await.unwrap_err();
+        assert!(refused.contains("another state directory"), "{refused}");
+        drop(handle);
+        task.await.unwrap();
+        assert_eq!(
+            fake.state().containers["shop-shadow-a1b2c3-api-1"].state,
+            crate::domain::RunState::Paused,
+            "bob's console left alice's fault in place"
+        );
     }
 }

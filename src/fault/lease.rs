@@ -38,11 +38,17 @@ pub const CONTAINERS: &str = "io.understudy.lease.containers";
 pub const EXPIRES: &str = "io.understudy.lease.expires";
 /// Label: `true` when the fault was left in place on purpose (`--detach`).
 pub const DETACHED: &str = "io.understudy.lease.detached";
+/// Label: the fault's kind (`pause`, `latency`, ...).
+pub const KIND: &str = "io.understudy.lease.kind";
+/// Label: the target as written (`a1b2c3/gateway->api`).
+pub const TARGET: &str = "io.understudy.lease.target";
 
 /// One fault's lease, as the engine holds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Lease {
     pub fault_id: String,
+    pub kind: String,
+    pub target: String,
     /// The shadow id and the group it clones (labels, so `shadow down` and
     /// the test guards remove the lease with the shadow).
     pub shadow: String,
@@ -71,6 +77,8 @@ impl Lease {
     pub fn of(record: &Record, group: &str) -> Self {
         Lease {
             fault_id: record.id.clone(),
+            kind: record.request.kind.clone(),
+            target: record.target.clone(),
             shadow: record.shadow.clone(),
             group: group.to_owned(),
             holder: record.owner.clone(),
@@ -88,6 +96,8 @@ impl Lease {
         l.insert(labels::OF.to_owned(), self.group.clone());
         l.insert(CONTAINERS.to_owned(), self.containers.join(","));
         l.insert(DETACHED.to_owned(), self.detached.to_string());
+        l.insert(KIND.to_owned(), self.kind.clone());
+        l.insert(TARGET.to_owned(), self.target.clone());
         if let Some(e) = self.expires_ms {
             l.insert(EXPIRES.to_owned(), e.to_string());
         }
@@ -128,6 +138,8 @@ impl Lease {
             .unwrap_or_default();
         Ok(Lease {
             fault_id: fault_id.clone(),
+            kind: l.get(KIND).cloned().unwrap_or_default(),
+            target: l.get(TARGET).cloned().unwrap_or_default(),
             shadow: l.get(labels::SHADOW).cloned().unwrap_or_default(),
             group: l.get(labels::OF).cloned().unwrap_or_default(),
             holder,
@@ -217,6 +229,8 @@ mod tests {
     fn lease(host: &str, expires_ms: Option<u64>, detached: bool) -> Lease {
         Lease {
             fault_id: "0badf00d".into(),
+            kind: "pause".into(),
+            target: "a1b2c3/api".into(),
             shadow: "a1b2c3".into(),
             group: "shop".into(),
             holder: Owner {
