@@ -379,6 +379,10 @@ async fn windows_stream_and_cancel_stops_the_run() {
         stopper.cancel();
     });
     let started = Instant::now();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
     let report = engine::run(
         &target,
         open(100.0, 30, vec![RequestSpec::get("/")]),
@@ -406,6 +410,15 @@ async fn windows_stream_and_cancel_stops_the_run() {
     assert_eq!(first.t, 0);
     assert!((95.0..=105.0).contains(&first.rps), "{first:?}");
     assert_eq!(first.target_rps, Some(100.0));
+    // Each second carries its wall-clock start: the run's, then 1 s apart.
+    assert!(
+        (wall..wall + 500).contains(&first.at_ms),
+        "run began at {wall}, first second at {}",
+        first.at_ms
+    );
+    for pair in streamed.windows(2) {
+        assert_eq!(pair[1].at_ms - pair[0].at_ms, 1000, "{pair:?}");
+    }
 }
 
 /// Two load threads share the arrivals and the pool; their seconds merge

@@ -103,6 +103,12 @@ impl Default for EngineOptions {
 /// Lead time between starting the threads and the first send.
 const START_DELAY: Duration = Duration::from_millis(10);
 
+/// Milliseconds since the Unix epoch (0 before it).
+fn unix_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// Runs `workload` against `target`. Each finished second is sent on
 /// `windows` (if given) as it ends; the report comes at the end, or after
 /// `cancel`.
@@ -142,12 +148,14 @@ pub async fn run(
         })
     });
     let start = Instant::now() + START_DELAY;
+    let start_unix_ms = unix_ms(std::time::SystemTime::now() + START_DELAY);
     let plan = Arc::new(Plan {
         addr,
         requests,
         timeout: options.timeout,
         duration: options.duration,
         start,
+        start_unix_ms,
         seconds: options.duration.as_secs_f64().ceil().max(1.0) as u64,
         endpoints: endpoint_names.len(),
         max_backlog: options.max_backlog.max(1),
@@ -337,7 +345,12 @@ impl<'a> Collector<'a> {
             };
             let elapsed = self.plan.start.elapsed().as_secs_f64();
             let period = self.plan.duration.as_secs_f64().min(elapsed);
-            let window = Window::from_bucket(t, period - t as f64, &bucket, self.model, self.names);
+            let mut window =
+                Window::from_bucket(t, period - t as f64, &bucket, self.model, self.names);
+            window.at_ms = self
+                .plan
+                .start_unix_ms
+                .saturating_add(i64::try_from(t).unwrap_or(i64::MAX).saturating_mul(1000));
             if let Some(sink) = &self.sink {
                 let _ = sink.send(window.clone());
             }

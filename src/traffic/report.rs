@@ -65,6 +65,10 @@ pub enum Model {
 pub struct Window {
     /// Second from the start: covers `[t, t+1)`.
     pub t: u64,
+    /// The wall-clock start of that second, ms since the Unix epoch (0 in
+    /// reports written before it was recorded).
+    #[serde(default)]
+    pub at_ms: i64,
     /// Open model: arrivals intended in this second.
     pub target_rps: Option<f64>,
     /// Requests finished in this second, per second.
@@ -130,6 +134,7 @@ impl Window {
             .collect();
         Self {
             t,
+            at_ms: 0,
             target_rps: (model == Model::Open).then(|| bucket.intended as f64 / length_s),
             rps: bucket.requests as f64 / length_s,
             requests: bucket.requests,
@@ -448,6 +453,7 @@ impl Window {
     pub fn steady(t: u64, requests: u64, p99: f64) -> Self {
         Window {
             t,
+            at_ms: 0,
             target_rps: Some(requests as f64),
             rps: requests as f64,
             requests,

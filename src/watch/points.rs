@@ -3,7 +3,7 @@
 //! Owns: the series keys and values of a request second (access log), a
 //! container stats frame, a host sample, a second of the load engine that
 //! drives the shadow (`--replay` or the console's Load tab, placed on the
-//! watch's clock by [`ClientClock`]), and a scraped page; and the
+//! watch's clock by [`client_second`]), and a scraped page; and the
 //! `--scrape [ENV[:SERVICE]=]URL` target syntax.
 //!
 //! Keys: `ENV/SERVICE/METRIC` for request metrics, `ENV/SERVICE/INSTANCE/
@@ -85,29 +85,17 @@ pub fn host_points(s: &HostStats) -> Vec<Point> {
     ]
 }
 
-/// Places the seconds of a load (the watch's own `--replay`, or the
-/// console's Load tab) on the watch's clock. A window carries only its
-/// second from the load's start (`t`), so the first window of a run
-/// anchors that start: it covers the second that has just ended. A window
-/// of another entry, or one whose `t` does not move on (a new run), anchors
-/// again. Later windows keep their spacing even when they arrive in a burst.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientClock {
-    /// The entry, the last `t`, and the load's start (ms).
-    anchor: Option<(String, u64, i64)>,
-}
-
-impl ClientClock {
-    /// The start of window `t`'s second (ms) for a window of `entry` that
-    /// arrived at `now_ms`.
-    pub fn place(&mut self, entry: &str, t: u64, now_ms: i64) -> i64 {
-        let secs = i64::try_from(t).unwrap_or(i64::MAX).saturating_mul(1000);
-        let start_ms = match &self.anchor {
-            Some((e, last, start)) if e == entry && t > *last => *start,
-            _ => second_of(now_ms) - secs - 1000,
-        };
-        self.anchor = Some((entry.to_owned(), t, start_ms));
-        start_ms.saturating_add(secs)
+/// Where a second of a load (the watch's own `--replay`, or the console's
+/// Load tab) goes on the watch's clock: the start of that second on the
+/// load engine's wall clock (`Window::at_ms`), so windows that arrive late
+/// or in a burst keep their own seconds and never land in the future. A
+/// window without it (0: a report from before it was recorded) goes to the
+/// second that has just ended at `now_ms`.
+pub fn client_second(window: &Window, now_ms: i64) -> i64 {
+    if window.at_ms > 0 {
+        window.at_ms
+    } else {
+        second_of(now_ms) - 1000
     }
 }
 

@@ -20,7 +20,7 @@ use crate::traffic::replay::ReplayPlan;
 use crate::traffic::report::{LoadReport, Window};
 
 use super::collect::Feed;
-use super::points::{self, ClientClock, ScrapeTarget};
+use super::points::{self, ScrapeTarget};
 use super::{second_of, unix_ms};
 
 /// Samples the host once a second until `cancel` or the channel closes.
@@ -173,9 +173,8 @@ pub async fn drive_replay(
     let forward = {
         let tx = tx.clone();
         tokio::spawn(async move {
-            let mut clock = ClientClock::default();
             while let Some(w) = windows.recv().await {
-                if tx.send(client_feed(&mut clock, &entry, &w)).await.is_err() {
+                if tx.send(client_feed(&entry, &w)).await.is_err() {
                     return;
                 }
             }
@@ -211,31 +210,26 @@ pub struct ClientWindow {
 }
 
 /// Turns the seconds of an outside load into `shadow/ENTRY/client_*`
-/// points (placed by [`ClientClock`]), until `cancel` or either channel
+/// points (placed by [`points::client_second`]), until `cancel` or either channel
 /// closes.
 pub async fn client_loop(
     mut windows: UnboundedReceiver<ClientWindow>,
     tx: Sender<Feed>,
     cancel: CancellationToken,
 ) {
-    let mut clock = ClientClock::default();
     while let Some(Some(ClientWindow { entry, window })) =
         cancel.run_until_cancelled(windows.recv()).await
     {
-        if tx
-            .send(client_feed(&mut clock, &entry, &window))
-            .await
-            .is_err()
-        {
+        if tx.send(client_feed(&entry, &window)).await.is_err() {
             return;
         }
     }
 }
 
-/// One second of load on `entry` as the watch's points, placed by `clock`.
-fn client_feed(clock: &mut ClientClock, entry: &str, window: &Window) -> Feed {
+/// One second of load on `entry` as the watch's points, at its own second.
+fn client_feed(entry: &str, window: &Window) -> Feed {
     Feed::Points {
-        t_ms: clock.place(entry, window.t, unix_ms(SystemTime::now())),
+        t_ms: points::client_second(window, unix_ms(SystemTime::now())),
         points: points::client_points(entry, window),
     }
 }

@@ -73,6 +73,8 @@ pub(super) struct Plan {
     pub timeout: Duration,
     pub duration: Duration,
     pub start: Instant,
+    /// `start` on the wall clock, ms since the Unix epoch.
+    pub start_unix_ms: i64,
     pub seconds: u64,
     pub endpoints: usize,
     pub max_backlog: usize,

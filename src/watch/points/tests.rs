@@ -121,16 +121,16 @@ fn bad_scrape_targets_name_the_value_and_the_reason() {
 }
 
 #[test]
-fn an_outside_load_keeps_its_seconds_apart_and_anchors_again_on_a_new_run() {
-    let mut clock = ClientClock::default();
-    // The first window (t 0) arrives at 10.4 s: it covered 9 .. 10 s.
-    assert_eq!(clock.place("gateway", 0, 10_400), 9_000);
-    // A burst arriving in one instant keeps the windows' spacing.
-    assert_eq!(clock.place("gateway", 1, 10_450), 10_000);
-    assert_eq!(clock.place("gateway", 2, 10_450), 11_000);
-    // A new run (t starts again) anchors on its arrival.
-    assert_eq!(clock.place("gateway", 0, 30_100), 29_000);
-    assert_eq!(clock.place("gateway", 5, 30_200), 34_000);
-    // Another entry anchors too.
-    assert_eq!(clock.place("api", 7, 40_000), 39_000);
+fn a_load_second_goes_to_its_own_wall_clock_second() {
+    let mut w = window(10, ErrorCounts::default());
+    // A burst: three seconds arriving at one instant keep their own seconds,
+    // none in the future.
+    for (t, at) in [(0, 9_000), (1, 10_000), (2, 11_000)] {
+        w.t = t;
+        w.at_ms = at;
+        assert_eq!(client_second(&w, 12_450), at);
+    }
+    // Without a recorded start: the second that has just ended.
+    w.at_ms = 0;
+    assert_eq!(client_second(&w, 30_100), 29_000);
 }
