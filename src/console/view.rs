@@ -130,6 +130,18 @@ fn chart_top(max: f64) -> f64 {
 }
 
 /// One series of a chart, drawn as a braille line.
+/// A value in a chart's axis or legend: `250`, `12.3`, `0.04` (whole from
+/// 100 on, one decimal, two below 1: an error rate).
+fn short_number(value: f64) -> String {
+    if value >= 100.0 || value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else if value >= 1.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
 fn chart_line<'a>(name: &'a str, style: Style, data: &'a [(f64, f64)]) -> Dataset<'a> {
     Dataset::default()
         .name(name)

@@ -175,14 +175,6 @@ fn x_bounds(pane: &LoadPane) -> [f64; 2] {
     [first, last.max(first + 1.0)]
 }
 
-fn label(value: f64) -> String {
-    if value >= 100.0 || value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
-}
-
 /// A series to draw: its name, style and points.
 type NamedSeries<'a> = (&'a str, Style, &'a [(f64, f64)]);
 
@@ -214,7 +206,7 @@ fn chart<'a>(
             Axis::default()
                 .bounds([0.0, top])
                 .style(theme.muted)
-                .labels([Line::from("0"), Line::from(label(top))]),
+                .labels([Line::from("0"), Line::from(super::short_number(top))]),
         )
         .hidden_legend_constraints((Constraint::Length(0), Constraint::Length(0)))
 }

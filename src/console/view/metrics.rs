@@ -296,7 +296,7 @@ impl Series {
 
     /// `CPU %  prod 12.3  shadow 14.1  • 2 flagged`: the legend.
     fn title(&self, spec: &Spec, theme: &Theme) -> Line<'static> {
-        let value = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), number);
+        let value = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), super::short_number);
         let mut spans = vec![
             Span::styled(spec.title, theme.title),
             Span::styled("  prod ", theme.prod),
@@ -381,19 +381,8 @@ fn chart(series: &Series, spec: &Spec, theme: &Theme, area: Rect, buf: &mut Buff
             Axis::default()
                 .bounds([0.0, top])
                 .style(theme.muted)
-                .labels([Line::from("0"), Line::from(number(top))]),
+                .labels([Line::from("0"), Line::from(super::short_number(top))]),
         )
         .hidden_legend_constraints((Constraint::Length(0), Constraint::Length(0)))
         .render(area, buf);
-}
-
-/// `12.3`, `250`, `0.04`.
-fn number(value: f64) -> String {
-    if value >= 100.0 || value.fract() == 0.0 {
-        format!("{value:.0}")
-    } else if value >= 1.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    }
 }
