@@ -206,10 +206,7 @@ fn nsenter_rules(container: &str) -> String {
 
 /// The four faults of the SIGKILL test are in place.
 fn assert_faults_in_place(api1: &str, api2: &str, store: &str, proxy: &str, root: bool) {
-    assert_eq!(
-        docker_out(&["inspect", "--format", "{{.State.Status}}", api1]),
-        "paused"
-    );
+    assert_eq!(status(api1), "paused");
     assert_eq!(
         docker_out(&["inspect", "--format", "{{.HostConfig.NanoCpus}}", api2]),
         "100000000"
@@ -286,10 +283,7 @@ fn gc_reverts_what_a_sigkilled_process_left() {
         c.kill().unwrap();
         let _ = c.wait();
     }
-    assert_eq!(
-        docker_out(&["inspect", "--format", "{{.State.Status}}", &api1]),
-        "paused"
-    );
+    assert_eq!(status(&api1), "paused");
 
     let gc = understudy(&["gc"]);
     assert!(
@@ -297,10 +291,7 @@ fn gc_reverts_what_a_sigkilled_process_left() {
         "{}",
         String::from_utf8_lossy(&gc.stderr)
     );
-    assert_eq!(
-        docker_out(&["inspect", "--format", "{{.State.Status}}", &api1]),
-        "running"
-    );
+    assert_eq!(status(&api1), "running");
     assert_eq!(
         docker_out(&["inspect", "--format", "{{.HostConfig.NanoCpus}}", &api2]),
         nano_before

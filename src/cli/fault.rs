@@ -245,9 +245,7 @@ async fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
     }
     let now = crate::fault::inject::now_ms();
     for r in active {
-        let left = r.expires_ms.map_or("until reverted".to_owned(), |e| {
-            format!("{}s left", e.saturating_sub(now) / 1000)
-        });
+        let left = time_left(r.expires_ms, now);
         println!(
             "  {} {:<14} {:<28} {:?} {left}{}",
             r.id,
@@ -261,9 +259,7 @@ async fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
         println!("Faults other state directories hold on this engine (their leases):");
     }
     for l in elsewhere {
-        let left = l.expires_ms.map_or("until reverted".to_owned(), |e| {
-            format!("{}s left", e.saturating_sub(now) / 1000)
-        });
+        let left = time_left(l.expires_ms, now);
         println!(
             "  {} {:<14} {:<28} {} by {}, {left}{}",
             l.fault_id,
@@ -275,6 +271,13 @@ async fn list(inj: &Injector<Docker>, json: bool) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `42s left`, or `until reverted` for a fault without a TTL.
+fn time_left(expires_ms: Option<u64>, now_ms: u64) -> String {
+    expires_ms.map_or("until reverted".to_owned(), |e| {
+        format!("{}s left", e.saturating_sub(now_ms) / 1000)
+    })
 }
 
 async fn apply(docker: &Docker, inj: &Injector<Docker>, a: &ApplyArgs) -> anyhow::Result<ExitCode> {
