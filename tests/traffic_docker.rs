@@ -118,7 +118,12 @@ fn a_profile_learned_from_production_matches_what_was_sent_and_replays_on_the_sh
     let report = json_file(&report_path);
     let windows = report["per_second"].as_array().unwrap();
     assert!(windows.len() >= 7, "{} windows", windows.len());
-    let mut checked = 0;
+    // A second's `rps` counts the requests that *finished* in it, so a
+    // response slowed by a busy machine moves one into the next second:
+    // each second within 10 % (+2), and the checked seconds together
+    // within 3 % of their target (speed 2 or 8 instead of 4 would be off
+    // by half or more).
+    let (mut checked, mut achieved, mut intended) = (0, 0.0, 0.0);
     for w in &windows[1..windows.len() - 1] {
         let target = w["target_rps"].as_f64().unwrap_or(0.0);
         if target < 10.0 {
@@ -126,13 +131,19 @@ fn a_profile_learned_from_production_matches_what_was_sent_and_replays_on_the_sh
         }
         let rps = w["rps"].as_f64().unwrap();
         assert!(
-            (rps - target).abs() <= 0.05 * target + 1.0,
+            (rps - target).abs() <= 0.10 * target + 2.0,
             "second {}: achieved {rps} vs target {target}",
             w["t"]
         );
         checked += 1;
+        achieved += rps;
+        intended += target;
     }
     assert!(checked >= 4, "{checked} seconds checked");
+    assert!(
+        (achieved - intended).abs() <= 0.03 * intended,
+        "achieved {achieved} vs target {intended} over {checked} seconds"
+    );
     assert_eq!(report["dropped"].as_u64().unwrap(), 0);
 }
 
