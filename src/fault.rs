@@ -1,7 +1,14 @@
 //! Failure injection into shadows only.
 //!
-//! Owns: schedules (pure): timed, recurring and probabilistic faults with a
-//! seed, and blast-radius limits.
+//! Owns: the catalog of kinds and parameters (`catalog`), target syntax and
+//! resolution (`target`), the shadow-only guard at the lowest layer
+//! (`guard`), the injector that journals, applies and reverts (`inject`,
+//! `journal`), the engine-side lease of every applied fault so other
+//! operators' `gc` leaves it alone (`lease`), the sweep of leftovers no live
+//! fault holds (`sweep`), packet faults in a container's namespace
+//! (`netns`), and schedules (pure: timed, recurring and probabilistic faults
+//! with a seed, blast-radius limits; `schedule`, `plan_file`,
+//! `plan_targets`).
 
 pub mod burn;
 pub mod catalog;

@@ -11,7 +11,7 @@
 //! | [`dns`] | a minimal DNS client for `FROM scratch` containers (no libc resolver there) |
 //! | [`demo`] | the sample production "shop": its roles, its offline image, its lifecycle |
 //! | [`console`] | the terminal console (the only ratatui / crossterm user) |
-//! | [`fault`] | failure injection into shadows: catalog, schedules, injector, journal |
+//! | [`fault`] | failure injection into shadows: catalog, schedules, injector, journal, leases on the engine, sweep |
 //! | [`shadow`] | shadow deployments: capture, plan (pure), apply, tear down, gc |
 //! | [`traffic`] | the load engine, capture parsers, traffic profiles and replay |
 //! | [`store`] | SQLite history in one file (WAL): runs, alerts, series rollups, audit; a thread-owned connection behind an async handle (the only rusqlite user) |
