@@ -285,12 +285,14 @@ fn gc_reverts_what_a_sigkilled_process_left() {
     }
     assert_eq!(status(&api1), "paused");
 
-    let gc = understudy(&["gc"]);
-    assert!(
-        gc.status.success(),
-        "{}",
-        String::from_utf8_lossy(&gc.stderr)
-    );
+    let gc: serde_json::Value = serde_json::from_str(&ok(&understudy(&["gc", "--json"]))).unwrap();
+    // Only the proxy that had a fault is reported cleared.
+    let reset = gc["swept"]["proxies_reset"].to_string();
+    assert!(reset.contains(&proxy), "{gc}");
+    for clean in ["gateway", "store"] {
+        let name = format!("{}-shadow-{id}-proxy-{clean}", s.project);
+        assert!(!reset.contains(&name), "{name} had no fault: {gc}");
+    }
     assert_eq!(status(&api1), "running");
     assert_eq!(
         docker_out(&["inspect", "--format", "{{.HostConfig.NanoCpus}}", &api2]),

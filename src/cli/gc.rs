@@ -51,6 +51,7 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         && shadows.removed.is_empty()
         && swept.unpaused.is_empty()
         && swept.rules_removed.is_empty()
+        && swept.proxies_reset.is_empty()
         && swept.leases_released.is_empty()
     {
         println!("nothing to collect");

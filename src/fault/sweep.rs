@@ -22,6 +22,7 @@ use crate::shadow::naming;
 pub struct Swept {
     pub unpaused: Vec<String>,
     pub rules_removed: Vec<String>,
+    /// Proxies that had faults (or did not say how many) and have none now.
     pub proxies_reset: Vec<String>,
     /// Containers left alone because a live fault of another understudy
     /// (another journal) holds them: `<container>: fault <id> of pid <pid>
@@ -155,7 +156,8 @@ pub async fn sweep<P: Platform>(guard: &ShadowOnly<P>, held: &BTreeSet<String>) 
         }
         if c.label(naming::COMPONENT) == Some("proxy") {
             match proxy_ctl::reset(guard, &c.name).await {
-                Ok(()) => swept.proxies_reset.push(c.name.clone()),
+                Ok(Some(0)) => {}
+                Ok(_) => swept.proxies_reset.push(c.name.clone()),
                 Err(e) => swept.errors.push(format!("{}: {e}", c.name)),
             }
             continue;

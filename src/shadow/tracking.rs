@@ -72,10 +72,16 @@ pub fn process_start(pid: u32) -> Option<u64> {
 }
 
 /// Field 22 of a `/proc/PID/stat` line (the command may hold spaces and
-/// parentheses, so fields are counted after the last `)`).
+/// parentheses, so fields are counted after the last `)`); none for a
+/// process that has exited but not been reaped yet (state `Z` or `X`: a
+/// SIGKILLed holder whose parent has not waited for it is gone).
 pub fn parse_start_time(stat: &str) -> Option<u64> {
     let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = after.split_whitespace();
+    if matches!(fields.next()?, "Z" | "X" | "x") {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 /// How long a shadow created on another host counts as "being created".
@@ -332,5 +338,26 @@ mod tests {
         let stat = "1234 (my (odd) cmd) S 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10";
         assert_eq!(parse_start_time(stat), Some(987_654));
         assert!(process_start(std::process::id()).unwrap() > 0);
+    }
+
+    #[test]
+    fn an_exited_process_not_yet_reaped_is_not_alive() {
+        let zombie =
+            "1234 (understudy) Z 1 1234 1234 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 0 0";
+        assert_eq!(parse_start_time(zombie), None);
+        // A real one: a child killed and not waited for.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        assert!(process_start(pid).is_some());
+        child.kill().unwrap();
+        let gone = (0..200).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            process_start(pid).is_none()
+        });
+        assert!(gone, "a killed child counts as alive until reaped");
+        child.wait().unwrap();
     }
 }

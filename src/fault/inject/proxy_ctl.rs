@@ -127,9 +127,14 @@ pub async fn remove<P: Platform>(
     Ok(())
 }
 
-/// Removes every fault from every route of a proxy (the `gc` sweep).
-pub async fn reset<P: Platform>(guard: &ShadowOnly<P>, container: &str) -> Result<(), String> {
-    run(guard, container, &["reset"]).await.map(|_| ())
+/// Removes every fault from every route of a proxy (the `gc` sweep); how
+/// many it removed, when the proxy says.
+pub async fn reset<P: Platform>(
+    guard: &ShadowOnly<P>,
+    container: &str,
+) -> Result<Option<u64>, String> {
+    let out = run(guard, container, &["reset"]).await?;
+    Ok(first_json(&out).and_then(|v| v["removed"].as_u64()))
 }
 
 #[cfg(test)]
