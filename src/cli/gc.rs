@@ -14,11 +14,20 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
     let faults = injector.recover().await;
     let swept = injector.sweep().await;
     let shadows = crate::shadow::teardown::gc(&docker).await?;
+    // Exit 1 when something could not be removed; everything else is done.
+    let status = if shadows.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    for e in &shadows.errors {
+        eprintln!("gc: {e}");
+    }
     if json {
         let report =
             serde_json::json!({"faults_reverted": faults, "swept": swept, "shadows": shadows});
         println!("{}", serde_json::to_string_pretty(&report)?);
-        return Ok(ExitCode::SUCCESS);
+        return Ok(status);
     }
     for r in &faults {
         println!(
@@ -53,8 +62,9 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
         && swept.rules_removed.is_empty()
         && swept.proxies_reset.is_empty()
         && swept.leases_released.is_empty()
+        && shadows.errors.is_empty()
     {
         println!("nothing to collect");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(status)
 }

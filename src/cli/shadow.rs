@@ -152,9 +152,17 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
         }
         ShadowCommand::Gc(g) => {
             let report = teardown::gc(&docker).await?;
+            for e in &report.errors {
+                eprintln!("gc: {e}");
+            }
+            let status = if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
             if g.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
-            } else if report.removed.is_empty() {
+            } else if report.removed.is_empty() && report.errors.is_empty() {
                 println!("nothing to collect");
             } else {
                 for (removed, reason) in &report.removed {
@@ -167,7 +175,7 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(status)
         }
     }
 }

@@ -161,6 +161,10 @@ fn root_cause(e: &dyn std::error::Error) -> String {
     message
 }
 
+/// Attempts at removing a network whose endpoints the engine still holds
+/// (100 ms, 200 ms, ... apart: about three seconds in all).
+const NETWORK_RETRIES: u64 = 7;
+
 impl Platform for Docker {
     async fn engine(&self) -> Result<EngineInfo> {
         let version = self
@@ -309,12 +313,24 @@ impl Platform for Docker {
     }
 
     async fn remove_network(&self, name: &str) -> Result<()> {
-        match self.client.remove_network(name).await {
-            Ok(())
-            | Err(BollardError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Ok(()),
-            Err(e) => Err(self.map_err("remove", "network", name, e)),
+        // Right after its containers are removed the engine may still hold
+        // their endpoints for a moment ("has active endpoints"): try again
+        // for about three seconds before reporting it.
+        let mut attempt = 0u64;
+        loop {
+            match self.client.remove_network(name).await {
+                Ok(())
+                | Err(BollardError::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => return Ok(()),
+                Err(BollardError::DockerResponseServerError { message, .. })
+                    if message.contains("active endpoints") && attempt < NETWORK_RETRIES =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+                }
+                Err(e) => return Err(self.map_err("remove", "network", name, e)),
+            }
         }
     }
 

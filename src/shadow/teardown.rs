@@ -100,10 +100,12 @@ pub async fn shadows(
     Ok(tracking::shadows(&containers, &networks, &volumes))
 }
 
-/// What `gc` removed, with the reason per shadow.
+/// What `gc` removed, with the reason per shadow, and what it could not
+/// remove (one line per shadow: its id and the engine's error).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct GcReport {
     pub removed: Vec<(Removed, String)>,
+    pub errors: Vec<String>,
 }
 
 fn now_unix() -> u64 {
@@ -119,9 +121,13 @@ pub async fn gc(platform: &impl Platform) -> Result<GcReport, PlatformError> {
     let now = now_unix();
     let alive = |o: &tracking::Owner, created: u64| tracking::owner_alive(o, created, now);
     let mut report = GcReport::default();
+    // A shadow the engine refuses to remove (a network that keeps an
+    // endpoint of a removed container) is reported; the others still go.
     for (id, reason) in tracking::decide_gc(&states, &alive) {
-        let removed = remove(platform, &id).await?;
-        report.removed.push((removed, reason));
+        match remove(platform, &id).await {
+            Ok(removed) => report.removed.push((removed, reason)),
+            Err(e) => report.errors.push(format!("shadow {id}: {e}")),
+        }
     }
     // A creator killed mid-request leaves creates the engine finishes after
     // our listing: look again once they have settled, until none appear.
@@ -132,9 +138,13 @@ pub async fn gc(platform: &impl Platform) -> Result<GcReport, PlatformError> {
         tokio::time::sleep(SETTLE).await;
         let mut late = false;
         for (removed, _) in &mut report.removed {
-            let again = remove(platform, &removed.id).await?;
-            late |= !again.is_empty();
-            removed.absorb(again);
+            match remove(platform, &removed.id).await {
+                Ok(again) => {
+                    late |= !again.is_empty();
+                    removed.absorb(again);
+                }
+                Err(e) => report.errors.push(format!("shadow {}: {e}", removed.id)),
+            }
         }
         if !late {
             break;

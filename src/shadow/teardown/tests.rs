@@ -98,3 +98,32 @@ async fn gc_leaves_a_ready_shadow_and_a_live_creators_alone() {
     assert!(report.removed.is_empty(), "{report:?}");
     assert_eq!(fake.with(|s| s.networks.len()), 3);
 }
+
+/// One shadow's network the engine will not remove: `gc` reports it and
+/// still removes the other abandoned shadow.
+#[tokio::test(start_paused = true)]
+async fn gc_reports_a_shadow_it_cannot_remove_and_removes_the_rest() {
+    let fake = half_made_shadow_beside_a_ready_one();
+    fake.with(|s| {
+        // A second abandoned shadow, b2c3d4: one network, stuck.
+        let mut labels = s.networks[0].labels.clone();
+        labels.insert(labels::SHADOW.to_owned(), "b2c3d4".to_owned());
+        s.networks.push(NetworkSummary {
+            id: "net-b2c3d4".into(),
+            name: "shop-shadow-b2c3d4".into(),
+            internal: true,
+            labels,
+            subnets: vec![],
+        });
+        s.stuck_networks.push("net-b2c3d4".into());
+    });
+    let report = gc(&fake).await.unwrap();
+    let removed: Vec<&str> = report.removed.iter().map(|(r, _)| r.id.as_str()).collect();
+    assert_eq!(removed, ["a1b2c3"], "{report:?}");
+    assert_eq!(report.errors.len(), 1, "{report:?}");
+    assert!(
+        report.errors[0].starts_with("shadow b2c3d4: ")
+            && report.errors[0].contains("active endpoints"),
+        "{report:?}"
+    );
+}
