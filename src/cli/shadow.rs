@@ -150,34 +150,37 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        ShadowCommand::Gc(g) => {
-            let report = teardown::gc(&docker).await?;
-            for e in &report.errors {
-                eprintln!("gc: {e}");
-            }
-            let status = if report.errors.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            };
-            if g.json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else if report.removed.is_empty() && report.errors.is_empty() {
-                println!("nothing to collect");
-            } else {
-                for (removed, reason) in &report.removed {
-                    println!(
-                        "shadow {}: {reason}; removed {} containers, {} networks, {} volumes",
-                        removed.id,
-                        removed.containers.len(),
-                        removed.networks.len(),
-                        removed.volumes.len()
-                    );
-                }
-            }
-            Ok(status)
+        ShadowCommand::Gc(g) => gc(&docker, g.json).await,
+    }
+}
+
+/// `shadow gc`: removes abandoned shadows; exit 1 if one could not be removed.
+async fn gc(docker: &Docker, json: bool) -> anyhow::Result<ExitCode> {
+    let report = teardown::gc(docker).await?;
+    for e in &report.errors {
+        eprintln!("gc: {e}");
+    }
+    let status = if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if report.removed.is_empty() && report.errors.is_empty() {
+        println!("nothing to collect");
+    } else {
+        for (removed, reason) in &report.removed {
+            println!(
+                "shadow {}: {reason}; removed {} containers, {} networks, {} volumes",
+                removed.id,
+                removed.containers.len(),
+                removed.networks.len(),
+                removed.volumes.len()
+            );
         }
     }
+    Ok(status)
 }
 
 fn print_report(report: &apply::ApplyReport) {
