@@ -122,8 +122,19 @@ pub fn remove_labelled(label: &str) {
         args.extend(ids.iter().map(String::as_str));
         docker(&args);
     }
+    // The engine may hold a removed container's endpoint for a moment.
     for n in labelled("network", label) {
-        docker(&["network", "rm", &n]);
+        for attempt in 1..=10 {
+            let out = Command::new("docker")
+                .args(["network", "rm", &n])
+                .output()
+                .expect("run docker");
+            let err = String::from_utf8_lossy(&out.stderr);
+            if out.status.success() || !err.contains("active endpoints") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100 * attempt));
+        }
     }
     for v in labelled("volume", label) {
         docker(&["volume", "rm", "-f", &v]);
