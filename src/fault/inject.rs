@@ -545,45 +545,7 @@ impl<P: Platform> Injector<P> {
             .filter(|r| r.status.needs_revert())
             .flat_map(|r| r.containers.iter().cloned())
             .collect();
-        let mut leases = super::sweep::Leases::default();
-        match lease::list(self.guard.platform()).await {
-            Ok((found, unreadable)) => {
-                leases.errors = unreadable;
-                let (here, now) = (tracking::host_name(), now_ms());
-                for l in found {
-                    let journalled = records.iter().find(|r| r.id == l.fault_id);
-                    let alive =
-                        l.holder.host == here && tracking::owner_alive(&l.holder, 0, now / 1000);
-                    match lease::standing(&l, journalled.map(|r| r.status), &here, alive, now) {
-                        lease::Standing::Held if journalled.is_none() => {
-                            for c in &l.containers {
-                                if held.insert(c.clone()) {
-                                    leases.held_elsewhere.push(format!(
-                                        "{c}: fault {} of {}",
-                                        l.fault_id,
-                                        l.holder_text()
-                                    ));
-                                }
-                            }
-                        }
-                        lease::Standing::Held => {}
-                        lease::Standing::Stale(why) => {
-                            match lease::release(self.guard.platform(), &l.fault_id).await {
-                                Ok(()) => leases.released.push(format!(
-                                    "fault {} of {} ({why})",
-                                    l.fault_id,
-                                    l.holder_text()
-                                )),
-                                Err(e) => leases
-                                    .errors
-                                    .push(format!("lease of fault {}: {e}", l.fault_id)),
-                            }
-                        }
-                    }
-                }
-            }
-            Err(e) => leases.errors.push(format!("listing fault leases: {e}")),
-        }
+        let leases = super::sweep::leases(self.guard.platform(), &records, &mut held).await;
         let mut swept = super::sweep::sweep(&self.guard, &held).await;
         swept.absorb(leases);
         swept

@@ -12,10 +12,12 @@ use std::collections::BTreeSet;
 
 use super::guard::ShadowOnly;
 use super::inject::proxy_ctl;
+use super::journal::Record;
+use super::lease::{self, Standing};
 use super::netns;
 use crate::domain::{RunState, labels};
 use crate::platform::Platform;
-use crate::shadow::naming;
+use crate::shadow::{naming, tracking};
 
 /// What the sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -49,6 +51,55 @@ impl Swept {
         self.leases_released.extend(leases.released);
         self.errors.extend(leases.errors);
     }
+}
+
+/// The lease pass before a sweep: adds to `held` the containers of every
+/// lease another journal owns while it stands, and releases the stale ones
+/// (`fault::lease::standing`; `records` is this state directory's journal).
+pub async fn leases<P: Platform>(
+    platform: &P,
+    records: &[Record],
+    held: &mut BTreeSet<String>,
+) -> Leases {
+    let mut out = Leases::default();
+    let (found, unreadable) = match lease::list(platform).await {
+        Ok(listed) => listed,
+        Err(e) => {
+            out.errors.push(format!("listing fault leases: {e}"));
+            return out;
+        }
+    };
+    out.errors = unreadable;
+    let (here, now) = (tracking::host_name(), super::inject::now_ms());
+    for l in found {
+        let journalled = records.iter().find(|r| r.id == l.fault_id);
+        let alive = l.holder.host == here && tracking::owner_alive(&l.holder, 0, now / 1000);
+        match lease::standing(&l, journalled.map(|r| r.status), &here, alive, now) {
+            Standing::Held if journalled.is_none() => {
+                for c in &l.containers {
+                    if held.insert(c.clone()) {
+                        out.held_elsewhere.push(format!(
+                            "{c}: fault {} of {}",
+                            l.fault_id,
+                            l.holder_text()
+                        ));
+                    }
+                }
+            }
+            Standing::Held => {}
+            Standing::Stale(why) => match lease::release(platform, &l.fault_id).await {
+                Ok(()) => out.released.push(format!(
+                    "fault {} of {} ({why})",
+                    l.fault_id,
+                    l.holder_text()
+                )),
+                Err(e) => out
+                    .errors
+                    .push(format!("lease of fault {}: {e}", l.fault_id)),
+            },
+        }
+    }
+    out
 }
 
 /// `iptables -S` lines of our fault rules, turned into delete commands.
