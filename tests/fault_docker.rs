@@ -382,6 +382,25 @@ fn gc_from_another_state_dir_leaves_a_live_fault_and_clears_a_dead_one() {
         .output()
         .unwrap();
     let listed: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    // Bob's own pause of the same container is refused before anything
+    // runs (it used to fail at the engine, and its revert unpaused alice's).
+    let refused = Command::new(common::bin())
+        .args([
+            "fault",
+            "apply",
+            "pause",
+            "--target",
+            &format!("{id}/api/1"),
+            "--ttl",
+            "1m",
+        ])
+        .env("UNDERSTUDY_STATE_DIR", bob.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains("is held by fault"), "{why}");
+    assert_eq!(status(&api1), "paused", "bob's refused pause undid alice's");
     let elsewhere = listed["elsewhere"].as_array().unwrap();
     assert!(
         elsewhere

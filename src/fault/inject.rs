@@ -40,6 +40,17 @@ pub enum InjectError {
     Guard(#[from] GuardError),
     #[error(transparent)]
     Platform(#[from] PlatformError),
+    #[error(
+        "{container} is held by fault {fault} ({kind}, {holder}): one fault that pauses, stops, \
+         throttles, disconnects or recreates a container at a time; revert that one first \
+         (`understudy fault list`), or run `understudy gc` if its holder is gone"
+    )]
+    Busy {
+        container: String,
+        fault: String,
+        kind: String,
+        holder: String,
+    },
     #[error("applying {kind} failed at `{step}`: {message} (what was applied has been reverted)")]
     Apply {
         kind: String,
@@ -236,6 +247,7 @@ impl<P: Platform> Injector<P> {
         let facts = self.facts(&resolution, &request.kind).await?;
         let id = new_id();
         let compiled = compile::compile(request, &resolution, &facts, &id)?;
+        self.check_not_busy(&compiled.reverts).await?;
         let shadow = match &resolution {
             Resolution::Containers(c) => c.first().map(|r| r.shadow.clone()),
             Resolution::Edge { from, .. } => from.first().map(|r| r.shadow.clone()),
@@ -549,6 +561,46 @@ impl<P: Platform> Injector<P> {
         let mut swept = super::sweep::sweep(&self.guard, &held).await;
         swept.absorb(leases);
         swept
+    }
+
+    /// Refuses a fault that would own the state of a container another
+    /// fault already owns (this journal's, or another's by its lease): the
+    /// second pause would fail at the engine and its revert would unpause
+    /// the first.
+    async fn check_not_busy(&self, reverts: &[RevertOp]) -> Result<(), InjectError> {
+        let wanted = super::journal::owned_containers(reverts);
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let mine = self
+            .journal
+            .records()
+            .into_iter()
+            .filter(|r| r.status.needs_revert());
+        for r in mine {
+            let owned = super::journal::owned_containers(&r.reverts);
+            if let Some(c) = wanted.intersection(&owned).next() {
+                return Err(InjectError::Busy {
+                    container: c.clone(),
+                    fault: r.id,
+                    kind: r.request.kind,
+                    holder: format!("pid {} on {}", r.owner.pid, r.owner.host),
+                });
+            }
+        }
+        // Without a listing (an engine hiccup) the engine's own refusal
+        // is the last line, as before leases.
+        for l in self.leases_elsewhere().await.unwrap_or_default() {
+            if let Some(c) = l.owns.iter().find(|c| wanted.contains(*c)) {
+                return Err(InjectError::Busy {
+                    container: c.clone(),
+                    fault: l.fault_id.clone(),
+                    kind: l.kind.clone(),
+                    holder: format!("{}, another state directory", l.holder_text()),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The faults other understudies hold on this engine: leases whose

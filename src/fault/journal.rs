@@ -94,6 +94,35 @@ pub enum RevertOp {
     },
 }
 
+impl RevertOp {
+    /// The container whose state this undo puts back from a snapshot
+    /// (paused, stopped, its limits, networks or spec), if any. Two such
+    /// faults on one container would undo each other, so only one may hold
+    /// it at a time; packet rules, proxy faults, files and burners stack.
+    pub fn owned_container(&self) -> Option<&str> {
+        match self {
+            Self::Unpause { container }
+            | Self::Start { container }
+            | Self::Restore { container, .. }
+            | Self::Reconnect { container, .. }
+            | Self::Recreate { container, .. } => Some(container),
+            Self::Netns { .. }
+            | Self::ProxyFaults { .. }
+            | Self::Upload { .. }
+            | Self::Exec { .. } => None,
+        }
+    }
+}
+
+/// The containers whose state a fault with these undo steps owns.
+pub fn owned_containers(reverts: &[RevertOp]) -> std::collections::BTreeSet<String> {
+    reverts
+        .iter()
+        .filter_map(RevertOp::owned_container)
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A journalled fault.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {

@@ -42,6 +42,9 @@ pub const DETACHED: &str = "io.understudy.lease.detached";
 pub const KIND: &str = "io.understudy.lease.kind";
 /// Label: the target as written (`a1b2c3/gateway->api`).
 pub const TARGET: &str = "io.understudy.lease.target";
+/// Label: the containers whose state the fault owns (paused, stopped, its
+/// limits, networks or spec; `RevertOp::owned_container`), comma-separated.
+pub const OWNS: &str = "io.understudy.lease.owns";
 
 /// One fault's lease, as the engine holds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -55,6 +58,8 @@ pub struct Lease {
     pub group: String,
     pub holder: Owner,
     pub containers: Vec<String>,
+    /// Those of `containers` whose state it owns: no second such fault there.
+    pub owns: Vec<String>,
     pub expires_ms: Option<u64>,
     pub detached: bool,
 }
@@ -83,6 +88,9 @@ impl Lease {
             group: group.to_owned(),
             holder: record.owner.clone(),
             containers: record.containers.clone(),
+            owns: super::journal::owned_containers(&record.reverts)
+                .into_iter()
+                .collect(),
             expires_ms: record.expires_ms,
             detached: record.detached,
         }
@@ -95,6 +103,7 @@ impl Lease {
         l.insert(labels::SHADOW.to_owned(), self.shadow.clone());
         l.insert(labels::OF.to_owned(), self.group.clone());
         l.insert(CONTAINERS.to_owned(), self.containers.join(","));
+        l.insert(OWNS.to_owned(), self.owns.join(","));
         l.insert(DETACHED.to_owned(), self.detached.to_string());
         l.insert(KIND.to_owned(), self.kind.clone());
         l.insert(TARGET.to_owned(), self.target.clone());
@@ -127,15 +136,16 @@ impl Lease {
             Some("true") => true,
             Some(_) => return Err(bad(DETACHED)),
         };
-        let containers = l
-            .get(CONTAINERS)
-            .map(|v| {
-                v.split(',')
-                    .filter(|c| !c.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let list = |key: &str| -> Vec<String> {
+            l.get(key)
+                .map(|v| {
+                    v.split(',')
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         Ok(Lease {
             fault_id: fault_id.clone(),
             kind: l.get(KIND).cloned().unwrap_or_default(),
@@ -143,7 +153,8 @@ impl Lease {
             shadow: l.get(labels::SHADOW).cloned().unwrap_or_default(),
             group: l.get(labels::OF).cloned().unwrap_or_default(),
             holder,
-            containers,
+            containers: list(CONTAINERS),
+            owns: list(OWNS),
             expires_ms,
             detached,
         })
@@ -242,6 +253,7 @@ mod tests {
                 "shop-shadow-a1b2c3-api-1".into(),
                 "shop-shadow-a1b2c3-api-2".into(),
             ],
+            owns: vec!["shop-shadow-a1b2c3-api-1".into()],
             expires_ms,
             detached,
         }
@@ -254,6 +266,7 @@ mod tests {
             lease("h", None, true),
             Lease {
                 containers: vec![],
+                owns: vec![],
                 ..lease("other", None, false)
             },
         ] {

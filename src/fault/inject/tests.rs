@@ -278,3 +278,55 @@ async fn a_vanished_target_is_noted_not_fatal() {
     );
     assert_eq!(r.status, Status::Reverted);
 }
+
+/// A second fault that would own a container's state (pause, limits, ...)
+/// is refused before anything is written or applied, from the same journal
+/// or another one (its lease), so its revert cannot undo the first.
+#[tokio::test]
+async fn a_second_fault_owning_a_containers_state_is_refused_and_the_first_stays() {
+    let (mine, theirs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let fake = engine();
+    let holder = Injector::new(fake.clone(), mine.path());
+    let api1: TargetSpec = "a1b2c3/api/1".parse().unwrap();
+    let first = holder
+        .apply(&req("pause"), &api1, None, false)
+        .await
+        .unwrap()
+        .record;
+    let before = fake.mutations().len();
+
+    let same = holder
+        .apply(&req("cpu-throttle"), &api1, None, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(same, InjectError::Busy { .. }), "{same}");
+    assert!(same.to_string().contains(&first.id), "{same}");
+
+    let other = Injector::new(fake.clone(), theirs.path());
+    let e = other
+        .apply(&req("pause"), &api1, None, false)
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains(&first.id) && e.to_string().contains("another state directory"),
+        "{e}"
+    );
+    assert_eq!(fake.mutations().len(), before, "nothing applied or undone");
+    assert!(other.journal().records().is_empty(), "nothing journalled");
+    assert_eq!(
+        fake.state().containers["shop-shadow-a1b2c3-api-1"].state,
+        crate::domain::RunState::Paused
+    );
+
+    // Another replica is free, and a fault that owns no state stacks.
+    other
+        .apply(&req("pause"), &"a1b2c3/api/2".parse().unwrap(), None, false)
+        .await
+        .unwrap();
+    let disk = other.apply(&req("disk-fill"), &api1, None, false).await;
+    assert!(
+        !matches!(disk, Err(InjectError::Busy { .. })),
+        "{:?}",
+        disk.err()
+    );
+}

@@ -133,3 +133,36 @@ fn compaction_beside_concurrent_appends_loses_no_record() {
     compactor.join().unwrap();
     assert_eq!(Journal::new(&path).records().len(), 180);
 }
+
+#[test]
+fn undo_steps_that_restore_a_snapshot_own_their_container() {
+    let owned = |op: RevertOp| op.owned_container().map(str::to_owned);
+    let c = || "api-1".to_owned();
+    assert_eq!(owned(RevertOp::Unpause { container: c() }), Some(c()));
+    assert_eq!(owned(RevertOp::Start { container: c() }), Some(c()));
+    assert_eq!(
+        owned(RevertOp::Restore {
+            container: c(),
+            update: ResourceUpdate::default()
+        }),
+        Some(c())
+    );
+    assert_eq!(
+        owned(RevertOp::Netns {
+            container: c(),
+            commands: vec![]
+        }),
+        None,
+        "packet rules stack"
+    );
+    assert_eq!(
+        owned(RevertOp::ProxyFaults {
+            container: c(),
+            proxy: "api-8080".into(),
+            ids: vec![],
+            kind: String::new()
+        }),
+        None,
+        "proxy faults stack"
+    );
+}
