@@ -315,14 +315,18 @@ fn gc_reverts_what_a_sigkilled_process_left() {
     assert!(!labelled("container", &format!("io.understudy.shadow={id}")).is_empty());
 }
 
-/// `understudy gc --json` with its own state directory; the report.
-fn gc_in(state_dir: &std::path::Path) -> serde_json::Value {
-    let out = Command::new(common::bin())
-        .args(["gc", "--json"])
+/// Runs the binary with its own state directory (another operator).
+fn understudy_in(state_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(common::bin())
+        .args(args)
         .env("UNDERSTUDY_STATE_DIR", state_dir)
         .output()
-        .unwrap();
-    serde_json::from_str(&ok(&out)).unwrap()
+        .unwrap()
+}
+
+/// `understudy gc --json` with its own state directory; the report.
+fn gc_in(state_dir: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&ok(&understudy_in(state_dir, &["gc", "--json"]))).unwrap()
 }
 
 fn status(container: &str) -> String {
@@ -376,27 +380,17 @@ fn gc_from_another_state_dir_leaves_a_live_fault_and_clears_a_dead_one() {
     );
     let held = report["swept"]["held_elsewhere"].to_string();
     assert!(held.contains(&api1), "{report}");
-    let out = Command::new(common::bin())
-        .args(["fault", "list", "--json"])
-        .env("UNDERSTUDY_STATE_DIR", bob.path())
-        .output()
-        .unwrap();
+    let out = understudy_in(bob.path(), &["fault", "list", "--json"]);
     let listed: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
     // Bob's own pause of the same container is refused before anything
     // runs (it used to fail at the engine, and its revert unpaused alice's).
-    let refused = Command::new(common::bin())
-        .args([
-            "fault",
-            "apply",
-            "pause",
-            "--target",
-            &format!("{id}/api/1"),
-            "--ttl",
-            "1m",
-        ])
-        .env("UNDERSTUDY_STATE_DIR", bob.path())
-        .output()
-        .unwrap();
+    let target = format!("{id}/api/1");
+    let refused = understudy_in(
+        bob.path(),
+        &[
+            "fault", "apply", "pause", "--target", &target, "--ttl", "1m",
+        ],
+    );
     assert!(!refused.status.success());
     let why = String::from_utf8_lossy(&refused.stderr);
     assert!(why.contains("is held by fault"), "{why}");
