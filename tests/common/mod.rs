@@ -169,13 +169,15 @@ pub fn shadow_up(project: &str) -> serde_json::Value {
 
 /// Removes every shadow of a group (containers, networks, volumes by the
 /// `io.understudy.of` label) when dropped, after `understudy gc` has
-/// reverted any fault left on them.
+/// reverted any fault left on them; a second `gc` then removes the host
+/// firewall rule shadows share once no shadow network is left.
 pub struct ShadowGuard(pub String);
 
 impl Drop for ShadowGuard {
     fn drop(&mut self) {
         let _ = understudy(&["gc"]);
         remove_labelled(&format!("io.understudy.of={}", self.0));
+        let _ = understudy(&["gc"]);
     }
 }
 
