@@ -27,6 +27,9 @@ pub const ROLE: &str = "io.understudy.role";
 pub const SHADOW: &str = "io.understudy.shadow";
 /// The group a shadow was cloned from.
 pub const OF: &str = "io.understudy.of";
+/// Label on a fault's lease volume (`fault::lease`): the fault id. Shadow
+/// tracking skips such volumes (their holder is not the shadow's creator).
+pub const LEASE: &str = "io.understudy.lease";
 /// The service a shadow container clones.
 pub const SERVICE: &str = "io.understudy.service";
 /// Marks resources of the built-in demo production (`shop`). Deliberately not

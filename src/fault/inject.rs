@@ -557,9 +557,9 @@ impl<P: Platform> Injector<P> {
             .filter(|r| r.status.needs_revert())
             .flat_map(|r| r.containers.iter().cloned())
             .collect();
-        let leases = super::sweep::leases(self.guard.platform(), &records, &mut held).await;
-        let mut swept = super::sweep::sweep(&self.guard, &held).await;
-        swept.absorb(leases);
+        let mut swept = super::sweep::Swept::default();
+        super::sweep::leases(self.guard.platform(), &records, &mut held, &mut swept).await;
+        super::sweep::sweep(&self.guard, &held, &mut swept).await;
         swept
     }
 
@@ -572,25 +572,25 @@ impl<P: Platform> Injector<P> {
         if wanted.is_empty() {
             return Ok(());
         }
-        let mine = self
-            .journal
-            .records()
-            .into_iter()
-            .filter(|r| r.status.needs_revert());
-        for r in mine {
+        let records = self.journal.records();
+        for r in records.iter().filter(|r| r.status.needs_revert()) {
             let owned = super::journal::owned_containers(&r.reverts);
             if let Some(c) = wanted.intersection(&owned).next() {
                 return Err(InjectError::Busy {
                     container: c.clone(),
-                    fault: r.id,
-                    kind: r.request.kind,
+                    fault: r.id.clone(),
+                    kind: r.request.kind.clone(),
                     holder: format!("pid {} on {}", r.owner.pid, r.owner.host),
                 });
             }
         }
         // Without a listing (an engine hiccup) the engine's own refusal
         // is the last line, as before leases.
-        for l in self.leases_elsewhere().await.unwrap_or_default() {
+        let leases = lease::list(self.guard.platform())
+            .await
+            .unwrap_or_default()
+            .0;
+        for l in lease::not_in(leases, &records) {
             if let Some(c) = l.owns.iter().find(|c| wanted.contains(*c)) {
                 return Err(InjectError::Busy {
                     container: c.clone(),
@@ -606,12 +606,8 @@ impl<P: Platform> Injector<P> {
     /// The faults other understudies hold on this engine: leases whose
     /// fault this journal does not know.
     pub async fn leases_elsewhere(&self) -> Result<Vec<Lease>, PlatformError> {
-        let records = self.journal.records();
         let (leases, _) = lease::list(self.guard.platform()).await?;
-        Ok(leases
-            .into_iter()
-            .filter(|l| records.iter().all(|r| r.id != l.fault_id))
-            .collect())
+        Ok(lease::not_in(leases, &self.journal.records()))
     }
 
     /// Reverts the fault `id` (or every active one).

@@ -266,18 +266,34 @@ pub enum Verdict {
     Revert,
 }
 
-/// Pure: revert when something may be in place and either its holder is
-/// gone (for a foreground fault) or it expired (always), or a global stop
-/// is in force.
+/// Pure: why a fault is no longer kept by its holder — it expired
+/// (always), or its holder is gone (a foreground fault) — or `None` while
+/// it is. The journal's `verdict` and the engine's leases
+/// (`lease::standing`) both follow it.
+pub fn lapsed(
+    expires_ms: Option<u64>,
+    detached: bool,
+    holder_alive: bool,
+    now_ms: u64,
+) -> Option<&'static str> {
+    if expires_ms.is_some_and(|e| e <= now_ms) {
+        Some("expired")
+    } else if !detached && !holder_alive {
+        Some("its holder is gone")
+    } else {
+        None
+    }
+}
+
+/// Pure: revert when something may be in place and either it lapsed
+/// (`lapsed`), or a global stop is in force, or it failed half-way and its
+/// holder is gone.
 pub fn verdict(record: &Record, holder_alive: bool, now_ms: u64, stop_all: bool) -> Verdict {
     if !record.status.needs_revert() {
         return Verdict::Keep;
     }
-    let expired = record.expires_ms.is_some_and(|e| e <= now_ms);
-    let orphaned = !record.detached && !holder_alive;
     if stop_all
-        || expired
-        || orphaned
+        || lapsed(record.expires_ms, record.detached, holder_alive, now_ms).is_some()
         || matches!(record.status, Status::Failed | Status::RevertFailed) && !holder_alive
     {
         Verdict::Revert

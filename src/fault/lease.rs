@@ -31,7 +31,7 @@ use crate::shadow::tracking::Owner;
 use super::journal::{Record, Status};
 
 /// Label: the fault id of a lease (its presence marks a lease volume).
-pub const LEASE: &str = "io.understudy.lease";
+pub const LEASE: &str = labels::LEASE;
 /// Label: the containers the fault touches, comma-separated.
 pub const CONTAINERS: &str = "io.understudy.lease.containers";
 /// Label: when the fault's TTL ends (ms since the epoch); absent: until reverted.
@@ -168,30 +168,29 @@ impl Lease {
 
 /// Pure: whether `lease` still holds its containers. `journalled` is the
 /// status this state directory's journal has for the same fault (it knows
-/// best); `here` is this host's name; `holder_alive` is only consulted for
-/// a holder on this host.
+/// best); otherwise the journal's own rule applies (`journal::lapsed`).
+/// `holder_alive`: see [`holder_alive`].
 pub fn standing(
     lease: &Lease,
     journalled: Option<Status>,
-    here: &str,
     holder_alive: bool,
     now_ms: u64,
 ) -> Standing {
-    if let Some(status) = journalled {
-        return if status.needs_revert() {
-            Standing::Held
-        } else {
-            Standing::Stale("reverted")
-        };
+    match journalled {
+        Some(status) if status.needs_revert() => Standing::Held,
+        Some(_) => Standing::Stale("reverted"),
+        None => super::journal::lapsed(lease.expires_ms, lease.detached, holder_alive, now_ms)
+            .map_or(Standing::Held, Standing::Stale),
     }
-    if lease.expires_ms.is_some_and(|e| e <= now_ms) {
-        return Standing::Stale("expired");
-    }
-    if lease.detached || lease.holder.host != here || holder_alive {
-        Standing::Held
-    } else {
-        Standing::Stale("its holder is gone")
-    }
+}
+
+/// Whether a lease's holder still runs: on this host (`here`) by PID and
+/// start time; a holder on another host cannot be checked from here, so it
+/// counts as alive (its lease then lapses at its expiry).
+pub fn holder_alive(lease: &Lease, here: &str) -> bool {
+    // On this host `owner_alive` reads the PID's start time; the creation
+    // times it takes only matter for another host.
+    lease.holder.host != here || crate::shadow::tracking::owner_alive(&lease.holder, 0, 0)
 }
 
 /// Takes the lease on the engine.
@@ -216,6 +215,15 @@ pub async fn list(platform: &impl Platform) -> Result<(Vec<Lease>, Vec<String>),
     Ok(parse_all(&volumes))
 }
 
+/// The leases whose fault `records` (a journal) does not know: another
+/// state directory's.
+pub fn not_in(leases: Vec<Lease>, records: &[Record]) -> Vec<Lease> {
+    leases
+        .into_iter()
+        .filter(|l| records.iter().all(|r| r.id != l.fault_id))
+        .collect()
+}
+
 fn parse_all(volumes: &[VolumeSummary]) -> (Vec<Lease>, Vec<String>) {
     let mut leases = Vec::new();
     let mut errors = Vec::new();
@@ -226,11 +234,6 @@ fn parse_all(volumes: &[VolumeSummary]) -> (Vec<Lease>, Vec<String>) {
         }
     }
     (leases, errors)
-}
-
-/// Whether a volume is a lease (not a shadow's own volume).
-pub fn is_lease(labels: &BTreeMap<String, String>) -> bool {
-    labels.contains_key(LEASE)
 }
 
 #[cfg(test)]
@@ -274,7 +277,7 @@ mod tests {
             assert_eq!(spec.name, "understudy-lease-0badf00d");
             assert_eq!(spec.labels[labels::SHADOW], "a1b2c3");
             assert_eq!(spec.labels[labels::OF], "shop");
-            assert!(is_lease(&spec.labels));
+            assert!(spec.labels.contains_key(labels::LEASE));
             assert_eq!(Lease::from_volume(&spec.name, &spec.labels), Ok(l));
         }
     }
@@ -307,37 +310,36 @@ mod tests {
         let l = lease("h", Some(100), false);
         // Even expired or with a dead holder: our journal still has it to revert.
         assert_eq!(
-            standing(&l, Some(Status::RevertFailed), "h", false, 500),
+            standing(&l, Some(Status::RevertFailed), false, 500),
             Standing::Held
         );
         assert_eq!(
-            standing(&l, Some(Status::Reverted), "h", true, 0),
+            standing(&l, Some(Status::Reverted), true, 0),
             Standing::Stale("reverted")
         );
     }
 
     #[test]
     fn a_foreign_lease_holds_while_its_holder_lives_or_it_is_detached() {
-        let here = "h";
-        let foreground = lease(here, Some(1_000), false);
-        assert_eq!(standing(&foreground, None, here, true, 999), Standing::Held);
+        let foreground = lease("h", Some(1_000), false);
+        assert_eq!(standing(&foreground, None, true, 999), Standing::Held);
         assert_eq!(
-            standing(&foreground, None, here, false, 999),
+            standing(&foreground, None, false, 999),
             Standing::Stale("its holder is gone")
         );
         assert_eq!(
-            standing(&foreground, None, here, true, 1_000),
+            standing(&foreground, None, true, 1_000),
             Standing::Stale("expired")
         );
-        let detached = lease(here, Some(1_000), true);
-        assert_eq!(standing(&detached, None, here, false, 999), Standing::Held);
+        let detached = lease("h", Some(1_000), true);
+        assert_eq!(standing(&detached, None, false, 999), Standing::Held);
         assert_eq!(
-            standing(&detached, None, here, false, 1_001),
+            standing(&detached, None, false, 1_001),
             Standing::Stale("expired")
         );
-        let untimed = lease(here, None, false);
+        let untimed = lease("h", None, false);
         assert_eq!(
-            standing(&untimed, None, here, false, u64::MAX),
+            standing(&untimed, None, false, u64::MAX),
             Standing::Stale("its holder is gone")
         );
     }
@@ -345,15 +347,24 @@ mod tests {
     #[test]
     fn a_holder_on_another_host_holds_until_expiry() {
         let remote = lease("elsewhere", Some(1_000), false);
-        assert_eq!(standing(&remote, None, "h", false, 999), Standing::Held);
+        let alive = holder_alive(&remote, "h");
+        assert!(alive, "another host's PID is not checked from here");
+        assert_eq!(standing(&remote, None, alive, 999), Standing::Held);
         assert_eq!(
-            standing(&remote, None, "h", false, 1_000),
+            standing(&remote, None, alive, 1_000),
             Standing::Stale("expired")
         );
         let forever = lease("elsewhere", None, false);
         assert_eq!(
-            standing(&forever, None, "h", false, u64::MAX),
+            standing(&forever, None, holder_alive(&forever, "h"), u64::MAX),
             Standing::Held
         );
+        // On this host a PID that does not run is gone.
+        let here = crate::shadow::tracking::host_name();
+        let mut dead = lease(&here, None, false);
+        dead.holder.pid = u32::MAX - 1;
+        assert!(!holder_alive(&dead, &here));
+        dead.holder = Owner::current();
+        assert!(holder_alive(&dead, &here));
     }
 }

@@ -36,23 +36,6 @@ pub struct Swept {
     pub errors: Vec<String>,
 }
 
-/// What the sweep learnt from the engine's fault leases.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Leases {
-    pub held_elsewhere: Vec<String>,
-    pub released: Vec<String>,
-    pub errors: Vec<String>,
-}
-
-impl Swept {
-    /// Adds the lease pass's findings.
-    pub fn absorb(&mut self, leases: Leases) {
-        self.held_elsewhere.extend(leases.held_elsewhere);
-        self.leases_released.extend(leases.released);
-        self.errors.extend(leases.errors);
-    }
-}
-
 /// The lease pass before a sweep: adds to `held` the containers of every
 /// lease another journal owns while it stands, and releases the stale ones
 /// (`fault::lease::standing`; `records` is this state directory's journal).
@@ -60,25 +43,25 @@ pub async fn leases<P: Platform>(
     platform: &P,
     records: &[Record],
     held: &mut BTreeSet<String>,
-) -> Leases {
-    let mut out = Leases::default();
+    swept: &mut Swept,
+) {
     let (found, unreadable) = match lease::list(platform).await {
         Ok(listed) => listed,
         Err(e) => {
-            out.errors.push(format!("listing fault leases: {e}"));
-            return out;
+            swept.errors.push(format!("listing fault leases: {e}"));
+            return;
         }
     };
-    out.errors = unreadable;
+    swept.errors.extend(unreadable);
     let (here, now) = (tracking::host_name(), super::inject::now_ms());
     for l in found {
         let journalled = records.iter().find(|r| r.id == l.fault_id);
-        let alive = l.holder.host == here && tracking::owner_alive(&l.holder, 0, now / 1000);
-        match lease::standing(&l, journalled.map(|r| r.status), &here, alive, now) {
+        let alive = lease::holder_alive(&l, &here);
+        match lease::standing(&l, journalled.map(|r| r.status), alive, now) {
             Standing::Held if journalled.is_none() => {
                 for c in &l.containers {
                     if held.insert(c.clone()) {
-                        out.held_elsewhere.push(format!(
+                        swept.held_elsewhere.push(format!(
                             "{c}: fault {} of {}",
                             l.fault_id,
                             l.holder_text()
@@ -88,18 +71,17 @@ pub async fn leases<P: Platform>(
             }
             Standing::Held => {}
             Standing::Stale(why) => match lease::release(platform, &l.fault_id).await {
-                Ok(()) => out.released.push(format!(
+                Ok(()) => swept.leases_released.push(format!(
                     "fault {} of {} ({why})",
                     l.fault_id,
                     l.holder_text()
                 )),
-                Err(e) => out
+                Err(e) => swept
                     .errors
                     .push(format!("lease of fault {}: {e}", l.fault_id)),
             },
         }
     }
-    out
 }
 
 /// `iptables -S` lines of our fault rules, turned into delete commands.
@@ -187,12 +169,11 @@ async fn sweep_netns(name: &str, pid: u32, iptables: &str, swept: &mut Swept) {
     }
 }
 
-/// Sweeps every shadow container not named in `held`.
-pub async fn sweep<P: Platform>(guard: &ShadowOnly<P>, held: &BTreeSet<String>) -> Swept {
-    let mut swept = Swept::default();
+/// Sweeps every shadow container not named in `held`, adding to `swept`.
+pub async fn sweep<P: Platform>(guard: &ShadowOnly<P>, held: &BTreeSet<String>, swept: &mut Swept) {
     let selector = crate::domain::Selector::label(labels::ROLE, naming::ROLE_SHADOW);
     let Ok(listing) = guard.platform().list_containers(Some(&selector)).await else {
-        return swept;
+        return;
     };
     let caps = netns::detect();
     for c in listing.iter().filter(|c| !held.contains(&c.name)) {
@@ -215,11 +196,10 @@ pub async fn sweep<P: Platform>(guard: &ShadowOnly<P>, held: &BTreeSet<String>) 
         }
         if let (None, Some(iptables)) = (&caps.unavailable, &caps.iptables) {
             if let Ok(Some(pid)) = guard.netns_pid(&c.name).await {
-                sweep_netns(&c.name, pid, iptables, &mut swept).await;
+                sweep_netns(&c.name, pid, iptables, swept).await;
             }
         }
     }
-    swept
 }
 
 #[cfg(test)]

@@ -162,7 +162,7 @@ pub fn shadows(
     // but its holder is not the shadow's creator.
     for v in volumes
         .iter()
-        .filter(|v| !crate::fault::lease::is_lease(&v.labels))
+        .filter(|v| !v.labels.contains_key(labels::LEASE))
     {
         touch(&v.labels);
     }
