@@ -13,19 +13,13 @@
 //! every input; `collect` reads the engine; `sources` the host, scrapes and
 //! the load; `run` wires them and reports.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 pub mod collect;
 pub mod core;
 pub mod points;
 pub mod run;
 pub mod sources;
 
-/// Unix milliseconds of `t` (0 before the epoch).
-pub fn unix_ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub use crate::domain::units::unix_ms;
 
 /// The start of the second `t_ms` falls in: points are kept per second.
 pub fn second_of(t_ms: i64) -> i64 {

@@ -14,15 +14,7 @@ pub async fn run(json: bool) -> anyhow::Result<ExitCode> {
     let faults = injector.recover().await;
     let swept = injector.sweep().await;
     let shadows = crate::shadow::teardown::gc(&docker).await?;
-    // Exit 1 when something could not be removed; everything else is done.
-    let status = if shadows.errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    };
-    for e in &shadows.errors {
-        eprintln!("gc: {e}");
-    }
+    let status = super::shadow::gc_status(&shadows);
     if json {
         let report =
             serde_json::json!({"faults_reverted": faults, "swept": swept, "shadows": shadows});

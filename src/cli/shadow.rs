@@ -154,17 +154,23 @@ pub async fn run(args: ShadowArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `shadow gc`: removes abandoned shadows; exit 1 if one could not be removed.
-async fn gc(docker: &Docker, json: bool) -> anyhow::Result<ExitCode> {
-    let report = teardown::gc(docker).await?;
+/// Says on stderr which shadows `gc` could not remove; exit 1 if any,
+/// everything else having been done.
+pub(super) fn gc_status(report: &teardown::GcReport) -> ExitCode {
     for e in &report.errors {
         eprintln!("gc: {e}");
     }
-    let status = if report.errors.is_empty() {
+    if report.errors.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    };
+    }
+}
+
+/// `shadow gc`: removes abandoned shadows; exit 1 if one could not be removed.
+async fn gc(docker: &Docker, json: bool) -> anyhow::Result<ExitCode> {
+    let report = teardown::gc(docker).await?;
+    let status = gc_status(&report);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else if report.removed.is_empty() && report.errors.is_empty() {

@@ -129,7 +129,6 @@ fn chart_top(max: f64) -> f64 {
         .unwrap_or(max)
 }
 
-/// One series of a chart, drawn as a braille line.
 /// A value in a chart's axis or legend: `250`, `12.3`, `0.04` (whole from
 /// 100 on, one decimal, two below 1: an error rate).
 fn short_number(value: f64) -> String {
@@ -142,6 +141,7 @@ fn short_number(value: f64) -> String {
     }
 }
 
+/// One series of a chart, drawn as a braille line.
 fn chart_line<'a>(name: &'a str, style: Style, data: &'a [(f64, f64)]) -> Dataset<'a> {
     Dataset::default()
         .name(name)

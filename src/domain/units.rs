@@ -16,6 +16,12 @@ pub struct UnitError {
 
 const DURATION_UNITS: &str = "ns, us, ms, s, m, h";
 
+/// Unix milliseconds of `t` (0 before the epoch).
+pub fn unix_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// Parses `250ms`, `2s`, `1m30s`, `1.5s`, `100us`, `3h`. A bare `0` is zero.
 pub fn parse_duration(input: &str) -> Result<Duration, UnitError> {
     let err = |reason: String| UnitError {

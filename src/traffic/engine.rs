@@ -103,12 +103,6 @@ impl Default for EngineOptions {
 /// Lead time between starting the threads and the first send.
 const START_DELAY: Duration = Duration::from_millis(10);
 
-/// Milliseconds since the Unix epoch (0 before it).
-fn unix_ms(t: std::time::SystemTime) -> i64 {
-    t.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// Runs `workload` against `target`. Each finished second is sent on
 /// `windows` (if given) as it ends; the report comes at the end, or after
 /// `cancel`.
@@ -148,7 +142,7 @@ pub async fn run(
         })
     });
     let start = Instant::now() + START_DELAY;
-    let start_unix_ms = unix_ms(std::time::SystemTime::now() + START_DELAY);
+    let start_unix_ms = crate::domain::units::unix_ms(std::time::SystemTime::now() + START_DELAY);
     let plan = Arc::new(Plan {
         addr,
         requests,
