@@ -165,6 +165,48 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 /// (100 ms, 200 ms, ... apart: about three seconds in all).
 const NETWORK_RETRIES: u64 = 7;
 
+impl Docker {
+    /// Force-disconnects the endpoints a network still lists for containers
+    /// that no longer exist. Docker 20.10 sometimes keeps a removed
+    /// container's endpoint for good (moby#17217: "has active endpoints"
+    /// with no container attached, until a daemon restart); a forced
+    /// disconnect by the endpoint's container name clears it. A container
+    /// that exists keeps its endpoint (the removal then fails, naming the
+    /// network). Only called on networks being removed, after the retries
+    /// above found an endpoint still there. Best effort: a failure shows in
+    /// the removal's own error.
+    async fn drop_stale_endpoints(&self, network: &str) {
+        let Ok(inspect) = self.client.inspect_network(network, None).await else {
+            return;
+        };
+        for (key, endpoint) in inspect.containers.unwrap_or_default() {
+            let exists = !key.starts_with("ep-")
+                && !matches!(
+                    self.client.inspect_container(&key, None).await,
+                    Err(BollardError::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    })
+                );
+            if exists {
+                continue;
+            }
+            let names = endpoint.name.into_iter().chain(std::iter::once(key));
+            for name in names {
+                let request = NetworkDisconnectRequest {
+                    container: name.clone(),
+                    force: Some(true),
+                };
+                let done = self.client.disconnect_network(network, request).await;
+                tracing::warn!(network, endpoint = %name, ok = done.is_ok(), "forced a stale endpoint off");
+                if done.is_ok() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 impl Platform for Docker {
     async fn engine(&self) -> Result<EngineInfo> {
         let version = self
@@ -327,6 +369,9 @@ impl Platform for Docker {
                     if message.contains("active endpoints") && attempt < NETWORK_RETRIES =>
                 {
                     attempt += 1;
+                    if attempt == NETWORK_RETRIES {
+                        self.drop_stale_endpoints(name).await;
+                    }
                     tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
                 }
                 Err(e) => return Err(self.map_err("remove", "network", name, e)),

@@ -133,11 +133,38 @@ pub fn remove_labelled(label: &str) {
             if out.status.success() || !err.contains("active endpoints") {
                 break;
             }
+            if attempt == 5 {
+                force_endpoints_off(&n);
+            }
             std::thread::sleep(Duration::from_millis(100 * attempt));
         }
     }
     for v in labelled("volume", label) {
         docker(&["volume", "rm", "-f", &v]);
+    }
+}
+
+/// Force-disconnects every endpoint a network still lists, by container
+/// name (Docker 20.10 can keep a removed container's endpoint for good:
+/// moby#17217).
+fn force_endpoints_off(network: &str) {
+    let listed = docker(&[
+        "network",
+        "inspect",
+        network,
+        "--format",
+        "{{range $k, $v := .Containers}}{{$v.Name}} {{$k}}\n{{end}}",
+    ]);
+    for line in listed.lines() {
+        for name in line.split_whitespace() {
+            let out = Command::new("docker")
+                .args(["network", "disconnect", "-f", network, name])
+                .output()
+                .expect("run docker");
+            if out.status.success() {
+                break;
+            }
+        }
     }
 }
 
