@@ -4,6 +4,7 @@
 //! whatever a dead process left, on the next start or `understudy gc`.
 //! A target that disappears mid-fault is reported, not fatal.
 
+mod after_failure;
 pub mod compile;
 pub mod files;
 pub mod proxy_ctl;
@@ -280,7 +281,7 @@ impl<P: Platform> Injector<P> {
                 "no lease on the engine ({e}): another understudy's gc may clear this fault"
             ));
         }
-        for step in &compiled.steps {
+        for (index, step) in compiled.steps.iter().enumerate() {
             match self.execute(step).await {
                 Ok(Some(fault_id)) => {
                     // A proxy fault: journal its id at once for the revert.
@@ -291,6 +292,18 @@ impl<P: Platform> Injector<P> {
                 Err(message) => {
                     record.status = Status::Failed;
                     record.notes.push(format!("failed at `{step}`: {message}"));
+                    let (undo, skipped) = after_failure::reverts_after_failure(
+                        &compiled.steps,
+                        index,
+                        &record.reverts,
+                    );
+                    record.reverts = undo;
+                    record.notes.extend(skipped.iter().map(|op| {
+                        format!(
+                            "not undone (never took effect): {}",
+                            after_failure::describe(op)
+                        )
+                    }));
                     self.journal.write(&record)?;
                     let _ = self.revert(&mut record).await;
                     return Err(InjectError::Apply {

@@ -312,6 +312,14 @@ impl Platform for Recording {
     }
     async fn pause_container(&self, id: &str) -> Result<()> {
         self.record(format!("pause {id}"));
+        if self.find(id)?.state == RunState::Paused {
+            // As the engine answers (409).
+            return Err(PlatformError::Conflict {
+                kind: "container",
+                name: id.to_owned(),
+                message: format!("Container {id} is already paused"),
+            });
+        }
         self.set_state(id, RunState::Paused)
     }
     async fn unpause_container(&self, id: &str) -> Result<()> {

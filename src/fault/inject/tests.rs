@@ -330,3 +330,50 @@ async fn a_second_fault_owning_a_containers_state_is_refused_and_the_first_stays
         disk.err()
     );
 }
+
+/// Two applies racing past the busy check: the loser's pause is refused by
+/// the engine, and its failure path must not unpause what it never paused
+/// (here a pause the busy check could not see), only what it did pause.
+#[tokio::test]
+async fn a_failed_apply_undoes_only_the_steps_that_took_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = engine();
+    fake.state()
+        .containers
+        .get_mut("shop-shadow-a1b2c3-api-2")
+        .unwrap()
+        .state = crate::domain::RunState::Paused;
+    let inj = Injector::new(fake.clone(), dir.path());
+    let e = inj
+        .apply(&req("pause"), &"a1b2c3/api".parse().unwrap(), None, false)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("already paused"), "{e}");
+    let state = |n: &str| fake.state().containers[n].state;
+    assert_eq!(
+        state("shop-shadow-a1b2c3-api-1"),
+        crate::domain::RunState::Running,
+        "its own pause undone"
+    );
+    assert_eq!(
+        state("shop-shadow-a1b2c3-api-2"),
+        crate::domain::RunState::Paused,
+        "the pause it never made left alone"
+    );
+    let unpauses: Vec<String> = fake
+        .mutations()
+        .into_iter()
+        .filter(|m| m.starts_with("unpause"))
+        .collect();
+    assert_eq!(unpauses, ["unpause shop-shadow-a1b2c3-api-1"]);
+    let record = inj.journal().records().pop().unwrap();
+    assert_eq!(record.status, Status::Reverted);
+    assert!(
+        record
+            .notes
+            .iter()
+            .any(|n| n == "not undone (never took effect): unpause shop-shadow-a1b2c3-api-2"),
+        "{:?}",
+        record.notes
+    );
+}
