@@ -124,29 +124,7 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
     assert_eq!(faults.len(), 1, "{printed}");
     let fault_ms = faults[0]["start_ms"].as_i64().unwrap();
 
-    let alerts = report["alerts"].as_array().unwrap();
-    let latency_alerts = |env: &str| -> Vec<&serde_json::Value> {
-        alerts
-            .iter()
-            .filter(|a| {
-                let s = &a["series"];
-                s["environment"] == env && s["metric"].as_str().unwrap().starts_with("latency")
-            })
-            .collect()
-    };
-    assert!(latency_alerts("prod").is_empty(), "{printed}");
-    // The fault raised one: a shadow latency alert starts within 10 s of
-    // it. The shadow may also have had an alert of its own before (on two
-    // shared cores a second's p50 can double); that is not this criterion.
-    let starts: Vec<i64> = latency_alerts("shadow")
-        .iter()
-        .map(|a| a["start_ms"].as_i64().unwrap())
-        .collect();
-    assert!(
-        starts.iter().any(|t| within_10s(fault_ms, *t)),
-        "shadow latency alerts at {starts:?}; fault recorded at {fault_ms}, \
-         `fault apply` started at {spawned_ms}:\n{printed}"
-    );
+    assert_latency_alerts(&report, &printed, fault_ms, spawned_ms);
 
     // The judge: the shadow's latency against its pre-fault minute failed.
     let baseline = &report["verdicts"]["vs_baseline"];
@@ -165,6 +143,52 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
     assert_history(&report, &prod, &entry);
 }
 
+/// A shadow latency alert starts within 10 s of the fault, and no
+/// production latency alert starts once the fault may show.
+fn assert_latency_alerts(
+    report: &serde_json::Value,
+    printed: &str,
+    fault_ms: i64,
+    spawned_ms: i64,
+) {
+    let alerts = report["alerts"].as_array().unwrap();
+    let latency_alerts = |env: &str| -> Vec<&serde_json::Value> {
+        alerts
+            .iter()
+            .filter(|a| {
+                let s = &a["series"];
+                s["environment"] == env && s["metric"].as_str().unwrap().starts_with("latency")
+            })
+            .collect()
+    };
+    // None on production's from the fault: no production latency alert
+    // starts once the fault may show. Before it, production and shadow
+    // share two cores, and a stall of the machine slows both in the same
+    // second (seen in CI: production's p99 6x for a second, 6 s before
+    // the fault, beside the shadow's); that is production's own latency,
+    // not the fault's.
+    let prod_after_fault: Vec<&serde_json::Value> = latency_alerts("prod")
+        .into_iter()
+        .filter(|a| a["start_ms"].as_i64().unwrap() >= fault_ms - EARLY_MS)
+        .collect();
+    assert!(
+        prod_after_fault.is_empty(),
+        "{prod_after_fault:?}\n{printed}"
+    );
+    // The fault raised one: a shadow latency alert starts within 10 s of
+    // it. The shadow may also have had an alert of its own before (on two
+    // shared cores a second's p50 can double); that is not this criterion.
+    let starts: Vec<i64> = latency_alerts("shadow")
+        .iter()
+        .map(|a| a["start_ms"].as_i64().unwrap())
+        .collect();
+    assert!(
+        starts.iter().any(|t| within_10s(fault_ms, *t)),
+        "shadow latency alerts at {starts:?}; fault recorded at {fault_ms}, \
+         `fault apply` started at {spawned_ms}:\n{printed}"
+    );
+}
+
 /// How much earlier than the journal's record of the fault an alert may
 /// start: series are per second and a second's point carries its start, and
 /// the load engine files a request under the second it was meant to be
@@ -176,6 +200,16 @@ const EARLY_MS: i64 = 2000;
 /// before its record to 10 s after it.
 fn within_10s(fault_ms: i64, start_ms: i64) -> bool {
     (fault_ms - EARLY_MS..=fault_ms + 10_000).contains(&start_ms)
+}
+
+/// Whether an alert covers the fault (30 s): it started in it, or it was
+/// opened just before (a stall of the machine) and the fault kept it open
+/// 15 s in (a quiet series closes an alert after 10 quiet seconds).
+fn open_during_fault(fault_ms: i64, alert: &serde_json::Value) -> bool {
+    let start = alert["start_ms"].as_i64().unwrap();
+    let end = alert["end_ms"].as_i64().unwrap_or(i64::MAX);
+    (fault_ms - EARLY_MS..=fault_ms + 30_000).contains(&start)
+        || (start < fault_ms && end >= fault_ms + 15_000)
 }
 
 fn now_ms() -> i64 {
@@ -258,9 +292,7 @@ fn assert_scrapes(report: &serde_json::Value, printed: &str, fault_ms: i64) {
     );
     let paged = paged
         .iter()
-        .find(|a| {
-            (fault_ms - EARLY_MS..=fault_ms + 30_000).contains(&a["start_ms"].as_i64().unwrap())
-        })
+        .find(|a| open_during_fault(fault_ms, a))
         .unwrap_or_else(|| {
             panic!("no alert on {PAGED} during the fault at {fault_ms}:\n{printed}")
         });
