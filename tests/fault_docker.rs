@@ -285,7 +285,8 @@ fn gc_reverts_what_a_sigkilled_process_left() {
     }
     assert_eq!(status(&api1), "paused");
 
-    let gc: serde_json::Value = serde_json::from_str(&ok(&understudy(&["gc", "--json"]))).unwrap();
+    let gc: serde_json::Value =
+        serde_json::from_str(&common::gc_ok_for(&understudy(&["gc", "--json"]), &[id])).unwrap();
     // The journal reverted all four; the sweep after it found no proxy
     // of this shadow with a fault left, so it reports none cleared.
     assert_eq!(
@@ -324,9 +325,11 @@ fn understudy_in(state_dir: &std::path::Path, args: &[&str]) -> std::process::Ou
         .unwrap()
 }
 
-/// `understudy gc --json` with its own state directory; the report.
-fn gc_in(state_dir: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&ok(&understudy_in(state_dir, &["gc", "--json"]))).unwrap()
+/// `understudy gc --json` with its own state directory; the report. It
+/// must not have failed on the shadow `own`.
+fn gc_in(state_dir: &std::path::Path, own: &str) -> serde_json::Value {
+    let out = understudy_in(state_dir, &["gc", "--json"]);
+    serde_json::from_str(&common::gc_ok_for(&out, &[own])).unwrap()
 }
 
 fn status(container: &str) -> String {
@@ -372,7 +375,7 @@ fn gc_from_another_state_dir_leaves_a_live_fault_and_clears_a_dead_one() {
     assert_eq!(status(&api1), "paused");
     assert_eq!(leases().lines().count(), 1, "one lease: {}", leases());
 
-    let report = gc_in(bob.path());
+    let report = gc_in(bob.path(), id);
     assert_eq!(
         status(&api1),
         "paused",
@@ -405,7 +408,7 @@ fn gc_from_another_state_dir_leaves_a_live_fault_and_clears_a_dead_one() {
 
     holder.kill().unwrap();
     let _ = holder.wait();
-    let report = gc_in(bob.path());
+    let report = gc_in(bob.path(), id);
     assert_eq!(status(&api1), "running", "{report}");
     assert_eq!(
         leases(),

@@ -152,12 +152,16 @@ async fn build(
     started: Instant,
 ) -> Result<ApplyReport, ApplyError> {
     let mut warnings = plan.warnings.clone();
+    let fresh_volumes = ensure_networks_and_volumes(platform, plan).await?;
+    // After the networks exist, never before: a concurrent `down` or `gc`
+    // removes the shared rule only when it sees no shadow network, and
+    // looks again after (`teardown::retire_rule`).
     if let super::plan::GuardCapability::Available { iptables } = &plan.guard {
-        if let Err(e) = super::host_guard::install(iptables) {
+        let rule = super::host_guard::Iptables(iptables.clone());
+        if let Err(e) = super::host_guard::HostRule::install(&rule).await {
             warnings.push(format!("host isolation rule not installed: {e}"));
         }
     }
-    let fresh_volumes = ensure_networks_and_volumes(platform, plan).await?;
     tracing::debug!(ms = started.elapsed().as_millis(), "networks and volumes");
     let mut planned: Vec<&ContainerSpec> = plan.containers().map(|c| &c.spec).collect();
     if let Some(i) = &plan.ingress {

@@ -7,6 +7,12 @@
 //! shadow bridges to the host; replies (ESTABLISHED) stay allowed so the
 //! ingress relay keeps working. Installed with the iptables binary whose
 //! ruleset holds Docker's chains (nf_tables or legacy), as root.
+//!
+//! The rule is shared, so installing and removing it race between
+//! processes: a `shadow up` installs it *after* its networks exist, and the
+//! last `down` or `gc` removes it only when no shadow network is left and
+//! then looks again, putting it back if one appeared meanwhile
+//! (`teardown::retire_rule`). Either order keeps a new shadow's rule.
 
 use std::process::Command;
 
@@ -98,6 +104,43 @@ fn verb(binary: &str, verb: &str) -> std::io::Result<std::process::Output> {
     let mut args = vec!["-w", verb];
     args.extend(rule_args());
     run(binary, &args)
+}
+
+/// The rule's two changes, behind a seam (teardown's ordering is tested
+/// without iptables).
+pub trait HostRule: Sync {
+    fn install(&self) -> impl std::future::Future<Output = Result<(), GuardError>> + Send;
+    fn remove(&self) -> impl std::future::Future<Output = Result<(), GuardError>> + Send;
+}
+
+/// The rule through an iptables binary (off the async runtime: iptables
+/// is a blocking command).
+pub struct Iptables(pub String);
+
+impl HostRule for Iptables {
+    async fn install(&self) -> Result<(), GuardError> {
+        let binary = self.0.clone();
+        blocking(&self.0, "insert", move || install(&binary)).await
+    }
+
+    async fn remove(&self) -> Result<(), GuardError> {
+        let binary = self.0.clone();
+        blocking(&self.0, "delete", move || remove(&binary)).await
+    }
+}
+
+async fn blocking(
+    binary: &str,
+    action: &'static str,
+    run: impl FnOnce() -> Result<(), GuardError> + Send + 'static,
+) -> Result<(), GuardError> {
+    tokio::task::spawn_blocking(run).await.unwrap_or_else(|e| {
+        Err(GuardError {
+            binary: binary.to_owned(),
+            action,
+            message: e.to_string(),
+        })
+    })
 }
 
 /// Whether the rule is present.

@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use super::host_guard::{self, HostRule};
+use super::plan::GuardCapability;
 use super::tracking;
 use crate::domain::{Selector, labels};
 use crate::platform::{Platform, PlatformError};
@@ -53,28 +55,59 @@ async fn remove(platform: &impl Platform, id: &str) -> Result<Removed, PlatformE
     })
 }
 
-/// Removes the host rule when no shadow network remains (iptables runs
-/// off the async runtime: it is a blocking command).
+/// Removes the host rule when no shadow network remains (see
+/// [`retire_rule`]).
 async fn remove_guard_if_unused(platform: &impl Platform) {
-    let networks_left = platform
-        .list_networks(Some(&any_shadow()))
-        .await
-        .map_or(true, |n| !n.is_empty());
-    if networks_left {
+    if shadow_networks_left(platform).await {
         return;
     }
-    let removal = tokio::task::spawn_blocking(|| {
-        if let super::plan::GuardCapability::Available { iptables } = super::host_guard::detect() {
-            super::host_guard::remove(&iptables)
-        } else {
-            Ok(())
-        }
-    });
-    match removal.await {
-        Ok(Err(e)) => tracing::warn!("{e}"),
-        Err(e) => tracing::warn!("removing the host rule: {e}"),
-        Ok(Ok(())) => {}
+    let Ok(GuardCapability::Available { iptables }) =
+        tokio::task::spawn_blocking(host_guard::detect).await
+    else {
+        return;
+    };
+    if let Err(e) = retire_rule(platform, &host_guard::Iptables(iptables)).await {
+        tracing::warn!("{e}");
     }
+}
+
+/// Whether any shadow network exists (yes when the engine cannot say).
+async fn shadow_networks_left(platform: &impl Platform) -> bool {
+    platform
+        .list_networks(Some(&any_shadow()))
+        .await
+        .map_or(true, |n| !n.is_empty())
+}
+
+/// What [`retire_rule`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retired {
+    /// A shadow network exists: the rule stays.
+    Kept,
+    Removed,
+    /// A shadow network appeared while the rule was removed (a `shadow up`
+    /// that had found the rule still there): it is back.
+    Reinstalled,
+}
+
+/// Removes the shared host rule when no shadow network is left, then looks
+/// again and puts it back if one appeared meanwhile. A `shadow up`
+/// installs the rule after creating its networks, so whichever comes
+/// first, a new shadow keeps its rule: its networks exist before our
+/// second look (we reinstall), or its install runs after our removal.
+pub async fn retire_rule(
+    platform: &impl Platform,
+    rule: &impl HostRule,
+) -> Result<Retired, host_guard::GuardError> {
+    if shadow_networks_left(platform).await {
+        return Ok(Retired::Kept);
+    }
+    rule.remove().await?;
+    if shadow_networks_left(platform).await {
+        rule.install().await?;
+        return Ok(Retired::Reinstalled);
+    }
+    Ok(Retired::Removed)
 }
 
 /// Selects every resource of any shadow.

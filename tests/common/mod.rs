@@ -168,6 +168,24 @@ fn force_endpoints_off(network: &str) {
     }
 }
 
+/// Asserts a `gc` or `shadow gc` run failed on none of the `own` shadows
+/// (ids) and returns its stdout. Both sweep the whole engine and exit 1
+/// naming a shadow the engine refused to remove (`gc: shadow ID: ...`);
+/// another test's or operator's shadow is not this test's business.
+pub fn gc_ok_for(out: &Output, own: &[&str]) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|l| own.iter().any(|id| l.contains(&format!("shadow {id}"))))
+        .collect();
+    assert!(ours.is_empty(), "gc failed on this test's shadow: {stderr}");
+    assert!(
+        out.status.success() || stderr.lines().all(|l| l.starts_with("gc: shadow ")),
+        "{stderr}"
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Asserts a command succeeded (showing its stderr) and returns its stdout.
 pub fn ok(out: &Output) -> String {
     assert!(

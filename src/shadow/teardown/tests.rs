@@ -127,3 +127,70 @@ async fn gc_reports_a_shadow_it_cannot_remove_and_removes_the_rest() {
         "{report:?}"
     );
 }
+
+/// A host rule in memory: what was done to it, in order; `on_remove` runs
+/// while it is being removed (a concurrent `shadow up`).
+struct RuleLog {
+    calls: std::sync::Mutex<Vec<&'static str>>,
+    on_remove: Box<dyn Fn() + Send + Sync>,
+}
+
+impl RuleLog {
+    fn new(on_remove: impl Fn() + Send + Sync + 'static) -> Self {
+        Self {
+            calls: std::sync::Mutex::new(Vec::new()),
+            on_remove: Box::new(on_remove),
+        }
+    }
+
+    fn calls(&self) -> Vec<&'static str> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl HostRule for RuleLog {
+    async fn install(&self) -> Result<(), host_guard::GuardError> {
+        self.calls.lock().unwrap().push("install");
+        Ok(())
+    }
+
+    async fn remove(&self) -> Result<(), host_guard::GuardError> {
+        self.calls.lock().unwrap().push("remove");
+        (self.on_remove)();
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_host_rule_stays_while_a_shadow_network_exists() {
+    let fake = Fake::with_shadow();
+    let rule = RuleLog::new(|| {});
+    assert_eq!(retire_rule(&fake, &rule).await.unwrap(), Retired::Kept);
+    assert!(rule.calls().is_empty());
+}
+
+#[tokio::test]
+async fn the_last_shadow_takes_the_host_rule_with_it() {
+    let fake = Fake::new();
+    let rule = RuleLog::new(|| {});
+    assert_eq!(retire_rule(&fake, &rule).await.unwrap(), Retired::Removed);
+    assert_eq!(rule.calls(), ["remove"]);
+}
+
+/// A `shadow up` creates its networks just as the last `down` removes the
+/// rule (having found it still present, it did not install it): the rule
+/// is put back, or the new shadow would reach the host's addresses. Seen
+/// in the shadow drills, two at a time: "shadow reached the host".
+#[tokio::test]
+async fn a_shadow_network_that_appears_during_the_removal_gets_the_rule_back() {
+    let fake = Fake::new();
+    let concurrent = fake.clone();
+    let rule = RuleLog::new(move || {
+        concurrent.with(|s| s.networks.extend(fixtures::shadow_networks()));
+    });
+    assert_eq!(
+        retire_rule(&fake, &rule).await.unwrap(),
+        Retired::Reinstalled
+    );
+    assert_eq!(rule.calls(), ["remove", "install"]);
+}
