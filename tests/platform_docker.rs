@@ -60,13 +60,8 @@ async fn removing_a_network_a_live_container_uses_fails_and_leaves_it_attached()
     let err = platform.remove_network(&name).await.unwrap_err();
     assert!(err.to_string().contains("active endpoints"), "{err}");
     assert!(err.to_string().contains(&name), "{err}");
-    let attached = docker(&[
-        "inspect",
-        "--format",
-        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
-        &name,
-    ]);
-    assert!(attached.contains(&name), "{attached}");
+    let attached = common::attached_networks(&name);
+    assert!(attached.contains(&name), "{attached:?}");
 
     docker(&["rm", "-f", &name]);
     platform.remove_network(&name).await.unwrap();

@@ -143,55 +143,38 @@ fn shadow_up(args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Exit code of `understudy probe` run inside a container.
-fn probe_from(container: &str, target: &str) -> i32 {
-    Command::new("docker")
-        .args([
-            "exec",
-            container,
-            "/understudy",
-            "probe",
-            target,
-            "--timeout",
-            "1s",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .code()
-        .unwrap_or(-1)
+/// `understudy probe` run inside a container: its exit code and what it
+/// printed.
+fn probe(container: &str, target: &str) -> (i32, String) {
+    let out = Command::new("docker")
+        .args(["exec", container, "/understudy", "probe", target])
+        .args(["--timeout", "1s"])
+        .output()
+        .unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), said)
 }
 
-/// What the probe printed, and the container's routes and addresses (for a
-/// failure message).
+fn probe_from(container: &str, target: &str) -> i32 {
+    probe(container, target).0
+}
+
+/// What the probe printed, and the container's networks (for a failure
+/// message).
 fn probe_said(container: &str, target: &str) -> String {
-    let run = |args: &[&str]| {
-        let out = Command::new("docker").args(args).output().unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    };
+    let networks = docker_out(&[
+        "inspect",
+        "--format",
+        "{{json .NetworkSettings.Networks}}",
+        container,
+    ]);
     format!(
-        "probe: {}; routes: {}; networks: {}",
-        run(&[
-            "exec",
-            container,
-            "/understudy",
-            "probe",
-            target,
-            "--timeout",
-            "1s"
-        ]),
-        run(&["exec", container, "cat", "/proc/net/route"]),
-        run(&[
-            "inspect",
-            "--format",
-            "{{json .NetworkSettings.Networks}}",
-            container
-        ]),
+        "probe: {}; networks: {networks}",
+        probe(container, target).1
     )
 }
 
@@ -546,6 +529,17 @@ impl Drop for Scoped {
         let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
     }
 }
+/// The demo image on the engine (the build is idempotent), and a fresh
+/// group name whose shadows go when the guard drops.
+fn image_and_group(prefix: &str) -> (String, ShadowGuard) {
+    assert!(understudy(&["demo", "build"]).status.success());
+    let group = unique_project(prefix);
+    let guard = ShadowGuard {
+        group: group.clone(),
+    };
+    (group, guard)
+}
+
 fn scopeguard(name: &str) -> Scoped {
     Scoped(name.to_owned())
 }
@@ -555,11 +549,7 @@ fn a_compose_file_is_shadowed_from_images_on_the_engine() {
     if !docker_available() {
         return;
     }
-    assert!(understudy(&["demo", "build"]).status.success());
-    let project = unique_project("utcompose");
-    let _shadows = ShadowGuard {
-        group: project.clone(),
-    };
+    let (project, _shadows) = image_and_group("utcompose");
     let file = format!("{}/scenarios/shop/compose.yaml", env!("CARGO_MANIFEST_DIR"));
     let report = shadow_up(&["--compose", &file, "-p", &project]);
     let entry = report["entry"]["gateway"].as_str().unwrap();
@@ -594,11 +584,7 @@ fn gc_names_a_shadow_it_cannot_remove_and_removes_the_others() {
     if !docker_available() {
         return;
     }
-    assert!(understudy(&["demo", "build"]).status.success());
-    let group = unique_project("utstuck");
-    let _shadows = ShadowGuard {
-        group: group.clone(),
-    };
+    let (group, _shadows) = image_and_group("utstuck");
     let pid = std::process::id() & 0xf_ffff;
     let (stuck, free) = (format!("e{pid:05x}"), format!("f{pid:05x}"));
     let network = |id: &str| {
@@ -647,11 +633,6 @@ fn gc_names_a_shadow_it_cannot_remove_and_removes_the_others() {
     };
     assert!(!networks(&free_net), "the free shadow was removed");
     assert!(networks(&stuck_net));
-    let attached = docker_out(&[
-        "inspect",
-        "--format",
-        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
-        &user,
-    ]);
-    assert!(attached.contains(&stuck_net), "{attached}");
+    let attached = common::attached_networks(&user);
+    assert!(attached.contains(&stuck_net), "{attached:?}");
 }

@@ -168,6 +168,19 @@ fn force_endpoints_off(network: &str) {
     }
 }
 
+/// The networks a container is attached to, by name.
+pub fn attached_networks(container: &str) -> Vec<String> {
+    docker(&[
+        "inspect",
+        "--format",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+        container,
+    ])
+    .split_whitespace()
+    .map(str::to_owned)
+    .collect()
+}
+
 /// Asserts a `gc` or `shadow gc` run failed on none of the `own` shadows
 /// (ids) and returns its stdout. Both sweep the whole engine and exit 1
 /// naming a shadow the engine refused to remove (`gc: shadow ID: ...`);
