@@ -298,12 +298,11 @@ impl<P: Platform> Injector<P> {
                         &record.reverts,
                     );
                     record.reverts = undo;
-                    record.notes.extend(skipped.iter().map(|op| {
-                        format!(
-                            "not undone (never took effect): {}",
-                            after_failure::describe(op)
-                        )
-                    }));
+                    record.notes.extend(
+                        skipped
+                            .iter()
+                            .map(|op| format!("not undone (never took effect): {op}")),
+                    );
                     self.journal.write(&record)?;
                     let _ = self.revert(&mut record).await;
                     return Err(InjectError::Apply {

@@ -114,6 +114,25 @@ impl RevertOp {
     }
 }
 
+/// Short, for a fault's notes (`unpause shop-shadow-a1b2c3-api-1`).
+impl std::fmt::Display for RevertOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unpause { container } => write!(f, "unpause {container}"),
+            Self::Start { container } => write!(f, "start {container}"),
+            Self::Restore { container, .. } => write!(f, "restore the limits of {container}"),
+            Self::Reconnect {
+                container, network, ..
+            } => write!(f, "reconnect {container} to {network}"),
+            Self::Recreate { container, .. } => write!(f, "recreate {container}"),
+            Self::Netns { container, .. } => write!(f, "remove packet rules in {container}"),
+            Self::ProxyFaults { proxy, .. } => write!(f, "remove faults from {proxy}"),
+            Self::Upload { container, dir, .. } => write!(f, "upload into {container}:{dir}"),
+            Self::Exec { container, .. } => write!(f, "run a command in {container}"),
+        }
+    }
+}
+
 /// The containers whose state a fault with these undo steps owns.
 pub fn owned_containers(reverts: &[RevertOp]) -> std::collections::BTreeSet<String> {
     reverts

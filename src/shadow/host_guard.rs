@@ -129,6 +129,28 @@ impl HostRule for Iptables {
     }
 }
 
+/// The rule through whichever iptables binary holds Docker's rules, found
+/// when first needed (most `down`s leave the rule alone); nothing to do
+/// where none does.
+pub struct Detected;
+
+impl HostRule for Detected {
+    async fn install(&self) -> Result<(), GuardError> {
+        blocking("iptables", "insert", || with_detected(install)).await
+    }
+
+    async fn remove(&self) -> Result<(), GuardError> {
+        blocking("iptables", "delete", || with_detected(remove)).await
+    }
+}
+
+fn with_detected(change: fn(&str) -> Result<(), GuardError>) -> Result<(), GuardError> {
+    match detect() {
+        GuardCapability::Available { iptables } => change(&iptables),
+        GuardCapability::Unavailable { .. } => Ok(()),
+    }
+}
+
 async fn blocking(
     binary: &str,
     action: &'static str,

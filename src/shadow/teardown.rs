@@ -7,7 +7,6 @@
 use serde::Serialize;
 
 use super::host_guard::{self, HostRule};
-use super::plan::GuardCapability;
 use super::tracking;
 use crate::domain::{Selector, labels};
 use crate::platform::{Platform, PlatformError};
@@ -58,15 +57,7 @@ async fn remove(platform: &impl Platform, id: &str) -> Result<Removed, PlatformE
 /// Removes the host rule when no shadow network remains (see
 /// [`retire_rule`]).
 async fn remove_guard_if_unused(platform: &impl Platform) {
-    if shadow_networks_left(platform).await {
-        return;
-    }
-    let Ok(GuardCapability::Available { iptables }) =
-        tokio::task::spawn_blocking(host_guard::detect).await
-    else {
-        return;
-    };
-    if let Err(e) = retire_rule(platform, &host_guard::Iptables(iptables)).await {
+    if let Err(e) = retire_rule(platform, &host_guard::Detected).await {
         tracing::warn!("{e}");
     }
 }

@@ -81,23 +81,6 @@ fn undoes(op: &RevertOp, step: &Step) -> bool {
     }
 }
 
-/// A short description of an undo step, for the fault's notes.
-pub fn describe(op: &RevertOp) -> String {
-    match op {
-        RevertOp::Unpause { container } => format!("unpause {container}"),
-        RevertOp::Start { container } => format!("start {container}"),
-        RevertOp::Restore { container, .. } => format!("restore the limits of {container}"),
-        RevertOp::Reconnect {
-            container, network, ..
-        } => format!("reconnect {container} to {network}"),
-        RevertOp::Recreate { container, .. } => format!("recreate {container}"),
-        RevertOp::Netns { container, .. } => format!("remove packet rules in {container}"),
-        RevertOp::ProxyFaults { proxy, .. } => format!("remove faults from {proxy}"),
-        RevertOp::Upload { container, dir, .. } => format!("upload into {container}:{dir}"),
-        RevertOp::Exec { container, .. } => format!("run a command in {container}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +182,6 @@ mod tests {
         );
         assert_eq!(run, [restore("a")]);
         assert_eq!(skipped, [restore("b")]);
-        assert_eq!(describe(&skipped[0]), "restore the limits of b");
+        assert_eq!(skipped[0].to_string(), "restore the limits of b");
     }
 }
