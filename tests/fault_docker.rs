@@ -316,19 +316,10 @@ fn gc_reverts_what_a_sigkilled_process_left() {
     assert!(!labelled("container", &format!("io.understudy.shadow={id}")).is_empty());
 }
 
-/// Runs the binary with its own state directory (another operator).
-fn understudy_in(state_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(common::bin())
-        .args(args)
-        .env("UNDERSTUDY_STATE_DIR", state_dir)
-        .output()
-        .unwrap()
-}
-
 /// `understudy gc --json` with its own state directory; the report. It
 /// must not have failed on the shadow `own`.
 fn gc_in(state_dir: &std::path::Path, own: &str) -> serde_json::Value {
-    let out = understudy_in(state_dir, &["gc", "--json"]);
+    let out = common::understudy_in(state_dir, &["gc", "--json"]);
     serde_json::from_str(&common::gc_ok_for(&out, &[own])).unwrap()
 }
 
@@ -383,12 +374,12 @@ fn gc_from_another_state_dir_leaves_a_live_fault_and_clears_a_dead_one() {
     );
     let held = report["swept"]["held_elsewhere"].to_string();
     assert!(held.contains(&api1), "{report}");
-    let out = understudy_in(bob.path(), &["fault", "list", "--json"]);
+    let out = common::understudy_in(bob.path(), &["fault", "list", "--json"]);
     let listed: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
     // Bob's own pause of the same container is refused before anything
     // runs (it used to fail at the engine, and its revert unpaused alice's).
     let target = format!("{id}/api/1");
-    let refused = understudy_in(
+    let refused = common::understudy_in(
         bob.path(),
         &[
             "fault", "apply", "pause", "--target", &target, "--ttl", "1m",

@@ -19,9 +19,14 @@ pub fn bin() -> PathBuf {
 
 /// Runs the binary with arguments, with a state dir private to the test.
 pub fn understudy(args: &[&str]) -> Output {
+    understudy_in(&state_dir(), args)
+}
+
+/// Runs the binary with its own state directory (another operator).
+pub fn understudy_in(state_dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(bin())
         .args(args)
-        .env("UNDERSTUDY_STATE_DIR", state_dir())
+        .env("UNDERSTUDY_STATE_DIR", state_dir)
         .output()
         .expect("run understudy")
 }
