@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: what a fault's lease costs (`src/fault/lease.rs`): one labelled
 # volume created when a fault is applied and removed when it is reverted,
+# plus the listing of leases a state-owning fault makes right after taking
+# its own (the check for a rival taken in the same instant),
 # through the Engine API socket as understudy does (curl here, so the
 # figure is the engine's, not a CLI's start-up). Side by side in the same
 # run: an empty request (`GET /_ping`), the floor of any Engine API call.
@@ -24,16 +26,18 @@ trap cleanup EXIT
 ms() { # curl args... -> milliseconds of the request
   curl -s -o /dev/null -w '%{time_total}\n' --unix-socket "$SOCK" "$@" | awk '{printf "%.3f\n", $1 * 1000}'
 }
-ping=() create=() remove=()
+ping=() create=() list=() remove=()
 for i in $(seq 1 "$PAIRS"); do
   name="understudy-lease-bench$i"
   ping+=("$(ms "$API/_ping")")
   create+=("$(ms -X POST -H 'Content-Type: application/json' "$API/volumes/create" \
     -d "{\"Name\":\"$name\",\"Labels\":{\"io.understudy.bench\":\"lease\",\"io.understudy.lease\":\"bench$i\",\"io.understudy.owner-pid\":\"1\",\"io.understudy.owner-host\":\"bench\",\"io.understudy.lease.containers\":\"a,b\"}}")")
+  list+=("$(ms -G "$API/volumes" --data-urlencode 'filters={"label":["io.understudy.lease"]}')")
   remove+=("$(ms -X DELETE "$API/volumes/$name")")
 done
 p=$(printf '%s\n' "${ping[@]}" | median)
 c=$(printf '%s\n' "${create[@]}" | median)
+l=$(printf '%s\n' "${list[@]}" | median)
 r=$(printf '%s\n' "${remove[@]}" | median)
-echo "median over $PAIRS: ping ${p} ms, lease create ${c} ms, lease remove ${r} ms"
-awk -v p="$p" -v c="$c" -v r="$r" 'BEGIN {printf "a fault pays %.2f ms at apply and %.2f ms at revert for its lease (%.1fx / %.1fx an empty API call)\n", c, r, c / p, r / p}'
+echo "median over $PAIRS: ping ${p} ms, lease create ${c} ms, lease list ${l} ms, lease remove ${r} ms"
+awk -v p="$p" -v c="$c" -v l="$l" -v r="$r" 'BEGIN {printf "a fault pays %.2f ms at apply (%.2f more if it owns a container: the listing that catches a rival taken in the same instant) and %.2f ms at revert for its lease (%.1fx / %.1fx / %.1fx an empty API call)\n", c, l, r, c / p, l / p, r / p}'

@@ -52,6 +52,11 @@ pub enum InjectError {
         kind: String,
         holder: String,
     },
+    #[error(
+        "{container} was claimed by fault {fault} in the same instant; nothing was applied. \
+         If `understudy fault list` shows that fault, revert it first; otherwise apply again"
+    )]
+    Contended { container: String, fault: String },
     #[error("applying {kind} failed at `{step}`: {message} (what was applied has been reverted)")]
     Apply {
         kind: String,
@@ -280,6 +285,18 @@ impl<P: Platform> Injector<P> {
             record.notes.push(format!(
                 "no lease on the engine ({e}): another understudy's gc may clear this fault"
             ));
+        } else if let Some((container, rival)) = self.rival_claim(&record).await {
+            // Nothing was applied: undo nothing (an unpause here would
+            // end the rival's pause), close the record, drop our lease.
+            record.reverts.clear();
+            record.notes.push(format!(
+                "backed off before any step: fault {rival} claimed {container} at the same moment"
+            ));
+            self.revert(&mut record).await?;
+            return Err(InjectError::Contended {
+                container,
+                fault: rival,
+            });
         }
         for (index, step) in compiled.steps.iter().enumerate() {
             match self.execute(step).await {
@@ -613,6 +630,28 @@ impl<P: Platform> Injector<P> {
             }
         }
         Ok(())
+    }
+
+    /// Another fault's lease, taken in the same instant as `record`'s, on a
+    /// container whose state `record` would own (`lease::rival`). Without
+    /// a listing, none: the engine's own refusal is the last line.
+    async fn rival_claim(&self, record: &Record) -> Option<(String, String)> {
+        let wanted = super::journal::owned_containers(&record.reverts);
+        if wanted.is_empty() {
+            return None;
+        }
+        let (leases, _) = lease::list(self.guard.platform()).await.ok()?;
+        let here = crate::shadow::tracking::host_name();
+        let records = self.journal.records();
+        lease::rival(
+            &leases,
+            &record.id,
+            &wanted,
+            &records,
+            |l| lease::holder_alive(l, &here),
+            now_ms(),
+        )
+        .map(|(c, l)| (c.to_owned(), l.fault_id.clone()))
     }
 
     /// The faults other understudies hold on this engine: leases whose

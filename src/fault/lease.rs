@@ -224,6 +224,38 @@ pub fn not_in(leases: Vec<Lease>, records: &[Record]) -> Vec<Lease> {
         .collect()
 }
 
+/// The check after taking a lease (the busy check before it is a read
+/// before a write, so two applies in the same instant can both pass it):
+/// the first other lease that still holds one of the containers whose
+/// state fault `own_id` would own (`wanted`), with that container. Its
+/// standing is judged as the sweep judges it (`records`: this state
+/// directory's journal; `alive`: [`holder_alive`]). Of two racing applies
+/// at least the later one's listing shows the other's lease, since each
+/// lists only after its own lease exists; both back off if both see each
+/// other, which is safe: neither touches the container.
+pub fn rival<'a>(
+    leases: &'a [Lease],
+    own_id: &str,
+    wanted: &std::collections::BTreeSet<String>,
+    records: &[Record],
+    alive: impl Fn(&Lease) -> bool,
+    now_ms: u64,
+) -> Option<(&'a str, &'a Lease)> {
+    leases
+        .iter()
+        .filter(|l| l.fault_id != own_id)
+        .filter(|l| {
+            let journalled = records.iter().find(|r| r.id == l.fault_id);
+            standing(l, journalled.map(|r| r.status), alive(l), now_ms) == Standing::Held
+        })
+        .find_map(|l| {
+            l.owns
+                .iter()
+                .find(|c| wanted.contains(*c))
+                .map(|c| (c.as_str(), l))
+        })
+}
+
 fn parse_all(volumes: &[VolumeSummary]) -> (Vec<Lease>, Vec<String>) {
     let mut leases = Vec::new();
     let mut errors = Vec::new();
@@ -303,6 +335,37 @@ mod tests {
             },
         ]);
         assert_eq!((ok.len(), errors.len()), (1, 1));
+    }
+
+    #[test]
+    fn a_rival_is_another_standing_lease_on_a_wanted_container() {
+        let wanted: std::collections::BTreeSet<String> =
+            ["shop-shadow-a1b2c3-api-1".to_owned()].into();
+        let mine = Lease {
+            fault_id: "mine".into(),
+            ..lease("h", None, false)
+        };
+        let other_replica = Lease {
+            fault_id: "replica".into(),
+            owns: vec!["shop-shadow-a1b2c3-api-2".into()],
+            ..lease("h", None, false)
+        };
+        let theirs = lease("h", Some(1_000), false);
+        let alive = |_: &Lease| true;
+        let none: &[Record] = &[];
+        let all = [mine.clone(), other_replica.clone(), theirs.clone()];
+        let found = rival(&all, "mine", &wanted, none, alive, 999);
+        assert_eq!(found, Some(("shop-shadow-a1b2c3-api-1", &theirs)));
+        // Our own lease and another container's are no rivals.
+        let leases = [mine, other_replica];
+        assert_eq!(rival(&leases, "mine", &wanted, none, alive, 999), None);
+        // A lapsed lease is none either: expired, or its holder gone.
+        let theirs = [theirs];
+        assert_eq!(rival(&theirs, "mine", &wanted, none, alive, 1_000), None);
+        assert_eq!(
+            rival(&theirs, "mine", &wanted, none, |_: &Lease| false, 999),
+            None
+        );
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct State {
     pub inspect_delay: Duration,
     /// Volumes created and not removed.
     pub volumes: Vec<VolumeSummary>,
+    /// Volumes another client creates in the same instant as the next
+    /// volume this one creates (two racing fault leases).
+    pub racing_volumes: Vec<VolumeSummary>,
 }
 
 /// The fake; clones share state.
@@ -214,10 +217,13 @@ impl Platform for Recording {
     }
     async fn create_volume(&self, spec: &VolumeSpec) -> Result<String> {
         self.record(format!("create volume {}", spec.name));
-        self.state().volumes.push(VolumeSummary {
+        let mut state = self.state();
+        state.volumes.push(VolumeSummary {
             name: spec.name.clone(),
             labels: spec.labels.clone(),
         });
+        let racing = std::mem::take(&mut state.racing_volumes);
+        state.volumes.extend(racing);
         Ok(spec.name.clone())
     }
     async fn list_volumes(&self, selector: Option<&Selector>) -> Result<Vec<VolumeSummary>> {

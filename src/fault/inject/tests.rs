@@ -377,3 +377,55 @@ async fn a_failed_apply_undoes_only_the_steps_that_took_effect() {
         record.notes
     );
 }
+
+/// Two applies racing past the busy check, each before the other's lease
+/// exists: the one that sees the other's lease after taking its own backs
+/// off before any step (and its revert must not unpause the other's pause).
+#[tokio::test]
+async fn a_fault_claimed_in_the_same_instant_backs_off_before_any_step() {
+    let (mine, theirs) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let api1: TargetSpec = "a1b2c3/api/1".parse().unwrap();
+    // The rival's lease, as the other operator's apply writes it.
+    let elsewhere = engine();
+    let rival = Injector::new(elsewhere.clone(), theirs.path())
+        .apply(&req("pause"), &api1, None, false)
+        .await
+        .unwrap()
+        .record;
+    let fake = engine();
+    fake.state().racing_volumes = elsewhere.state().volumes.clone();
+
+    let inj = Injector::new(fake.clone(), mine.path());
+    let e = inj
+        .apply(&req("cpu-throttle"), &api1, None, false)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, InjectError::Contended { .. }), "{e}");
+    assert!(e.to_string().contains(&rival.id), "{e}");
+    let touched: Vec<String> = fake
+        .mutations()
+        .into_iter()
+        .filter(|m| !m.contains("volume"))
+        .collect();
+    assert!(touched.is_empty(), "no step and no undo ran: {touched:?}");
+    let record = inj.journal().records().pop().unwrap();
+    assert_eq!(record.status, Status::Reverted);
+    assert!(record.reverts.is_empty(), "{:?}", record.reverts);
+    let volumes: Vec<String> = fake
+        .state()
+        .volumes
+        .iter()
+        .map(|v| v.name.clone())
+        .collect();
+    assert_eq!(
+        volumes,
+        [lease::volume_name(&rival.id)],
+        "our lease released, the rival's kept"
+    );
+
+    // Once the rival's lease is gone, the same fault applies.
+    fake.state().volumes.clear();
+    inj.apply(&req("cpu-throttle"), &api1, None, false)
+        .await
+        .unwrap();
+}
