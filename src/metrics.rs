@@ -8,6 +8,7 @@
 //! (CPU, memory, load) through sysinfo on its own thread.
 
 pub mod alerting;
+pub mod coincide;
 pub mod container_stats;
 pub mod host;
 pub mod prom_text;

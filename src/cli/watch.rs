@@ -160,6 +160,9 @@ fn summary(report: &WatchReport) {
         report.alerts.len(),
         report.faults.len()
     );
+    for c in &report.coincident {
+        println!("at once: {}", c.describe());
+    }
     for t in &report.scrape {
         let not_finite = (t.not_finite > 0)
             .then(|| format!(", {} NaN/infinite sample(s) left out", t.not_finite));

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::series::{Alert, AlertEvent, Environment, SeriesKey, VerdictOutcome};
 use crate::domain::series_pattern::SeriesPattern;
 use crate::fault::journal::{Journal, Record, Status};
+use crate::metrics::coincide::{self, Coincidence};
 use crate::metrics::requests::RequestAggregator;
 use crate::metrics::scrape::TargetStatus;
 use crate::platform::Platform;
@@ -146,6 +147,11 @@ pub struct WatchReport {
     /// Each `--page` pattern and how many series it made alerting.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub page: Vec<PageUse>,
+    /// Production and shadow alerts on the same service and metric that
+    /// opened at once: a cause both share, not the fault
+    /// (`metrics::coincide`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coincident: Vec<Coincidence>,
 }
 
 /// Why a watch failed.
@@ -579,6 +585,7 @@ pub async fn run_with_client<P: Platform>(
         points: run.watch.points(),
         series: run.watch.store().len(),
         memory_bytes: run.watch.store().bytes() + run.watch.detector_bytes(),
+        coincident: coincide::coincidences(&run.watch.alerts()),
         alerts: run.watch.alerts(),
         faults: std::mem::take(&mut run.faults),
         verdicts,

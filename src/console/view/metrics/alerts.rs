@@ -1,8 +1,9 @@
 //! The metrics pane's alerts column: the judges' outcome on one line (the
 //! shadow vs production, and vs its own pre-fault baseline once a fault
 //! started) with the first reason when one fails, then the kept alerts,
-//! open ones first and newest first: severity and series, then how long
-//! and the explanation. Times are relative to the newest sample (no clock).
+//! open ones first and newest first: severity and series, then how long,
+//! the other environment's alert that opened at once (a shared cause,
+//! `metrics::coincide`) and the explanation. Times are relative to the newest sample (no clock).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,6 +13,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 use crate::console::model::watch::WatchPane;
 use crate::console::theme::Theme;
 use crate::domain::series::{Alert, MetricOutcome, Severity, Verdict, VerdictOutcome};
+use crate::metrics::coincide;
 
 /// Draws the column; `beside`: to the right of the charts (a rule on its
 /// left), else below them (a rule above).
@@ -43,11 +45,13 @@ pub fn render(pane: &WatchPane, theme: &Theme, area: Rect, beside: bool, buf: &m
         .iter()
         .filter(|a| a.end_ms.is_none())
         .chain(pane.alerts.iter().filter(|a| a.end_ms.is_some()));
+    let pairs = coincide::coincidences(&pane.alerts);
     for alert in ordered {
         if lines.len() >= usize::from(inner.height) {
             break;
         }
-        lines.extend(alert_lines(alert, pane.latest_ms, theme, width));
+        let partner = coincide::partner_of(&pairs, alert.id);
+        lines.extend(alert_lines(alert, partner, pane.latest_ms, theme, width));
     }
     Paragraph::new(lines).render(inner, buf);
 }
@@ -102,8 +106,16 @@ fn outcome(verdict: Option<&Verdict>, theme: &Theme) -> Span<'static> {
 }
 
 /// `● critical shadow/api/latency_p99_ms`, then how long and the
-/// explanation.
-fn alert_lines(alert: &Alert, now_ms: i64, theme: &Theme, width: usize) -> [Line<'static>; 2] {
+/// explanation; `partner`: the other environment's alert that opened at
+/// once (`metrics::coincide`), named at the front of the second line so a
+/// narrow pane keeps it.
+fn alert_lines(
+    alert: &Alert,
+    partner: Option<String>,
+    now_ms: i64,
+    theme: &Theme,
+    width: usize,
+) -> [Line<'static>; 2] {
     let style = match (alert.end_ms, alert.severity) {
         (Some(_), _) => theme.muted,
         (None, Severity::Critical) => theme.crit,
@@ -120,7 +132,8 @@ fn alert_lines(alert: &Alert, now_ms: i64, theme: &Theme, width: usize) -> [Line
     };
     let mark = if alert.end_ms.is_none() { "●" } else { "○" };
     let head = format!("{mark} {} {}", alert.severity, alert.series);
-    let explanation = format!("  {when} · {}", alert.explanation);
+    let shared = partner.map_or_else(String::new, |p| format!("shared cause with {p}? · "));
+    let explanation = format!("  {shared}{when} · {}", alert.explanation);
     [
         Line::styled(super::super::fit(&head, width), style),
         Line::styled(super::super::fit(&explanation, width), theme.muted),

@@ -331,3 +331,47 @@ fn the_load_engines_p99_is_drawn_on_the_latency_chart_as_client() {
         dim(buffer)
     );
 }
+
+/// A stall felt on both sides: production's and the shadow's p99 alerts
+/// opened a second apart, and each names the other as a shared cause; the
+/// fault's own alert, later, names none.
+#[test]
+fn alerts_that_opened_at_once_on_both_sides_name_each_other() {
+    let mut model = watched();
+    let stall = |id, env| Alert {
+        id,
+        series: SeriesKey::service(env, "gateway", metric::LATENCY_P99_MS),
+        score: 0.6,
+        severity: Severity::Warning,
+        explanation: format!("stall {id}"),
+        start_ms: (START_S + 50 + i64::try_from(id).unwrap() - 3) * 1000,
+        end_ms: Some((START_S + 56) * 1000),
+    };
+    for event in [
+        AlertEvent::Closed(stall(3, Environment::Prod)),
+        AlertEvent::Closed(stall(4, Environment::Shadow)),
+    ] {
+        news(&mut model, WatchNews::Alert { run: 0, event });
+    }
+    let terminal = screen(&model, &theme(), 180, 40);
+    let buffer = terminal.backend().buffer();
+    // The second line of the alert whose first line shows `series`.
+    let under = |series: &str| {
+        let (x, y) = find(buffer, series);
+        (x..buffer.area.width)
+            .map(|x| buffer[(x, y + 1)].symbol())
+            .collect::<String>()
+    };
+    let prod = under("○ warning prod/gateway/latency_p99_ms");
+    assert!(
+        prod.contains("shared cause with shadow #4? · closed"),
+        "{prod}"
+    );
+    let shadow = under("○ warning shadow/gateway/latency_p99_ms");
+    assert!(
+        shadow.contains("shared cause with prod #3? · closed"),
+        "{shadow}"
+    );
+    let fault = under("● critical shadow/gateway/latency_p99_ms");
+    assert!(!fault.contains("shared"), "{fault}");
+}
