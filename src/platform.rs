@@ -151,6 +151,10 @@ pub struct ImageSummary {
     pub id: String,
     pub tags: Vec<String>,
     pub labels: BTreeMap<String, String>,
+    /// When it was created, Unix seconds (listings give it; an inspect
+    /// leaves it `None`).
+    #[serde(default)]
+    pub created_s: Option<i64>,
 }
 
 /// A container event (`die`, `start`, `health_status: healthy`, ...).
@@ -257,6 +261,12 @@ pub trait Platform: Clone + Send + Sync + 'static {
 
     /// Removes an image; absent is fine.
     fn remove_image(&self, reference: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Removes an image unless a container (running or stopped) uses it:
+    /// `Ok(false)` when the engine refuses for that reason (it checks
+    /// under its own lock, so a container created meanwhile keeps it).
+    /// Absent is fine.
+    fn remove_image_if_unused(&self, id: &str) -> impl Future<Output = Result<bool>> + Send;
 
     /// One raw stats frame about every second until the container stops.
     fn stats(&self, id: &str) -> BoxStream<'static, Result<RawStats>>;

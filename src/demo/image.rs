@@ -4,6 +4,9 @@
 //! registry, no docker CLI, no Dockerfile syntax directive.
 //!
 //! The image is rebuilt when the binary changes (its SHA-256 is a label).
+//! A build removes the images earlier builds left untagged once no
+//! container uses them ([`prune_superseded`]; `gc` does too), so a
+//! developer's hundredth build does not leave 99 images behind.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -211,12 +214,61 @@ pub async fn ensure(platform: &impl Platform, force: bool) -> Result<ImageRef, I
         (labels::BINARY_SHA256.to_owned(), print),
     ]);
     let id = platform.build_image(context, IMAGE, &image_labels).await?;
+    // The image this build replaced, and any other left untagged.
+    if let Err(e) = prune_superseded(platform).await {
+        tracing::warn!("removing superseded images: {e}");
+    }
     Ok(ImageRef {
         id,
         reference: IMAGE.to_owned(),
         built: true,
         elapsed: started.elapsed(),
     })
+}
+
+/// A superseded image younger than this stays: another build's image is
+/// untagged for an instant between its commit and its tag.
+pub const PRUNE_MIN_AGE_S: i64 = 60;
+
+/// What [`prune_superseded`] did: the images removed (ids), and how many
+/// superseded ones a container still uses (`gc` removes them later).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Pruned {
+    pub removed: Vec<String>,
+    pub in_use: usize,
+}
+
+/// The images of `images` this module built that lost `understudy:latest`
+/// to a later build (no tag left: a new binary, `demo build`, or two
+/// builds racing) and are at least [`PRUNE_MIN_AGE_S`] old at `now_s`.
+pub fn superseded(images: &[crate::platform::ImageSummary], now_s: i64) -> Vec<&str> {
+    images
+        .iter()
+        .filter(|i| i.labels.get(labels::IMAGE).map(String::as_str) == Some(IMAGE_LABEL_VALUE))
+        .filter(|i| i.tags.iter().all(|t| t == "<none>:<none>"))
+        .filter(|i| i.created_s.is_some_and(|c| now_s - c >= PRUNE_MIN_AGE_S))
+        .map(|i| i.id.as_str())
+        .collect()
+}
+
+/// Removes the superseded images (see [`superseded`]) no container uses.
+/// Each one is 20 MB (a release binary) to 170 MB (a debug one), and every
+/// new binary would leave one.
+pub async fn prune_superseded(platform: &impl Platform) -> Result<Pruned, ImageError> {
+    let selector = Selector::label(labels::IMAGE, IMAGE_LABEL_VALUE);
+    let images = platform.list_images(Some(&selector)).await?;
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let mut pruned = Pruned::default();
+    for id in superseded(&images, now_s) {
+        if platform.remove_image_if_unused(id).await? {
+            pruned.removed.push(id.to_owned());
+        } else {
+            pruned.in_use += 1;
+        }
+    }
+    Ok(pruned)
 }
 
 /// Removes every image this module built.
@@ -232,6 +284,33 @@ pub async fn remove_all(platform: &impl Platform) -> Result<usize, ImageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_untagged_understudy_images_a_minute_old_are_superseded() {
+        let image = |id: &str, tags: &[&str], ours: bool, created_s: Option<i64>| {
+            crate::platform::ImageSummary {
+                id: id.into(),
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                labels: if ours {
+                    BTreeMap::from([(labels::IMAGE.to_owned(), IMAGE_LABEL_VALUE.to_owned())])
+                } else {
+                    BTreeMap::new()
+                },
+                created_s,
+            }
+        };
+        let now = 10_000;
+        let images = [
+            image("current", &[IMAGE], true, Some(0)),
+            image("old", &[], true, Some(now - 600)),
+            image("old-api-1.41", &["<none>:<none>"], true, Some(now - 61)),
+            image("racing", &[], true, Some(now - 5)),
+            image("theirs", &[], false, Some(0)),
+            image("retagged", &["mine:v1"], true, Some(0)),
+            image("undated", &[], true, None),
+        ];
+        assert_eq!(superseded(&images, now), ["old", "old-api-1.41"]);
+    }
 
     #[test]
     fn maps_yield_each_shared_object_once() {

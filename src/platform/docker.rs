@@ -484,6 +484,7 @@ impl Platform for Docker {
                     .unwrap_or_default()
                     .into_iter()
                     .collect(),
+                created_s: None,
             })),
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..
@@ -508,6 +509,7 @@ impl Platform for Docker {
                 id: i.id,
                 tags: i.repo_tags,
                 labels: i.labels.into_iter().collect(),
+                created_s: Some(i.created),
             })
             .collect())
     }
@@ -527,6 +529,23 @@ impl Platform for Docker {
                 status_code: 404, ..
             }) => Ok(()),
             Err(e) => Err(self.map_err("remove", "image", reference, e)),
+        }
+    }
+
+    async fn remove_image_if_unused(&self, id: &str) -> Result<bool> {
+        let options = RemoveImageOptions {
+            force: false,
+            ..RemoveImageOptions::default()
+        };
+        match self.client.remove_image(id, Some(options), None).await {
+            Ok(_)
+            | Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(true),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 409, ..
+            }) => Ok(false),
+            Err(e) => Err(self.map_err("remove", "image", id, e)),
         }
     }
 

@@ -79,6 +79,7 @@ pub fn labelled(kind: &str, label: &str) -> Vec<String> {
     };
     let list = match kind {
         "container" => docker(&["ps", "-aq", "--filter", &format!("label={label}")]),
+        "image" => docker(&["images", "-q", "--filter", &format!("label={label}")]),
         _ => docker(&[
             kind,
             "ls",
@@ -119,7 +120,7 @@ impl Drop for ProjectGuard {
     }
 }
 
-/// Removes the containers, networks and volumes that carry `label`.
+/// Removes the containers, networks, volumes and images that carry `label`.
 pub fn remove_labelled(label: &str) {
     let ids = labelled("container", label);
     if !ids.is_empty() {
@@ -146,6 +147,12 @@ pub fn remove_labelled(label: &str) {
     }
     for v in labelled("volume", label) {
         docker(&["volume", "rm", "-f", &v]);
+    }
+    let images = labelled("image", label);
+    if !images.is_empty() {
+        let mut args = vec!["rmi", "-f"];
+        args.extend(images.iter().map(String::as_str));
+        docker(&args);
     }
 }
 

@@ -209,6 +209,9 @@ impl Platform for Logs {
     async fn remove_image(&self, _: &str) -> crate::platform::Result<()> {
         no()
     }
+    async fn remove_image_if_unused(&self, _: &str) -> crate::platform::Result<bool> {
+        no()
+    }
     fn stats(&self, _: &str) -> BoxStream<'static, crate::platform::Result<RawStats>> {
         futures::stream::empty().boxed()
     }
