@@ -16,16 +16,8 @@ mod common;
 
 use std::process::Command;
 
-use common::{docker_available, remove_labelled, understudy, unique_project};
+use common::{Labelled, docker_available, understudy, unique_project};
 use understudy::platform::{Docker, Platform};
-
-struct Labelled(String);
-
-impl Drop for Labelled {
-    fn drop(&mut self) {
-        remove_labelled(&self.0);
-    }
-}
 
 fn docker(args: &[&str]) -> String {
     let out = Command::new("docker").args(args).output().unwrap();

@@ -146,9 +146,14 @@ fn shadow_up(args: &[&str]) -> serde_json::Value {
 /// `understudy probe` run inside a container: its exit code and what it
 /// printed.
 fn probe(container: &str, target: &str) -> (i32, String) {
+    probe_within(container, target, "1s")
+}
+
+/// [`probe`] with its own timeout.
+fn probe_within(container: &str, target: &str, timeout: &str) -> (i32, String) {
     let out = Command::new("docker")
         .args(["exec", container, "/understudy", "probe", target])
-        .args(["--timeout", "1s"])
+        .args(["--timeout", timeout])
         .output()
         .unwrap();
     let said = format!(
@@ -178,6 +183,18 @@ fn probe_said(container: &str, target: &str) -> String {
     )
 }
 
+/// The address of production's gateway container on its network.
+fn prod_gateway_ip(project: &str) -> String {
+    let ip = docker_out(&[
+        "inspect",
+        "--format",
+        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+        &format!("{project}_gateway_1"),
+    ]);
+    assert!(!ip.is_empty(), "production's gateway has no address");
+    ip
+}
+
 /// Isolation: the probe works inside the shadow (a peer answers), but
 /// production's containers, the host's own addresses, and (from production)
 /// the shadow are all unreachable.
@@ -189,17 +206,7 @@ fn assert_isolated(project: &str, id: &str) {
         "shadow peers reach each other"
     );
     // ... but production's containers cannot be reached from it ...
-    let prod_gateway_ip = docker_out(&[
-        "inspect",
-        "--format",
-        "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-        &format!("{project}_gateway_1"),
-    ]);
-    assert!(
-        !prod_gateway_ip.is_empty(),
-        "production's gateway has no address"
-    );
-    let target = format!("tcp://{prod_gateway_ip}:8080");
+    let target = format!("tcp://{}:8080", prod_gateway_ip(project));
     assert_ne!(
         probe_from(&shadow_api, &target),
         0,
@@ -332,6 +339,65 @@ fn clones_and_proxies(containers: &[serde_json::Value]) -> (usize, usize) {
         .filter(|c| c["name"].as_str().unwrap().contains("-proxy-"))
         .count();
     (proxies, containers.len() - proxies)
+}
+
+/// dockerd deletes and re-inserts its FORWARD jumps (`DOCKER-USER`,
+/// `DOCKER-ISOLATION-STAGE-1`) whenever a network is created, and in
+/// between a container on an internal network reaches another network's
+/// published container port. The shadow's own FORWARD rules (mangle table,
+/// `host_guard`) hold through it: production's gateway stays unreachable
+/// from a clone while another thread creates and removes networks.
+#[test]
+fn a_shadow_stays_cut_off_from_production_while_the_engine_creates_networks() {
+    if !docker_available() {
+        return;
+    }
+    let (project, _demo, _shadows) = up_demo("utchurn");
+    let report = shadow_up(&["--group", &project, "--no-proxies"]);
+    let id = report["id"].as_str().unwrap().to_owned();
+    let shadow_api = format!("{project}-shadow-{id}-api-1");
+    let target = format!("tcp://{}:8080", prod_gateway_ip(&project));
+    let churn_label = format!("io.understudy.test={project}-churn");
+    let _churned = common::Labelled(churn_label.clone());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let (stop, project) = (stop.clone(), project.clone());
+        std::thread::spawn(move || {
+            let mut created = 0_usize;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let name = format!("{project}-churn{created}");
+                docker_out(&["network", "create", "--label", &churn_label, &name]);
+                docker_out(&["network", "rm", &name]);
+                created += 1;
+            }
+            created
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let (mut tries, mut reached) = (0, Vec::new());
+    while std::time::Instant::now() < deadline {
+        tries += 1;
+        let (code, said) = probe_within(&shadow_api, &target, "300ms");
+        if code == 0 {
+            reached.push(said);
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let created = churn.join().unwrap();
+    assert!(created >= 10, "only {created} networks created");
+    assert!(tries >= 10, "only {tries} probes");
+    assert!(
+        reached.is_empty(),
+        "a clone reached production {} of {tries} times while {created} networks were created: {:?}",
+        reached.len(),
+        reached.first()
+    );
+    let down = understudy(&["shadow", "down", &id]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
 }
 
 #[test]

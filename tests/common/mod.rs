@@ -120,6 +120,16 @@ impl Drop for ProjectGuard {
     }
 }
 
+/// Removes what carries a label (`key=value`) when dropped, also when the
+/// test panics.
+pub struct Labelled(pub String);
+
+impl Drop for Labelled {
+    fn drop(&mut self) {
+        remove_labelled(&self.0);
+    }
+}
+
 /// Removes the containers, networks, volumes and images that carry `label`.
 pub fn remove_labelled(label: &str) {
     let ids = labelled("container", label);

@@ -66,22 +66,7 @@ pub fn render_text(plan: &ShadowPlan) -> String {
             );
         }
     }
-    let _ = writeln!(out, "Host isolation");
-    match &plan.guard {
-        GuardCapability::Available { iptables } => {
-            let _ = writeln!(
-                out,
-                "  {iptables} -I {}  (one rule shared by every shadow)",
-                host_guard::rule_args().join(" ")
-            );
-        }
-        GuardCapability::Unavailable { reason } => {
-            let _ = writeln!(
-                out,
-                "  NOT ISOLATED FROM THE HOST: {reason}. Shadow containers can reach services listening on this host's own addresses; production containers stay unreachable."
-            );
-        }
-    }
+    host_isolation(&mut out, &plan.guard);
     let _ = writeln!(out, "Rewrites");
     for r in &plan.rewrites {
         let _ = writeln!(
@@ -107,4 +92,26 @@ pub fn render_text(plan: &ShadowPlan) -> String {
         }
     }
     out
+}
+
+/// The plan's "Host isolation" section: the rules, or why there are none.
+fn host_isolation(out: &mut String, guard: &GuardCapability) {
+    let _ = writeln!(out, "Host isolation");
+    match guard {
+        GuardCapability::Available { iptables } => {
+            for rule in host_guard::rules() {
+                let _ = writeln!(out, "  {iptables} {}", rule.command("-I"));
+            }
+            let _ = writeln!(
+                out,
+                "  (shared by every shadow: the host's addresses, and anything routed in or out)"
+            );
+        }
+        GuardCapability::Unavailable { reason } => {
+            let _ = writeln!(
+                out,
+                "  NOT ISOLATED FROM THE HOST: {reason}. Shadow containers can reach services listening on this host's own addresses, and production is kept apart by Docker's own rules alone, which dockerd lifts for an instant whenever a network is created."
+            );
+        }
+    }
 }

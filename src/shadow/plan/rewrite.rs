@@ -120,7 +120,7 @@ impl<'a> Context<'a> {
         self.rewrites.push(rewrite(
             "networks",
             format!("{prod} -> {} (internal, {})", internal.name, self.options.internal_subnet),
-            "no way to production or the internet (Docker drops what leaves an internal network, both ways); same service aliases, so clones find each other by the same names; explicit subnet from the pool so engine address pools never run out",
+            "no way to production or the internet (Docker drops what leaves an internal network, both ways, and the rules under 'Host isolation' while dockerd rewrites its own); same service aliases, so clones find each other by the same names; explicit subnet from the pool so engine address pools never run out",
         ));
         vec![internal, edge]
     }
