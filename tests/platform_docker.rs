@@ -29,15 +29,22 @@ fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// The image built, a unique name, its test label, and the guard that
+/// removes what carries the label.
+fn prologue(prefix: &str) -> (String, String, Labelled) {
+    assert!(understudy(&["demo", "build"]).status.success());
+    let name = unique_project(prefix);
+    let label = format!("io.understudy.test={name}");
+    let guard = Labelled(label.clone());
+    (name, label, guard)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn removing_a_network_a_live_container_uses_fails_and_leaves_it_attached() {
     if !docker_available() {
         return;
     }
-    assert!(understudy(&["demo", "build"]).status.success());
-    let name = unique_project("utnet");
-    let label = format!("io.understudy.test={name}");
-    let _guard = Labelled(label.clone());
+    let (name, label, _guard) = prologue("utnet");
     docker(&["network", "create", "--label", &label, &name]);
     docker(&[
         "run",
@@ -92,10 +99,7 @@ async fn an_image_a_stopped_container_uses_is_kept_and_removed_once_it_is_gone()
     if !docker_available() {
         return;
     }
-    assert!(understudy(&["demo", "build"]).status.success());
-    let name = unique_project("utimg");
-    let label = format!("io.understudy.test={name}");
-    let _guard = Labelled(label.clone());
+    let (name, label, _guard) = prologue("utimg");
     let image = untagged_understudy_image(&label, &name);
     let labels = docker(&[
         "image",

@@ -146,14 +146,9 @@ fn shadow_up(args: &[&str]) -> serde_json::Value {
 /// `understudy probe` run inside a container: its exit code and what it
 /// printed.
 fn probe(container: &str, target: &str) -> (i32, String) {
-    probe_within(container, target, "1s")
-}
-
-/// [`probe`] with its own timeout.
-fn probe_within(container: &str, target: &str, timeout: &str) -> (i32, String) {
     let out = Command::new("docker")
         .args(["exec", container, "/understudy", "probe", target])
-        .args(["--timeout", timeout])
+        .args(["--timeout", "1s"])
         .output()
         .unwrap();
     let said = format!(

@@ -257,9 +257,7 @@ pub fn superseded(images: &[crate::platform::ImageSummary], now_s: i64) -> Vec<&
 pub async fn prune_superseded(platform: &impl Platform) -> Result<Pruned, ImageError> {
     let selector = Selector::label(labels::IMAGE, IMAGE_LABEL_VALUE);
     let images = platform.list_images(Some(&selector)).await?;
-    let now_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now_s = crate::domain::units::unix_ms(std::time::SystemTime::now()) / 1000;
     let mut pruned = Pruned::default();
     for id in superseded(&images, now_s) {
         if platform.remove_image_if_unused(id).await? {

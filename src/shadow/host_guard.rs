@@ -60,7 +60,7 @@ impl Rule {
 }
 
 /// The rule on INPUT: no new connection from a shadow bridge to the host.
-pub fn rule_args() -> Vec<&'static str> {
+fn rule_args() -> Vec<&'static str> {
     vec![
         "INPUT",
         "-i",
@@ -226,11 +226,6 @@ async fn blocking(
             message: e.to_string(),
         })
     })
-}
-
-/// Whether every rule is present.
-pub fn present(binary: &str) -> bool {
-    rules().iter().all(|r| has(binary, r))
 }
 
 fn has(binary: &str, rule: &Rule) -> bool {

@@ -575,6 +575,7 @@ pub async fn run_with_client<P: Platform>(
     }
     run.persist_rollups(true).await;
     let verdicts = run.look();
+    let alerts = run.watch.alerts();
     let report = WatchReport {
         schema: SCHEMA.to_owned(),
         group: targets.group.clone(),
@@ -585,8 +586,8 @@ pub async fn run_with_client<P: Platform>(
         points: run.watch.points(),
         series: run.watch.store().len(),
         memory_bytes: run.watch.store().bytes() + run.watch.detector_bytes(),
-        coincident: coincide::coincidences(&run.watch.alerts()),
-        alerts: run.watch.alerts(),
+        coincident: coincide::coincidences(&alerts),
+        alerts,
         faults: std::mem::take(&mut run.faults),
         verdicts,
         run_id: run.run_id,
