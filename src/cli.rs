@@ -9,6 +9,7 @@ mod detect;
 mod fault;
 mod gc;
 mod groups;
+mod history;
 mod load;
 mod proxy;
 mod shadow;
@@ -70,6 +71,8 @@ pub enum Command {
     Detect(detect::DetectArgs),
     /// Watch production and a shadow side by side: alerts and the judge.
     Watch(watch::WatchArgs),
+    /// The watch runs SQLite kept: list them, or one in full with its alerts.
+    History(history::HistoryArgs),
     /// Run one role of the demo application (used inside its containers).
     #[command(hide = true)]
     Shop(ShopArgs),
@@ -137,6 +140,7 @@ pub enum ShadowCommand {
     /// Create (or converge) a shadow and wait until it is ready.
     Up(ShadowUpArgs),
     /// List shadows.
+    #[command(visible_alias = "list")]
     Ls(JsonArg),
     /// Remove a shadow (or all) and everything it created.
     Down(ShadowDownArgs),
@@ -365,6 +369,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Traffic(args)) => traffic::run(args).await,
         Some(Command::Detect(args)) => detect::run(&args),
         Some(Command::Watch(args)) => watch::run(args).await,
+        Some(Command::History(args)) => history::run(args).await,
         Some(Command::Fault(args)) => fault::run(args).await,
         Some(Command::Gc(args)) => gc::run(args.json).await,
         Some(Command::Burn(args)) => {
@@ -416,5 +421,31 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
         ExitCode::from(EXIT_UNAVAILABLE)
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::{Cli, Command, ShadowCommand};
+    use crate::cli::fault::FaultCommand;
+
+    /// `ls` and `list` both list, under `shadow` and `fault` alike: an
+    /// operator should not have to remember which spelling each one took.
+    #[test]
+    fn both_listing_spellings_parse_under_shadow_and_fault() {
+        for word in ["ls", "list"] {
+            let shadow = Cli::try_parse_from(["understudy", "shadow", word, "--json"]).unwrap();
+            assert!(
+                matches!(&shadow.command, Some(Command::Shadow(a)) if matches!(&a.command, ShadowCommand::Ls(j) if j.json)),
+                "shadow {word}: {shadow:?}"
+            );
+            let fault = Cli::try_parse_from(["understudy", "fault", word]).unwrap();
+            assert!(
+                matches!(&fault.command, Some(Command::Fault(a)) if matches!(a.command, FaultCommand::List(_))),
+                "fault {word}: {fault:?}"
+            );
+        }
     }
 }

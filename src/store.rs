@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::series::{Alert, Bucket, Rollup, RollupRow, SeriesKey};
+use crate::shadow::tracking::Owner;
 
 use db::Db;
 
@@ -89,6 +90,9 @@ pub struct NewRun {
     pub kind: String,
     /// What it ran against (group or scenario file).
     pub target: String,
+    /// The process running it (`Owner::current()`), so a run that never
+    /// ended can be told running from killed.
+    pub owner: Option<Owner>,
 }
 
 /// A recorded run.
@@ -100,6 +104,9 @@ pub struct RunRecord {
     pub kind: String,
     pub target: String,
     pub summary: Option<serde_json::Value>,
+    /// The process that ran it (none for runs written before schema 2).
+    #[serde(default)]
+    pub owner: Option<Owner>,
 }
 
 /// An audit entry to append.
@@ -214,6 +221,16 @@ impl Store {
 
     /// Inserts an alert or updates it (same run and id): write it when it
     /// opens, changes and closes.
+    /// One run by id (`None`: the history holds no such run).
+    pub async fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
+        self.call(move |db| db.run(id)).await
+    }
+
+    /// How many alerts a run recorded.
+    pub async fn alert_count(&self, run_id: i64) -> Result<u64, StoreError> {
+        self.call(move |db| db.alert_count(run_id)).await
+    }
+
     pub async fn upsert_alert(&self, run_id: i64, alert: Alert) -> Result<(), StoreError> {
         self.call(move |db| db.upsert_alert(run_id, &alert)).await
     }

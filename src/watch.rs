@@ -11,10 +11,12 @@
 //! (`shadow/ENTRY/client_*`: connection errors, timeouts, corrected
 //! latency). `core` is the pure state machine; `points` the pure keying of
 //! every input; `collect` reads the engine; `sources` the host, scrapes and
-//! the load; `run` wires them and reports.
+//! the load; `run` wires them and reports; `history` renders the runs
+//! SQLite kept (`understudy history`).
 
 pub mod collect;
 pub mod core;
+pub mod history;
 pub mod points;
 pub mod run;
 pub mod sources;

@@ -353,4 +353,40 @@ fn assert_history(report: &serde_json::Value, prod: &str, entry: &str) {
         has("shadow/gateway/client_latency_p99_ms", ""),
         "{series:?}"
     );
+    assert_history_command(report);
+}
+
+/// `understudy history` lists the run and shows it in full: the shadow, the
+/// failed baseline verdict, the fault and the shadow's latency alert.
+fn assert_history_command(report: &serde_json::Value) {
+    let run_id = report["run_id"].as_i64().unwrap().to_string();
+    let listed = ok(&niced().args(["history", "--limit", "50"]).output().unwrap());
+    let line = listed
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{run_id} ")))
+        .unwrap_or_else(|| panic!("run {run_id} not listed:\n{listed}"));
+    let alerts = report["alerts"].as_array().unwrap().len().to_string();
+    assert!(line.contains(report["shadow"].as_str().unwrap()), "{line}");
+    assert!(
+        line.contains(&format!(" {alerts}  ")),
+        "{alerts} alerts: {line}"
+    );
+    assert!(
+        line.ends_with("FAIL 0"),
+        "the baseline verdict last: {line}"
+    );
+    let shown = ok(&niced().args(["history", &run_id]).output().unwrap());
+    let fault = report["faults"][0]["id"].as_str().unwrap();
+    assert!(
+        shown.contains(&format!("fault {fault} latency on ")),
+        "{shown}"
+    );
+    assert!(shown.contains("; vs baseline: FAIL"), "{shown}");
+    assert!(shown.contains("shadow/gateway/latency_p"), "{shown}");
+    let missing = niced().args(["history", "999999"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no run 999999 in "),
+        "{missing:?}"
+    );
 }

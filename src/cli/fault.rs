@@ -31,6 +31,7 @@ pub struct FaultArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum FaultCommand {
     /// The catalog (kinds, parameters with units), what this host can do, and active faults.
+    #[command(visible_alias = "ls")]
     List(JsonArg),
     /// Apply a fault to shadow containers; held until --ttl or Ctrl-C, then reverted.
     Apply(ApplyArgs),

@@ -119,10 +119,39 @@ fn factor(ratio: f64) -> String {
     }
 }
 
-/// A number with 3 significant digits (no exponent for everyday sizes) and its unit.
+/// Binary prefixes for byte quantities (`B`, `B/s`).
+const BYTE_PREFIXES: [&str; 5] = ["", "Ki", "Mi", "Gi", "Ti"];
+
+/// A number with 3 significant digits (no exponent for everyday sizes) and
+/// its unit; bytes (`B`, `B/s`) scale to KiB, MiB, GiB, TiB as the console
+/// shows them.
 fn quantity(v: f64, unit: &str) -> String {
+    if let Some(rest) = unit
+        .strip_prefix('B')
+        .filter(|r| r.is_empty() || r.starts_with('/'))
+    {
+        let mut scaled = v;
+        let mut prefix = 0;
+        while scaled.abs() >= 1024.0 && prefix + 1 < BYTE_PREFIXES.len() {
+            scaled /= 1024.0;
+            prefix += 1;
+        }
+        if prefix > 0 {
+            return format!("{} {}B{rest}", number(scaled), BYTE_PREFIXES[prefix]);
+        }
+    }
+    let number = number(v);
+    if unit.is_empty() {
+        number
+    } else {
+        format!("{number} {unit}")
+    }
+}
+
+/// `v` with 3 significant digits, in exponent form only outside 0.01 - 1e6.
+fn number(v: f64) -> String {
     let a = v.abs();
-    let number = if a == 0.0 || (0.01..1e6).contains(&a) {
+    if a == 0.0 || (0.01..1e6).contains(&a) {
         let decimals = if a >= 100.0 {
             0
         } else if a >= 10.0 {
@@ -133,11 +162,6 @@ fn quantity(v: f64, unit: &str) -> String {
         format!("{v:.decimals$}")
     } else {
         format!("{v:.2e}")
-    };
-    if unit.is_empty() {
-        number
-    } else {
-        format!("{number} {unit}")
     }
 }
 
@@ -223,7 +247,13 @@ mod tests {
         assert_eq!(duration(900.0), "15 min");
         assert_eq!(duration(5.0 * 3600.0), "5.0 h");
         assert_eq!(duration(3.0 * 86_400.0), "3.0 d");
-        assert_eq!(quantity(2.5e8, "B"), "2.50e8 B");
+        assert_eq!(quantity(2.5e8, ""), "2.50e8");
         assert_eq!(quantity(0.0, ""), "0.00");
+        assert_eq!(quantity(2.5e8, "B"), "238 MiB");
+        assert_eq!(quantity(14_400_000.0, "B"), "13.7 MiB");
+        assert_eq!(quantity(512.0, "B"), "512 B");
+        assert_eq!(quantity(-3.0 * 1024.0, "B/s"), "-3.00 KiB/s");
+        assert_eq!(quantity(2e15, "B"), "1819 TiB");
+        assert_eq!(quantity(5e6, "Bq"), "5.00e6 Bq", "only bytes scale");
     }
 }

@@ -99,8 +99,13 @@ impl Db {
     pub(super) fn begin_run(&self, run: &NewRun) -> Result<i64, StoreError> {
         self.conn
             .execute(
-                "INSERT INTO runs (started_ms, kind, target) VALUES (?1, ?2, ?3)",
-                params![run.started_ms, run.kind, run.target],
+                "INSERT INTO runs (started_ms, kind, target, owner) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    run.started_ms,
+                    run.kind,
+                    run.target,
+                    run.owner.as_ref().map(|o| serde_json::json!(o).to_string())
+                ],
             )
             .map_err(sql("inserting a run"))?;
         Ok(self.conn.last_insert_rowid())
@@ -127,39 +132,45 @@ impl Db {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, started_ms, ended_ms, kind, target, summary FROM runs
+                "SELECT id, started_ms, ended_ms, kind, target, summary, owner FROM runs
                  ORDER BY id DESC LIMIT ?1",
             )
             .map_err(sql("listing runs"))?;
         let rows = stmt
-            .query_map([limit], |row| {
-                Ok((
-                    RunRecord {
-                        id: row.get(0)?,
-                        started_ms: row.get(1)?,
-                        ended_ms: row.get(2)?,
-                        kind: row.get(3)?,
-                        target: row.get(4)?,
-                        summary: None,
-                    },
-                    row.get::<_, Option<String>>(5)?,
-                ))
-            })
+            .query_map([limit], run_row)
             .map_err(sql("listing runs"))?;
         let mut out = Vec::new();
         for row in rows {
-            let (mut run, summary) = row.map_err(sql("reading a run"))?;
-            run.summary = summary
-                .map(|s| serde_json::from_str(&s))
-                .transpose()
-                .map_err(|e| StoreError::Corrupt {
-                    table: "runs",
-                    id: run.id,
-                    message: e.to_string(),
-                })?;
-            out.push(run);
+            out.push(with_summary(row.map_err(sql("reading a run"))?)?);
         }
         Ok(out)
+    }
+
+    /// One run by id, if the history holds it.
+    pub(super) fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, started_ms, ended_ms, kind, target, summary, owner FROM runs WHERE id = ?1",
+            )
+            .map_err(sql("reading a run"))?;
+        let mut rows = stmt
+            .query_map([id], run_row)
+            .map_err(sql("reading a run"))?;
+        rows.next()
+            .transpose()
+            .map_err(sql("reading a run"))?
+            .map(with_summary)
+            .transpose()
+    }
+
+    /// How many alerts a run recorded.
+    pub(super) fn alert_count(&self, run_id: i64) -> Result<u64, StoreError> {
+        self.conn
+            .prepare_cached("SELECT COUNT(*) FROM alerts WHERE run_id = ?1")
+            .and_then(|mut stmt| stmt.query_row([run_id], |row| row.get::<_, i64>(0)))
+            .map(|n| n.max(0).unsigned_abs())
+            .map_err(sql("counting alerts"))
     }
 
     pub(super) fn upsert_alert(&self, run_id: i64, alert: &Alert) -> Result<(), StoreError> {
@@ -346,6 +357,44 @@ impl Db {
         }
         Ok(out)
     }
+}
+
+/// A run row with its summary and owner still as text.
+type RawRun = (RunRecord, Option<String>, Option<String>);
+
+fn run_row(row: &Row<'_>) -> rusqlite::Result<RawRun> {
+    Ok((
+        RunRecord {
+            id: row.get(0)?,
+            started_ms: row.get(1)?,
+            ended_ms: row.get(2)?,
+            kind: row.get(3)?,
+            target: row.get(4)?,
+            summary: None,
+            owner: None,
+        },
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+/// The run with its summary and owner parsed (either one not being the
+/// JSON it should be makes the row corrupt).
+fn with_summary((mut run, summary, owner): RawRun) -> Result<RunRecord, StoreError> {
+    let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt {
+        table: "runs",
+        id: run.id,
+        message: format!("{what}: {e}"),
+    };
+    run.summary = summary
+        .map(|s| serde_json::from_str(&s))
+        .transpose()
+        .map_err(|e| corrupt("summary", e))?;
+    run.owner = owner
+        .map(|s| serde_json::from_str(&s))
+        .transpose()
+        .map_err(|e| corrupt("owner", e))?;
+    Ok(run)
 }
 
 fn bucket(row: &Row<'_>) -> rusqlite::Result<Bucket> {

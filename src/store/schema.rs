@@ -47,4 +47,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX audit_by_run ON audit (run_id, time_ms);
     ",
+    // 2: the process that runs each run (JSON `{pid, start, host}`), so a
+    // run without an end can be told running from killed.
+    r"
+    ALTER TABLE runs ADD COLUMN owner TEXT;
+    ",
 ];

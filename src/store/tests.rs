@@ -3,6 +3,7 @@ use serde_json::json;
 
 use super::*;
 use crate::domain::series::{Environment, Severity, metric};
+use crate::shadow::tracking::Owner;
 
 fn key(i: usize) -> SeriesKey {
     SeriesKey::instance(
@@ -61,6 +62,7 @@ async fn reopening_keeps_the_data() {
             started_ms: 5,
             kind: "scenario".into(),
             target: "shop".into(),
+            owner: None,
         })
         .await
         .unwrap();
@@ -110,6 +112,54 @@ async fn reopening_keeps_the_data() {
 }
 
 #[tokio::test]
+async fn one_run_is_read_back_by_id_with_its_alert_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("understudy.db")).await.unwrap();
+    let new = |started_ms, owner| NewRun {
+        started_ms,
+        kind: "watch".into(),
+        target: "shop".into(),
+        owner,
+    };
+    let owner = Owner {
+        pid: 42,
+        start: Some(7),
+        host: "ops-1".into(),
+    };
+    let first = store.begin_run(new(10, None)).await.unwrap();
+    let second = store.begin_run(new(20, Some(owner.clone()))).await.unwrap();
+    for id in 1..=3 {
+        store
+            .upsert_alert(second, alert(id, Some(2000)))
+            .await
+            .unwrap();
+    }
+    store.upsert_alert(second, alert(2, None)).await.unwrap();
+    store
+        .end_run(second, 30, Some(json!({"group": "shop"})))
+        .await
+        .unwrap();
+
+    let read = store.run(second).await.unwrap().unwrap();
+    assert_eq!(
+        (read.started_ms, read.ended_ms, read.summary, read.owner),
+        (20, Some(30), Some(json!({"group": "shop"})), Some(owner))
+    );
+    let unfinished = store.run(first).await.unwrap().unwrap();
+    assert_eq!(
+        (unfinished.ended_ms, unfinished.summary, unfinished.owner),
+        (None, None, None)
+    );
+    assert_eq!(store.run(second + 1).await.unwrap(), None);
+    assert_eq!(
+        store.alert_count(second).await.unwrap(),
+        3,
+        "an upsert is one alert"
+    );
+    assert_eq!(store.alert_count(first).await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn upserts_are_idempotent_and_replace() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("u.db")).await.unwrap();
@@ -144,6 +194,7 @@ async fn upserts_are_idempotent_and_replace() {
             started_ms: 0,
             kind: "console".into(),
             target: "shop".into(),
+            owner: None,
         })
         .await
         .unwrap();
@@ -200,6 +251,32 @@ async fn concurrent_handles_and_connections() {
         assert_eq!(got.len(), 200, "task {t}");
     }
     assert_eq!(second.audit(None).await.unwrap().len(), 8);
+}
+
+/// A history written before runs recorded their process (schema 1) opens,
+/// migrates, and keeps its runs, now without an owner.
+#[tokio::test]
+async fn a_schema_1_history_gains_the_owner_column_and_keeps_its_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(super::schema::MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute(
+            "INSERT INTO runs (started_ms, ended_ms, kind, target) VALUES (5, 9, 'watch', 'shop')",
+            [],
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), 2);
+    let runs = store.runs(10).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].started_ms, runs[0].ended_ms, runs[0].owner.clone()),
+        (5, Some(9), None)
+    );
 }
 
 #[tokio::test]

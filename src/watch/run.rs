@@ -395,6 +395,7 @@ async fn open_history(
         started_ms: start_ms,
         kind: "watch".to_owned(),
         target: options.group.clone(),
+        owner: Some(crate::shadow::tracking::Owner::current()),
     };
     match store.begin_run(run).await {
         Ok(id) => (Some(store), Some(id)),

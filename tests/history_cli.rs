@@ -1,0 +1,181 @@
+//! `understudy history` through the real binary against a real SQLite file
+//! written by the store: the list, one run in full, JSON, and what it says
+//! for a missing database or an unknown run (it never creates the file).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::json;
+use understudy::domain::series::{Alert, Environment, SeriesKey, Severity, metric};
+use understudy::shadow::tracking::Owner;
+use understudy::store::{NewRun, Store};
+
+fn history(db: &Path, args: &[&str]) -> Output {
+    Command::new(common::bin())
+        .arg("history")
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// Three runs: 1 finished with a fault, a failed baseline verdict and two
+/// alerts (one closed, one open at the end); 2 never ended (killed); 3 is
+/// still running (this process).
+async fn write_history(db: &Path) {
+    let store = Store::open(db).await.unwrap();
+    let t0 = 1_796_619_664_000;
+    let done = store
+        .begin_run(NewRun {
+            started_ms: t0,
+            kind: "watch".into(),
+            target: "shop".into(),
+            owner: None,
+        })
+        .await
+        .unwrap();
+    for (id, start, end) in [(1, 41_200, Some(61_200)), (2, 44_000, None)] {
+        let alert = Alert {
+            id,
+            series: SeriesKey::service(Environment::Shadow, "gateway", metric::LATENCY_P99_MS),
+            score: 0.9,
+            severity: Severity::Critical,
+            explanation: "p99 latency 208 ms, 22x its baseline 9.26 ms".into(),
+            start_ms: t0 + start,
+            end_ms: end.map(|e| t0 + e),
+        };
+        store.upsert_alert(done, alert).await.unwrap();
+    }
+    let summary = json!({
+        "schema": "understudy.watch/v1", "group": "shop", "shadow": "2d2f7c",
+        "faults": [{"id": "5fd5bb39", "kind": "latency", "target": "2d2f7c/gateway->api",
+                    "start_ms": t0 + 40_000}],
+        "verdicts": {"since_ms": t0,
+            "vs_production": {"outcome": "pass", "score": 100.0, "metrics": [], "reasons": []},
+            "vs_baseline": {"outcome": "fail", "score": 0.0, "metrics": [],
+                            "reasons": ["gateway/latency_p50_ms: shadow higher"]}}
+    });
+    store
+        .end_run(done, t0 + 65_000, Some(summary))
+        .await
+        .unwrap();
+    // Run 2's process is this one's PID with another start time: a PID
+    // reused after the run's process was killed. Run 3's is this process.
+    let reused = Owner {
+        start: Some(0),
+        ..Owner::current()
+    };
+    for (i, owner) in [reused, Owner::current()].into_iter().enumerate() {
+        store
+            .begin_run(NewRun {
+                started_ms: t0 + 120_000 * (i as i64 + 1),
+                kind: "watch".into(),
+                target: "shop".into(),
+                owner: Some(owner),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+#[test]
+fn the_history_lists_runs_and_shows_one_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("understudy.db");
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(write_history(&db));
+
+    let listed = stdout(&history(&db, &[]));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 4, "{listed}");
+    assert!(
+        lines[1].trim_start().starts_with("3 "),
+        "newest first: {listed}"
+    );
+    let running = format!("running (pid {})", std::process::id());
+    assert!(lines[1].ends_with(&running), "{listed}");
+    assert!(
+        lines[2].ends_with("did not end (killed or crashed)"),
+        "{listed}"
+    );
+    assert!(lines[3].contains("1 min 5 s"), "{listed}");
+    assert!(lines[3].ends_with("2  PASS 100       FAIL 0"), "{listed}");
+    assert_eq!(stdout(&history(&db, &["--limit", "1"])).lines().count(), 2);
+    assert!(stdout(&history(&db, &["2"])).contains("UTC, did not end (killed or crashed)\n"));
+
+    let shown = stdout(&history(&db, &["1"]));
+    assert!(
+        shown.starts_with("run 1: watch of shop beside shadow 2d2f7c\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("    gateway/latency_p50_ms: shadow higher\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("  fault 5fd5bb39 latency on 2d2f7c/gateway->api at +40.0 s\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("+41.2 s         20.0 s  p99 latency 208 ms"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("+44.0 s    open at end  p99 latency"),
+        "{shown}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&history(&db, &["1", "--json"]))).unwrap();
+    assert_eq!(json["schema"], "understudy.history/v1");
+    assert_eq!(json["run"]["summary"]["shadow"], "2d2f7c");
+    assert_eq!(json["alerts"].as_array().unwrap().len(), 2);
+    let runs: serde_json::Value =
+        serde_json::from_str(&stdout(&history(&db, &["--json"]))).unwrap();
+    let states: Vec<&str> = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["running", "killed", "ended"]);
+    assert_eq!(runs["runs"][2]["alerts"], 2);
+    assert_eq!(runs["runs"][0]["ended_ms"], serde_json::Value::Null);
+
+    let unknown = history(&db, &["7"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        err.contains("no run 7 in ") && err.contains("runs go up to 3"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_history_is_reported_and_never_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nowhere.db");
+    let listed = stdout(&history(&db, &[]));
+    assert!(listed.starts_with("no history yet: "), "{listed}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&history(&db, &["--json"]))).unwrap();
+    assert_eq!(json["runs"], json!([]));
+    let one = history(&db, &["3"]);
+    assert_eq!(one.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&one.stderr).contains("no history at "),
+        "{one:?}"
+    );
+    assert!(!db.exists(), "reading must not create the database");
+}
