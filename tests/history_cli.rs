@@ -112,6 +112,12 @@ fn the_history_lists_runs_and_shows_one_in_full() {
     assert!(lines[3].contains("1 min 5 s"), "{listed}");
     assert!(lines[3].ends_with("2  PASS 100       FAIL 0"), "{listed}");
     assert_eq!(stdout(&history(&db, &["--limit", "1"])).lines().count(), 2);
+    let zero = history(&db, &["--limit", "0"]);
+    assert_eq!(zero.status.code(), Some(2), "a usage error: {zero:?}");
+    assert!(
+        String::from_utf8_lossy(&zero.stderr).contains("'0'"),
+        "{zero:?}"
+    );
     assert!(stdout(&history(&db, &["2"])).contains("UTC, did not end (killed or crashed)\n"));
 
     let shown = stdout(&history(&db, &["1"]));

@@ -18,7 +18,7 @@ pub struct HistoryArgs {
     /// A run id (from the list): show that run in full.
     pub run: Option<i64>,
     /// How many runs to list, newest first.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
     /// Print JSON (schema `understudy.history/v1`).
     #[arg(long)]
