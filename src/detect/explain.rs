@@ -124,7 +124,8 @@ const BYTE_PREFIXES: [&str; 5] = ["", "Ki", "Mi", "Gi", "Ti"];
 
 /// A number with 3 significant digits (no exponent for everyday sizes) and
 /// its unit; bytes (`B`, `B/s`) scale to KiB, MiB, GiB, TiB as the console
-/// shows them.
+/// shows them, and seconds under one to ms or µs (a scraped
+/// `_seconds` histogram's p99).
 fn quantity(v: f64, unit: &str) -> String {
     if let Some(rest) = unit
         .strip_prefix('B')
@@ -139,6 +140,13 @@ fn quantity(v: f64, unit: &str) -> String {
         if prefix > 0 {
             return format!("{} {}B{rest}", number(scaled), BYTE_PREFIXES[prefix]);
         }
+    }
+    if unit == "s" && v != 0.0 && v.abs() < 1.0 {
+        return if v.abs() < 1e-3 {
+            format!("{} µs", number(v * 1e6))
+        } else {
+            format!("{} ms", number(v * 1e3))
+        };
     }
     let number = number(v);
     if unit.is_empty() {
@@ -255,5 +263,15 @@ mod tests {
         assert_eq!(quantity(-3.0 * 1024.0, "B/s"), "-3.00 KiB/s");
         assert_eq!(quantity(2e15, "B"), "1819 TiB");
         assert_eq!(quantity(5e6, "Bq"), "5.00e6 Bq", "only bytes scale");
+        assert_eq!(quantity(0.0023, "s"), "2.30 ms");
+        assert_eq!(quantity(0.25, "s"), "250 ms");
+        assert_eq!(quantity(4.2e-5, "s"), "42.0 µs");
+        assert_eq!(quantity(3.5, "s"), "3.50 s");
+        assert_eq!(quantity(0.0, "s"), "0.00 s");
+        assert_eq!(
+            quantity(0.0023, "s/s"),
+            "2.30e-3 s/s",
+            "a rate of seconds stays"
+        );
     }
 }
