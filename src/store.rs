@@ -262,6 +262,18 @@ impl Store {
     }
 
     /// Appends an audit entry; returns its id.
+    /// The series (keys as written) with buckets of `rollup` starting in
+    /// `from_ms..to_ms`, sorted.
+    pub async fn series_between(
+        &self,
+        rollup: Rollup,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        self.call(move |db| db.series_between(rollup, from_ms, to_ms))
+            .await
+    }
+
     pub async fn append_audit(&self, entry: NewAudit) -> Result<i64, StoreError> {
         self.call(move |db| db.append_audit(&entry)).await
     }

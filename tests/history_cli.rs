@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::json;
-use understudy::domain::series::{Alert, Environment, SeriesKey, Severity, metric};
+use understudy::domain::series::{
+    Alert, Bucket, Environment, Rollup, RollupRow, SeriesKey, Severity, metric,
+};
 use understudy::shadow::tracking::Owner;
 use understudy::store::{NewRun, Store};
 
@@ -69,6 +71,21 @@ async fn write_history(db: &Path) {
         .end_run(done, t0 + 65_000, Some(summary))
         .await
         .unwrap();
+    // Its series: p99 latency at 10 ms, then 210 ms from +40 s (the fault),
+    // one 10 s bucket each (seven, the first holding the run's start); and
+    // CPU for the two api instances.
+    let mut rows = Vec::new();
+    for i in 0..7 {
+        let start_ms = (t0 / 10_000 + i) * 10_000;
+        let ms = if i >= 5 { 210.0 } else { 10.0 };
+        let key = SeriesKey::service(Environment::Shadow, "gateway", metric::LATENCY_P99_MS);
+        rows.push(row(key, start_ms, ms));
+        for api in ["api-1", "api-2"] {
+            let key = SeriesKey::instance(Environment::Shadow, "api", api, metric::CPU_PERCENT);
+            rows.push(row(key, start_ms, 2.5));
+        }
+    }
+    store.write_rollups(rows).await.unwrap();
     // Run 2's process is this one's PID with another start time: a PID
     // reused after the run's process was killed. Run 3's is this process.
     let reused = Owner {
@@ -85,6 +102,21 @@ async fn write_history(db: &Path) {
             })
             .await
             .unwrap();
+    }
+}
+
+fn row(key: SeriesKey, start_ms: i64, value: f64) -> RollupRow {
+    RollupRow {
+        key,
+        rollup: Rollup::TenSeconds,
+        bucket: Bucket {
+            start_ms,
+            count: 10,
+            sum: 10.0 * value,
+            min: value,
+            max: value,
+            last: value,
+        },
     }
 }
 
@@ -166,6 +198,78 @@ fn the_history_lists_runs_and_shows_one_in_full() {
         err.contains("no run 7 in ") && err.contains("runs go up to 3"),
         "{err}"
     );
+}
+
+/// A run's stored series come back as a table, as JSON, and as CSV that
+/// `understudy detect` scores.
+#[test]
+fn a_runs_series_come_back_and_detect_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("understudy.db");
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(write_history(&db));
+
+    let table = stdout(&history(&db, &["1", "--series", "shadow/api/*"]));
+    let blocks: Vec<&str> = table.split("\n\n").collect();
+    assert_eq!(blocks.len(), 2, "one block per instance: {table}");
+    assert!(
+        blocks[0].starts_with("shadow/api/api-1/cpu_percent · 10 s buckets · 7\n"),
+        "{table}"
+    );
+    assert!(
+        blocks[1].starts_with("shadow/api/api-2/cpu_percent · "),
+        "{table}"
+    );
+
+    let csv = stdout(&history(
+        &db,
+        &["1", "--series", "*/latency_p99_ms", "--csv"],
+    ));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 8, "{csv}");
+    assert_eq!(lines[0], "timestamp,value");
+    assert_eq!(lines[1], "2026-12-07 05:01:00,10");
+    assert_eq!(lines[7], "2026-12-07 05:02:00,210");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&history(
+        &db,
+        &["1", "--series", "*/latency_p99_ms", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(json["series"][0]["key"], "shadow/gateway/latency_p99_ms");
+    assert_eq!(json["series"][0]["buckets"].as_array().unwrap().len(), 7);
+
+    let mut detect = Command::new(common::bin())
+        .args(["detect", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut detect.stdin.take().unwrap(), csv.as_bytes()).unwrap();
+    let scored = stdout(&detect.wait_with_output().unwrap());
+    assert_eq!(scored.lines().count(), 8, "{scored}");
+    assert!(
+        scored.lines().skip(1).all(|l| l.split(',').count() == 3),
+        "{scored}"
+    );
+
+    let several = history(&db, &["1", "--series", "shadow/api/*", "--csv"]);
+    assert_eq!(several.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&several.stderr);
+    assert!(
+        err.contains("matches 2: shadow/api/api-1/cpu_percent, shadow/api/api-2/cpu_percent"),
+        "{err}"
+    );
+    let none = history(&db, &["1", "--series", "prod/*"]);
+    assert_eq!(none.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        err.contains("\"prod/*\" matches none of the 3 series run 1 stored"),
+        "{err}"
+    );
+    assert!(err.contains("shadow/gateway/latency_p99_ms"), "{err}");
+    let everything = history(&db, &["1", "--series", "*"]);
+    assert!(String::from_utf8_lossy(&everything.stderr).contains("matches every series"));
 }
 
 #[test]

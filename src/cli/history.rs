@@ -8,8 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 
+use crate::domain::series::{Rollup, SeriesKey};
+use crate::domain::series_pattern::{PatternError, SeriesPattern};
 use crate::shadow::tracking::{self, Owner};
 use crate::store::{RunRecord, Store};
+use crate::watch::history::buckets::{self, SeriesBuckets};
 use crate::watch::history::{self, RunLine, RunState};
 
 /// Arguments of `understudy history`.
@@ -26,6 +29,26 @@ pub struct HistoryArgs {
     /// The history database (default: `<state dir>/understudy.db`).
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
+    /// With RUN: print the stored buckets of the series this glob names
+    /// (`ENV/SERVICE/[INSTANCE/]METRIC`, `*` any run of characters), e.g.
+    /// `'shadow/gateway/latency_p99_ms'` or `'*/gateway/*'`.
+    #[arg(long, requires = "run", value_name = "GLOB")]
+    pub series: Option<String>,
+    /// Bucket width for --series: `10s` or `1m`.
+    #[arg(long, default_value = "10s", value_parser = parse_rollup)]
+    pub rollup: Rollup,
+    /// With --series naming one series: print it as `timestamp,value` CSV
+    /// (the bucket means), which `understudy detect` reads.
+    #[arg(long, requires = "series", conflicts_with = "json")]
+    pub csv: bool,
+}
+
+fn parse_rollup(s: &str) -> Result<Rollup, String> {
+    match s {
+        "10s" => Ok(Rollup::TenSeconds),
+        "1m" | "60s" => Ok(Rollup::OneMinute),
+        _ => Err(format!("\"{s}\": the store keeps 10s and 1m buckets")),
+    }
 }
 
 /// The JSON schema name.
@@ -53,9 +76,10 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
     let store = Store::open(&path)
         .await
         .with_context(|| format!("reading the history {}", path.display()))?;
-    match args.run {
-        Some(id) => show(&store, id, args.json).await,
-        None => list(&store, args.limit, args.json).await,
+    match (args.run, &args.series) {
+        (Some(id), Some(glob)) => series(&store, id, glob, &args).await,
+        (Some(id), None) => show(&store, id, args.json).await,
+        (None, _) => list(&store, args.limit, args.json).await,
     }
 }
 
@@ -92,17 +116,23 @@ async fn list(store: &Store, limit: u32, json: bool) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// Run `id`, or an error naming the runs there are.
+async fn find(store: &Store, id: i64) -> anyhow::Result<RunRecord> {
+    if let Some(run) = store.run(id).await? {
+        return Ok(run);
+    }
+    let latest = store.runs(1).await?.first().map(|r| r.id);
+    match latest {
+        Some(latest) => bail!(
+            "no run {id} in {} (runs go up to {latest}; `understudy history` lists them)",
+            store.path().display()
+        ),
+        None => bail!("no run {id}: {} holds no runs", store.path().display()),
+    }
+}
+
 async fn show(store: &Store, id: i64, json: bool) -> anyhow::Result<ExitCode> {
-    let Some(run) = store.run(id).await? else {
-        let latest = store.runs(1).await?.first().map(|r| r.id);
-        match latest {
-            Some(latest) => bail!(
-                "no run {id} in {} (runs go up to {latest}; `understudy history` lists them)",
-                store.path().display()
-            ),
-            None => bail!("no run {id}: {} holds no runs", store.path().display()),
-        }
-    };
+    let run = find(store, id).await?;
     let alerts = store.alerts(id).await?;
     let state = state(&run);
     if json {
@@ -132,4 +162,83 @@ fn state_name(state: &RunState) -> &'static str {
         RunState::Killed => "killed",
         RunState::Unknown { .. } => "unknown",
     }
+}
+
+/// `--series`: the buckets of the matching series over the run's span (from
+/// the bucket holding its start to its end, or to now if it has none).
+async fn series(
+    store: &Store,
+    id: i64,
+    glob: &str,
+    args: &HistoryArgs,
+) -> anyhow::Result<ExitCode> {
+    let pattern: SeriesPattern = glob.parse().map_err(|e| match e {
+        PatternError::Everything(_) => anyhow::anyhow!(
+            "--series \"{glob}\" matches every series; name a service or metric, e.g. 'shadow/gateway/latency_p99_ms'"
+        ),
+        other @ PatternError::Empty(_) => anyhow::anyhow!(other),
+    })?;
+    let run = find(store, id).await?;
+    let rollup = args.rollup;
+    let from = run.started_ms - rollup.width_ms();
+    let to = run
+        .ended_ms
+        .unwrap_or_else(|| crate::watch::unix_ms(std::time::SystemTime::now()))
+        + 1;
+    let stored = store.series_between(rollup, from, to).await?;
+    let names: Vec<&String> = stored.iter().filter(|k| pattern.matches(k)).collect();
+    if names.is_empty() {
+        let some = stored
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = stored.len().saturating_sub(12);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        bail!(
+            "--series \"{glob}\" matches none of the {} series run {id} stored at {} s: {some}{more}",
+            stored.len(),
+            rollup.seconds()
+        );
+    }
+    if args.csv && names.len() > 1 {
+        let listed = names
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        bail!(
+            "--csv prints one series and \"{glob}\" matches {}: {listed}",
+            names.len()
+        );
+    }
+    let mut all = Vec::new();
+    for name in names {
+        let key: SeriesKey = name
+            .parse()
+            .with_context(|| format!("series {name:?} in the history"))?;
+        all.push(SeriesBuckets {
+            key: name.clone(),
+            rollup,
+            buckets: store.rollups(key, rollup, from, to).await?,
+        });
+    }
+    if args.csv {
+        print!("{}", buckets::csv(&all[0]));
+    } else if args.json {
+        let series: Vec<serde_json::Value> = all
+            .iter()
+            .map(|s| serde_json::json!({"key": s.key, "rollup_s": rollup.seconds(), "buckets": s.buckets}))
+            .collect();
+        let out = serde_json::json!({"schema": SCHEMA, "run": run.id, "series": series});
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", buckets::table(run.started_ms, &all));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -306,6 +306,29 @@ impl Db {
             .map_err(sql("reading a rollup"))
     }
 
+    /// The series with buckets of `rollup` starting in `from_ms..to_ms`,
+    /// sorted.
+    pub(super) fn series_between(
+        &self,
+        rollup: Rollup,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT series FROM rollups
+                 WHERE resolution = ?1 AND bucket_ms >= ?2 AND bucket_ms < ?3
+                 ORDER BY series",
+            )
+            .map_err(sql("listing series"))?;
+        let rows = stmt
+            .query_map(params![rollup.seconds(), from_ms, to_ms], |row| row.get(0))
+            .map_err(sql("listing series"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(sql("reading a series name"))
+    }
+
     pub(super) fn append_audit(&self, entry: &NewAudit) -> Result<i64, StoreError> {
         self.conn
             .execute(

@@ -160,6 +160,43 @@ async fn one_run_is_read_back_by_id_with_its_alert_count() {
 }
 
 #[tokio::test]
+async fn the_series_of_a_span_are_listed_once_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("s.db")).await.unwrap();
+    // Series 0 - 2 each every 10 s over 0 - 90 s; series 3 only at 200 s.
+    let mut rows: Vec<RollupRow> = (0..30)
+        .map(|i| row(i % 3, (i as i64 / 3) * 10_000, 1))
+        .collect();
+    rows.push(row(3, 200_000, 1));
+    store.write_rollups(rows).await.unwrap();
+    let names = |from, to| {
+        let store = store.clone();
+        async move {
+            store
+                .series_between(Rollup::TenSeconds, from, to)
+                .await
+                .unwrap()
+        }
+    };
+    let all: Vec<String> = (0..3).map(|i| key(i).to_string()).collect();
+    assert_eq!(names(0, 100_000).await, all);
+    assert_eq!(names(50_000, 60_000).await, all, "one bucket each");
+    assert_eq!(names(100_000, 300_000).await, vec![key(3).to_string()]);
+    assert!(
+        names(90_001, 200_000).await.is_empty(),
+        "the end is exclusive"
+    );
+    assert!(
+        store
+            .series_between(Rollup::OneMinute, 0, i64::MAX)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another resolution"
+    );
+}
+
+#[tokio::test]
 async fn upserts_are_idempotent_and_replace() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("u.db")).await.unwrap();

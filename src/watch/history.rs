@@ -295,5 +295,7 @@ fn alert_table(out: &mut String, run: &RunRecord, alerts: &[Alert]) {
     }
 }
 
+pub mod buckets;
+
 #[cfg(test)]
 mod tests;
