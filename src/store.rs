@@ -221,6 +221,12 @@ impl Store {
 
     /// Inserts an alert or updates it (same run and id): write it when it
     /// opens, changes and closes.
+    /// The runs against one target (group), newest first.
+    pub async fn runs_of(&self, target: &str, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+        let target = target.to_owned();
+        self.call(move |db| db.runs_of(&target, limit)).await
+    }
+
     /// One run by id (`None`: the history holds no such run).
     pub async fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
         self.call(move |db| db.run(id)).await

@@ -272,6 +272,46 @@ fn a_runs_series_come_back_and_detect_reads_them() {
     assert!(String::from_utf8_lossy(&everything.stderr).contains("matches every series"));
 }
 
+/// `--group` lists one group's runs.
+#[test]
+fn a_group_lists_its_own_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("understudy.db");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = Store::open(&db).await.unwrap();
+        for (i, target) in ["shop", "ledger", "shop"].into_iter().enumerate() {
+            let id = store
+                .begin_run(NewRun {
+                    started_ms: 1_796_619_664_000 + i as i64 * 60_000,
+                    kind: "watch".into(),
+                    target: target.into(),
+                    owner: None,
+                })
+                .await
+                .unwrap();
+            store
+                .end_run(id, 1_796_619_664_000 + i as i64 * 60_000 + 30_000, None)
+                .await
+                .unwrap();
+        }
+    });
+    let ids = |args: &[&str]| -> Vec<String> {
+        stdout(&history(&db, args))
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().next().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids(&["--group", "shop"]), ["3", "1"]);
+    assert_eq!(ids(&["-g", "ledger"]), ["2"]);
+    assert_eq!(ids(&[]), ["3", "2", "1"]);
+    let none = stdout(&history(&db, &["--group", "payments"]));
+    assert!(
+        none.starts_with("no runs of group \"payments\" in "),
+        "{none}"
+    );
+}
+
 #[test]
 fn a_missing_history_is_reported_and_never_created() {
     let dir = tempfile::tempdir().unwrap();

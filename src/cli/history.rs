@@ -20,6 +20,9 @@ use crate::watch::history::{self, RunLine, RunState};
 pub struct HistoryArgs {
     /// A run id (from the list): show that run in full.
     pub run: Option<i64>,
+    /// List only the runs against this group.
+    #[arg(long, short = 'g', conflicts_with = "run")]
+    pub group: Option<String>,
     /// How many runs to list, newest first.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub limit: u32,
@@ -79,13 +82,28 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
     match (args.run, &args.series) {
         (Some(id), Some(glob)) => series(&store, id, glob, &args).await,
         (Some(id), None) => show(&store, id, args.json).await,
-        (None, _) => list(&store, args.limit, args.json).await,
+        (None, _) => list(&store, args.group.as_deref(), args.limit, args.json).await,
     }
 }
 
-async fn list(store: &Store, limit: u32, json: bool) -> anyhow::Result<ExitCode> {
+async fn list(
+    store: &Store,
+    group: Option<&str>,
+    limit: u32,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let runs = match group {
+        Some(g) => store.runs_of(g, limit).await?,
+        None => store.runs(limit).await?,
+    };
+    if runs.is_empty() && !json {
+        if let Some(g) = group {
+            println!("no runs of group {g:?} in {}", store.path().display());
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let mut lines = Vec::new();
-    for mut run in store.runs(limit).await? {
+    for mut run in runs {
         let alerts = store.alert_count(run.id).await?;
         let state = state(&run);
         if json {

@@ -146,6 +146,25 @@ impl Db {
         Ok(out)
     }
 
+    /// The runs against one target (group), newest first.
+    pub(super) fn runs_of(&self, target: &str, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, started_ms, ended_ms, kind, target, summary, owner FROM runs
+                 WHERE target = ?1 ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(sql("listing runs"))?;
+        let rows = stmt
+            .query_map(params![target, limit], run_row)
+            .map_err(sql("listing runs"))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(with_summary(row.map_err(sql("reading a run"))?)?);
+        }
+        Ok(out)
+    }
+
     /// One run by id, if the history holds it.
     pub(super) fn run(&self, id: i64) -> Result<Option<RunRecord>, StoreError> {
         let mut stmt = self
