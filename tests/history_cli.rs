@@ -189,6 +189,18 @@ fn the_history_lists_runs_and_shows_one_in_full() {
         .collect();
     assert_eq!(states, ["running", "killed", "ended"]);
     assert_eq!(runs["runs"][2]["alerts"], 2);
+    assert_eq!(runs["runs"][2]["shadow"], "2d2f7c");
+    assert_eq!(
+        runs["runs"][2]["vs_baseline"],
+        json!({"outcome": "fail", "score": 0.0})
+    );
+    assert_eq!(runs["runs"][2]["vs_production"]["outcome"], "pass");
+    assert_eq!(
+        runs["runs"][2]["summary"],
+        serde_json::Value::Null,
+        "no report in a list"
+    );
+    assert_eq!(runs["runs"][0]["vs_production"], serde_json::Value::Null);
     assert_eq!(runs["runs"][0]["ended_ms"], serde_json::Value::Null);
 
     let unknown = history(&db, &["7"]);

@@ -103,24 +103,13 @@ async fn list(
         }
     }
     let mut lines = Vec::new();
-    for mut run in runs {
+    for run in runs {
         let alerts = store.alert_count(run.id).await?;
         let state = state(&run);
-        if json {
-            run.summary = None;
-        }
         lines.push(RunLine { run, alerts, state });
     }
     if json {
-        let runs: Vec<serde_json::Value> = lines
-            .iter()
-            .map(|l| {
-                let mut v = serde_json::json!(l.run);
-                v["alerts"] = l.alerts.into();
-                v["state"] = state_name(&l.state).into();
-                v
-            })
-            .collect();
+        let runs: Vec<serde_json::Value> = lines.iter().map(list_entry).collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({"schema": SCHEMA, "runs": runs}))?
@@ -162,6 +151,35 @@ async fn show(store: &Store, id: i64, json: bool) -> anyhow::Result<ExitCode> {
         print!("{}", history::detail(&run, &state, &alerts));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A run of the JSON list: the run without its report, plus its alert
+/// count, state, shadow and the verdicts' outcomes and scores (what a
+/// script asks of a game day: did it pass).
+fn list_entry(l: &RunLine) -> serde_json::Value {
+    let mut v = serde_json::json!(RunRecord {
+        summary: None,
+        ..l.run.clone()
+    });
+    let summary = l.run.summary.as_ref();
+    let verdict = |which: &str| {
+        summary
+            .and_then(|s| s.get("verdicts")?.get(which))
+            .filter(|v| !v.is_null())
+            .map_or(
+                serde_json::Value::Null,
+                |v| serde_json::json!({"outcome": v.get("outcome"), "score": v.get("score")}),
+            )
+    };
+    v["alerts"] = l.alerts.into();
+    v["state"] = state_name(&l.state).into();
+    v["shadow"] = summary
+        .and_then(|s| s.get("shadow"))
+        .cloned()
+        .unwrap_or_default();
+    v["vs_production"] = verdict("vs_production");
+    v["vs_baseline"] = verdict("vs_baseline");
+    v
 }
 
 /// The run's state, checking its process when it ran on this host.
