@@ -280,6 +280,11 @@ fn a_runs_series_come_back_and_detect_reads_them() {
         "{err}"
     );
     assert!(err.contains("shadow/gateway/latency_p99_ms"), "{err}");
+    let empty = history(&db, &["2", "--series", "shadow/*"]);
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("run 2 stored no series in 10 s buckets"),
+        "{empty:?}"
+    );
     let everything = history(&db, &["1", "--series", "*"]);
     assert!(String::from_utf8_lossy(&everything.stderr).contains("matches every series"));
 }

@@ -161,22 +161,15 @@ fn list_entry(l: &RunLine) -> serde_json::Value {
         summary: None,
         ..l.run.clone()
     });
-    let summary = l.run.summary.as_ref();
     let verdict = |which: &str| {
-        summary
-            .and_then(|s| s.get("verdicts")?.get(which))
-            .filter(|v| !v.is_null())
-            .map_or(
-                serde_json::Value::Null,
-                |v| serde_json::json!({"outcome": v.get("outcome"), "score": v.get("score")}),
-            )
+        history::verdict_of(&l.run, which).map_or(
+            serde_json::Value::Null,
+            |v| serde_json::json!({"outcome": v.get("outcome"), "score": v.get("score")}),
+        )
     };
     v["alerts"] = l.alerts.into();
     v["state"] = state_name(&l.state).into();
-    v["shadow"] = summary
-        .and_then(|s| s.get("shadow"))
-        .cloned()
-        .unwrap_or_default();
+    v["shadow"] = history::shadow(&l.run).into();
     v["vs_production"] = verdict("vs_production");
     v["vs_baseline"] = verdict("vs_baseline");
     v
@@ -222,6 +215,12 @@ async fn series(
         .unwrap_or_else(|| crate::watch::unix_ms(std::time::SystemTime::now()))
         + 1;
     let stored = store.series_between(rollup, from, to).await?;
+    if stored.is_empty() {
+        bail!(
+            "run {id} stored no series in {} s buckets (it ended, or was killed, before its first were written)",
+            rollup.seconds()
+        );
+    }
     let names: Vec<&String> = stored.iter().filter(|k| pattern.matches(k)).collect();
     if names.is_empty() {
         let some = stored

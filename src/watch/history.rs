@@ -109,29 +109,34 @@ pub fn length(ms: i64) -> String {
 }
 
 /// The shadow the run watched, from its summary.
-fn shadow(run: &RunRecord) -> Option<&str> {
+pub fn shadow(run: &RunRecord) -> Option<&str> {
     run.summary.as_ref()?.get("shadow")?.as_str()
 }
 
-/// `PASS 100` for one of the summary's verdicts (`vs_production`,
-/// `vs_baseline`), `–` when there is none.
-fn verdict(run: &RunRecord, which: &str) -> String {
+/// One of the summary's verdicts (`vs_production`, `vs_baseline`), if the
+/// run has it.
+pub fn verdict_of<'a>(run: &'a RunRecord, which: &str) -> Option<&'a Value> {
     run.summary
-        .as_ref()
-        .and_then(|s| s.get("verdicts")?.get(which))
+        .as_ref()?
+        .get("verdicts")?
+        .get(which)
         .filter(|v| !v.is_null())
-        .map_or_else(
-            || "–".to_owned(),
-            |v| {
-                let outcome = v
-                    .get("outcome")
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_uppercase();
-                let score = v.get("score").and_then(Value::as_f64);
-                score.map_or(outcome.clone(), |s| format!("{outcome} {s:.0}"))
-            },
-        )
+}
+
+/// `PASS 100` for one of the summary's verdicts, `–` when there is none.
+fn verdict(run: &RunRecord, which: &str) -> String {
+    verdict_of(run, which).map_or_else(
+        || "–".to_owned(),
+        |v| {
+            let outcome = v
+                .get("outcome")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_uppercase();
+            let score = v.get("score").and_then(Value::as_f64);
+            score.map_or(outcome.clone(), |s| format!("{outcome} {s:.0}"))
+        },
+    )
 }
 
 /// The run list, in the order given (the store's: newest first); an empty
@@ -221,9 +226,8 @@ pub fn detail(run: &RunRecord, state: &RunState, alerts: &[Alert]) -> String {
 
 /// The reasons of one verdict in the summary.
 fn reasons<'a>(run: &'a RunRecord, which: &str) -> impl Iterator<Item = &'a str> {
-    run.summary
-        .as_ref()
-        .and_then(|s| s.get("verdicts")?.get(which)?.get("reasons")?.as_array())
+    verdict_of(run, which)
+        .and_then(|v| v.get("reasons")?.as_array())
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
