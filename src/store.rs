@@ -216,7 +216,7 @@ impl Store {
 
     /// The latest runs, newest first.
     pub async fn runs(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
-        self.call(move |db| db.runs(limit)).await
+        self.call(move |db| db.runs(None, limit)).await
     }
 
     /// Inserts an alert or updates it (same run and id): write it when it
@@ -224,7 +224,7 @@ impl Store {
     /// The runs against one target (group), newest first.
     pub async fn runs_of(&self, target: &str, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
         let target = target.to_owned();
-        self.call(move |db| db.runs_of(&target, limit)).await
+        self.call(move |db| db.runs(Some(&target), limit)).await
     }
 
     /// One run by id (`None`: the history holds no such run).

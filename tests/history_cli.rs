@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::json;
@@ -24,6 +24,24 @@ fn history(db: &Path, args: &[&str]) -> Output {
         .arg(db)
         .output()
         .unwrap()
+}
+
+/// `history ARGS --json`, parsed.
+fn json_of(db: &Path, args: &[&str]) -> serde_json::Value {
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    serde_json::from_str(&stdout(&history(db, &with_json))).unwrap()
+}
+
+/// A temporary database holding `write_history`'s runs (the directory
+/// lives as long as the guard).
+fn written_history() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("understudy.db");
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(write_history(&db));
+    (dir, db)
 }
 
 fn stdout(out: &Output) -> String {
@@ -122,11 +140,7 @@ fn row(key: SeriesKey, start_ms: i64, value: f64) -> RollupRow {
 
 #[test]
 fn the_history_lists_runs_and_shows_one_in_full() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("understudy.db");
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(write_history(&db));
+    let (_dir, db) = written_history();
 
     let listed = stdout(&history(&db, &[]));
     let lines: Vec<&str> = listed.lines().collect();
@@ -174,13 +188,11 @@ fn the_history_lists_runs_and_shows_one_in_full() {
         "{shown}"
     );
 
-    let json: serde_json::Value =
-        serde_json::from_str(&stdout(&history(&db, &["1", "--json"]))).unwrap();
+    let json = json_of(&db, &["1"]);
     assert_eq!(json["schema"], "understudy.history/v1");
     assert_eq!(json["run"]["summary"]["shadow"], "2d2f7c");
     assert_eq!(json["alerts"].as_array().unwrap().len(), 2);
-    let runs: serde_json::Value =
-        serde_json::from_str(&stdout(&history(&db, &["--json"]))).unwrap();
+    let runs = json_of(&db, &[]);
     let states: Vec<&str> = runs["runs"]
         .as_array()
         .unwrap()
@@ -216,11 +228,7 @@ fn the_history_lists_runs_and_shows_one_in_full() {
 /// `understudy detect` scores.
 #[test]
 fn a_runs_series_come_back_and_detect_reads_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("understudy.db");
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(write_history(&db));
+    let (_dir, db) = written_history();
 
     let table = stdout(&history(&db, &["1", "--series", "shadow/api/*"]));
     let blocks: Vec<&str> = table.split("\n\n").collect();
@@ -243,11 +251,7 @@ fn a_runs_series_come_back_and_detect_reads_them() {
     assert_eq!(lines[0], "timestamp,value");
     assert_eq!(lines[1], "2026-12-07 05:01:00,10");
     assert_eq!(lines[7], "2026-12-07 05:02:00,210");
-    let json: serde_json::Value = serde_json::from_str(&stdout(&history(
-        &db,
-        &["1", "--series", "*/latency_p99_ms", "--json"],
-    )))
-    .unwrap();
+    let json = json_of(&db, &["1", "--series", "*/latency_p99_ms"]);
     assert_eq!(json["series"][0]["key"], "shadow/gateway/latency_p99_ms");
     assert_eq!(json["series"][0]["buckets"].as_array().unwrap().len(), 7);
 
@@ -335,8 +339,7 @@ fn a_missing_history_is_reported_and_never_created() {
     let db = dir.path().join("nowhere.db");
     let listed = stdout(&history(&db, &[]));
     assert!(listed.starts_with("no history yet: "), "{listed}");
-    let json: serde_json::Value =
-        serde_json::from_str(&stdout(&history(&db, &["--json"]))).unwrap();
+    let json = json_of(&db, &[]);
     assert_eq!(json["runs"], json!([]));
     let one = history(&db, &["3"]);
     assert_eq!(one.status.code(), Some(1));

@@ -102,10 +102,11 @@ async fn list(
             return Ok(ExitCode::SUCCESS);
         }
     }
+    let here = tracking::host_name();
     let mut lines = Vec::new();
     for run in runs {
         let alerts = store.alert_count(run.id).await?;
-        let state = state(&run);
+        let state = state(&run, &here);
         lines.push(RunLine { run, alerts, state });
     }
     if json {
@@ -141,7 +142,7 @@ async fn find(store: &Store, id: i64) -> anyhow::Result<RunRecord> {
 async fn show(store: &Store, id: i64, json: bool) -> anyhow::Result<ExitCode> {
     let run = find(store, id).await?;
     let alerts = store.alerts(id).await?;
-    let state = state(&run);
+    let state = state(&run, &tracking::host_name());
     if json {
         let out = serde_json::json!({
             "schema": SCHEMA, "run": run, "state": state_name(&state), "alerts": alerts
@@ -175,9 +176,9 @@ fn list_entry(l: &RunLine) -> serde_json::Value {
     v
 }
 
-/// The run's state, checking its process when it ran on this host.
-fn state(run: &RunRecord) -> RunState {
-    let here = tracking::host_name();
+/// The run's state, checking its process when it ran on this host
+/// (`here`).
+fn state(run: &RunRecord, here: &str) -> RunState {
     RunState::of(run, |owner: &Owner| {
         (owner.host == here).then(|| tracking::owner_alive(owner, 0, 0))
     })

@@ -128,31 +128,17 @@ impl Db {
         Ok(n == 1)
     }
 
-    pub(super) fn runs(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+    /// The runs, newest first: all of them, or those against `target`.
+    pub(super) fn runs(
+        &self,
+        target: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<RunRecord>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT id, started_ms, ended_ms, kind, target, summary, owner FROM runs
-                 ORDER BY id DESC LIMIT ?1",
-            )
-            .map_err(sql("listing runs"))?;
-        let rows = stmt
-            .query_map([limit], run_row)
-            .map_err(sql("listing runs"))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(with_summary(row.map_err(sql("reading a run"))?)?);
-        }
-        Ok(out)
-    }
-
-    /// The runs against one target (group), newest first.
-    pub(super) fn runs_of(&self, target: &str, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, started_ms, ended_ms, kind, target, summary, owner FROM runs
-                 WHERE target = ?1 ORDER BY id DESC LIMIT ?2",
+                 WHERE ?1 IS NULL OR target = ?1 ORDER BY id DESC LIMIT ?2",
             )
             .map_err(sql("listing runs"))?;
         let rows = stmt
@@ -160,7 +146,7 @@ impl Db {
             .map_err(sql("listing runs"))?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(with_summary(row.map_err(sql("reading a run"))?)?);
+            out.push(parse_json_columns(row.map_err(sql("reading a run"))?)?);
         }
         Ok(out)
     }
@@ -179,7 +165,7 @@ impl Db {
         rows.next()
             .transpose()
             .map_err(sql("reading a run"))?
-            .map(with_summary)
+            .map(parse_json_columns)
             .transpose()
     }
 
@@ -422,7 +408,7 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RawRun> {
 
 /// The run with its summary and owner parsed (either one not being the
 /// JSON it should be makes the row corrupt).
-fn with_summary((mut run, summary, owner): RawRun) -> Result<RunRecord, StoreError> {
+fn parse_json_columns((mut run, summary, owner): RawRun) -> Result<RunRecord, StoreError> {
     let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt {
         table: "runs",
         id: run.id,

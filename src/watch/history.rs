@@ -97,6 +97,18 @@ pub fn utc(t_ms: i64) -> String {
     )
 }
 
+/// `05:01:04` (UTC) for Unix milliseconds.
+pub fn clock(t_ms: i64) -> String {
+    utc(t_ms)[11..].to_owned()
+}
+
+/// The width of a column: its widest cell, at least its header.
+fn column_width<'a>(header: &str, cells: impl Iterator<Item = &'a str>) -> usize {
+    cells
+        .map(|c| c.chars().count())
+        .fold(header.len(), usize::max)
+}
+
 /// `45 s`, `12 min 5 s`, `2 h 3 min`.
 pub fn length(ms: i64) -> String {
     let s = ms.max(0) / 1000;
@@ -146,12 +158,7 @@ pub fn list(lines: &[RunLine], db: &str) -> String {
         return format!("no runs recorded in {db}\n");
     }
     let mut out = String::new();
-    let target_width = lines
-        .iter()
-        .map(|l| l.run.target.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("TARGET".len());
+    let target_width = column_width("TARGET", lines.iter().map(|l| l.run.target.as_str()));
     let _ = writeln!(
         out,
         "{:>4}  {:<19}  {:>12}  {:<5}  {:<target_width$}  {:<8}  {:>6}  {:<13}  VS BASELINE",
@@ -199,7 +206,7 @@ pub fn detail(run: &RunRecord, state: &RunState, alerts: &[Alert]) -> String {
             "started {} UTC, lasted {} (ended {})",
             utc(run.started_ms),
             length(end - run.started_ms),
-            &utc(end)[11..]
+            clock(end)
         ),
         None => format!("started {} UTC, {}", utc(run.started_ms), state.unended()),
     };
@@ -268,18 +275,17 @@ fn alert_table(out: &mut String, run: &RunRecord, alerts: &[Alert]) {
         return;
     }
     let _ = writeln!(out, "alerts ({}):", alerts.len());
-    let series_width = alerts
+    let series = alerts
         .iter()
-        .map(|a| a.series.to_string().chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("SERIES".len());
+        .map(|a| a.series.to_string())
+        .collect::<Vec<_>>();
+    let series_width = column_width("SERIES", series.iter().map(String::as_str));
     let _ = writeln!(
         out,
         "  {:>3}  {:<series_width$}  {:<8}  {:>5}  {:>9}  {:>13}  EXPLANATION",
         "#", "SERIES", "SEVERITY", "SCORE", "OPENED", "LASTED"
     );
-    for a in alerts {
+    for (a, key) in alerts.iter().zip(&series) {
         let lasted = match a.end_ms {
             Some(end) => format!("{:.1} s", (end - a.start_ms).max(0) as f64 / 1000.0),
             None if run.ended_ms.is_some() => "open at end".to_owned(),
@@ -289,7 +295,7 @@ fn alert_table(out: &mut String, run: &RunRecord, alerts: &[Alert]) {
             out,
             "  {:>3}  {:<series_width$}  {:<8}  {:>5.2}  {:>9}  {:>13}  {}",
             a.id,
-            a.series.to_string(),
+            key,
             a.severity.as_str(),
             a.score,
             offset(a.start_ms - run.started_ms),

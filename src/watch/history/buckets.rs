@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use super::{clock, utc};
 use crate::domain::series::{Bucket, Rollup};
 
 /// One series' buckets over a run.
@@ -36,11 +37,6 @@ fn value(v: f64) -> String {
 fn offset(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "+" };
     format!("{sign}{} s", ms.unsigned_abs() / 1000)
-}
-
-/// `05:01:20` (UTC).
-fn clock(t_ms: i64) -> String {
-    super::utc(t_ms)[11..].to_owned()
 }
 
 /// Every series' buckets as a table, one block per series.
@@ -84,7 +80,7 @@ pub fn table(run_start_ms: i64, series: &[SeriesBuckets]) -> String {
 pub fn csv(series: &SeriesBuckets) -> String {
     let mut out = String::from("timestamp,value\n");
     for b in &series.buckets {
-        let _ = writeln!(out, "{},{}", super::utc(b.start_ms), b.mean());
+        let _ = writeln!(out, "{},{}", utc(b.start_ms), b.mean());
     }
     out
 }
