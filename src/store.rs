@@ -2,7 +2,7 @@
 //!
 //! Owns: the database file (default `<state dir>/understudy.db`), its
 //! schema and migrations (`user_version`), and the tables for runs, alerts,
-//! series rollups (10 s and 1 min buckets, upserted) and the audit trail of
+//! series rollups (10 s and 1 min buckets, upserted, kept per run) and the audit trail of
 //! actions. Not owned: deciding what to write (the run and `metrics`), the
 //! in-memory series (`metrics::series`), reports (files).
 //!
@@ -29,6 +29,17 @@ use crate::domain::series::{Alert, Bucket, Rollup, RollupRow, SeriesKey};
 use crate::shadow::tracking::Owner;
 
 use db::Db;
+
+/// Which stored buckets a query reads: those run `run_id` wrote, starting
+/// in `[from_ms, to_ms)`. For a run that wrote none (its buckets were
+/// written before rollups named their run: schema 2 and older, stored as
+/// run 0), the unnamed buckets in the span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunSpan {
+    pub run_id: i64,
+    pub from_ms: i64,
+    pub to_ms: i64,
+}
 
 /// Operations queued before senders wait.
 const QUEUE: usize = 64;
@@ -93,6 +104,8 @@ pub struct NewRun {
     /// The process running it (`Owner::current()`), so a run that never
     /// ended can be told running from killed.
     pub owner: Option<Owner>,
+    /// The shadow it watches beside production, if any.
+    pub shadow: Option<String>,
 }
 
 /// A recorded run.
@@ -107,6 +120,10 @@ pub struct RunRecord {
     /// The process that ran it (none for runs written before schema 2).
     #[serde(default)]
     pub owner: Option<Owner>,
+    /// The shadow it watched (none for runs without one, or written before
+    /// schema 3: their summary names it).
+    #[serde(default)]
+    pub shadow: Option<String>,
 }
 
 /// An audit entry to append.
@@ -246,40 +263,42 @@ impl Store {
         self.call(move |db| db.alerts(run_id)).await
     }
 
-    /// Upserts a batch of rollup buckets in one transaction; returns how
-    /// many rows were written.
-    pub async fn write_rollups(&self, rows: Vec<RollupRow>) -> Result<usize, StoreError> {
+    /// Upserts a batch of run `run_id`'s rollup buckets in one transaction;
+    /// returns how many rows were written. Each run keeps its own buckets:
+    /// two watches of the same series at the same time do not overwrite
+    /// each other's.
+    pub async fn write_rollups(
+        &self,
+        run_id: i64,
+        rows: Vec<RollupRow>,
+    ) -> Result<usize, StoreError> {
         if rows.is_empty() {
             return Ok(0);
         }
-        self.call(move |db| db.write_rollups(&rows)).await
+        self.call(move |db| db.write_rollups(run_id, &rows)).await
     }
 
-    /// A series' buckets starting in `[from_ms, to_ms)`, oldest first.
+    /// A series' buckets of one run, oldest first (see [`RunSpan`]).
     pub async fn rollups(
         &self,
+        scope: RunSpan,
         key: SeriesKey,
         rollup: Rollup,
-        from_ms: i64,
-        to_ms: i64,
     ) -> Result<Vec<Bucket>, StoreError> {
-        self.call(move |db| db.rollups(&key, rollup, from_ms, to_ms))
-            .await
+        self.call(move |db| db.rollups(scope, &key, rollup)).await
+    }
+
+    /// The series (keys as written) with buckets of `rollup` in one run,
+    /// sorted (see [`RunSpan`]).
+    pub async fn series_of(
+        &self,
+        scope: RunSpan,
+        rollup: Rollup,
+    ) -> Result<Vec<String>, StoreError> {
+        self.call(move |db| db.series_of(scope, rollup)).await
     }
 
     /// Appends an audit entry; returns its id.
-    /// The series (keys as written) with buckets of `rollup` starting in
-    /// `from_ms..to_ms`, sorted.
-    pub async fn series_between(
-        &self,
-        rollup: Rollup,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        self.call(move |db| db.series_between(rollup, from_ms, to_ms))
-            .await
-    }
-
     pub async fn append_audit(&self, entry: NewAudit) -> Result<i64, StoreError> {
         self.call(move |db| db.append_audit(&entry)).await
     }

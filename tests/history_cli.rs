@@ -61,6 +61,7 @@ async fn write_history(db: &Path) {
             kind: "watch".into(),
             target: "shop".into(),
             owner: None,
+            shadow: None,
         })
         .await
         .unwrap();
@@ -103,24 +104,37 @@ async fn write_history(db: &Path) {
             rows.push(row(key, start_ms, 2.5));
         }
     }
-    store.write_rollups(rows).await.unwrap();
+    store.write_rollups(done, rows).await.unwrap();
     // Run 2's process is this one's PID with another start time: a PID
     // reused after the run's process was killed. Run 3's is this process.
     let reused = Owner {
         start: Some(0),
         ..Owner::current()
     };
+    let mut later = Vec::new();
     for (i, owner) in [reused, Owner::current()].into_iter().enumerate() {
-        store
+        let run = store
             .begin_run(NewRun {
                 started_ms: t0 + 120_000 * (i as i64 + 1),
                 kind: "watch".into(),
                 target: "shop".into(),
                 owner: Some(owner),
+                // Run 3 is still going: its shadow is known from its start.
+                shadow: (i == 1).then(|| "7e3f01".to_owned()),
             })
             .await
             .unwrap();
+        later.push(run);
     }
+    // Run 2 also wrote p99 latency buckets at run 1's times (two watches of
+    // one group at once): each run keeps its own.
+    let overlapping = (0..7)
+        .map(|i| {
+            let key = SeriesKey::service(Environment::Shadow, "gateway", metric::LATENCY_P99_MS);
+            row(key, (t0 / 10_000 + i) * 10_000, 999.0)
+        })
+        .collect();
+    store.write_rollups(later[0], overlapping).await.unwrap();
 }
 
 fn row(key: SeriesKey, start_ms: i64, value: f64) -> RollupRow {
@@ -151,6 +165,7 @@ fn the_history_lists_runs_and_shows_one_in_full() {
     );
     let running = format!("running (pid {})", std::process::id());
     assert!(lines[1].ends_with(&running), "{listed}");
+    assert!(lines[1].contains(" 7e3f01 "), "{listed}");
     assert!(
         lines[2].ends_with("did not end (killed or crashed)"),
         "{listed}"
@@ -202,6 +217,8 @@ fn the_history_lists_runs_and_shows_one_in_full() {
     assert_eq!(states, ["running", "killed", "ended"]);
     assert_eq!(runs["runs"][2]["alerts"], 2);
     assert_eq!(runs["runs"][2]["shadow"], "2d2f7c");
+    assert_eq!(runs["runs"][0]["shadow"], "7e3f01", "known from its start");
+    assert_eq!(runs["runs"][1]["shadow"], serde_json::Value::Null);
     assert_eq!(
         runs["runs"][2]["vs_baseline"],
         json!({"outcome": "fail", "score": 0.0})
@@ -307,6 +324,7 @@ fn a_group_lists_its_own_runs() {
                     kind: "watch".into(),
                     target: target.into(),
                     owner: None,
+                    shadow: None,
                 })
                 .await
                 .unwrap();

@@ -326,14 +326,13 @@ fn assert_scrapes(report: &serde_json::Value, printed: &str, fault_ms: i64) {
 /// The run is in the history, with rollups of the host and the scrapes.
 fn assert_history(report: &serde_json::Value, prod: &str, entry: &str) {
     let db = state_dir().join("understudy.db");
-    assert!(report["run_id"].as_i64().is_some());
+    let run_id = report["run_id"].as_i64().unwrap();
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let start_ms = report["start_ms"].as_i64().unwrap();
     let mut query = conn
-        .prepare("SELECT DISTINCT series FROM rollups WHERE bucket_ms >= ?1")
+        .prepare("SELECT DISTINCT series FROM rollups WHERE run_id = ?1")
         .unwrap();
     let series: Vec<String> = query
-        .query_map([start_ms - 60_000], |row| row.get(0))
+        .query_map([run_id], |row| row.get(0))
         .unwrap()
         .map(Result::unwrap)
         .collect();

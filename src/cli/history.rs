@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 use crate::domain::series::{Rollup, SeriesKey};
 use crate::domain::series_pattern::{PatternError, SeriesPattern};
 use crate::shadow::tracking::{self, Owner};
-use crate::store::{RunRecord, Store};
+use crate::store::{RunRecord, RunSpan, Store};
 use crate::watch::history::buckets::{self, SeriesBuckets};
 use crate::watch::history::{self, RunLine, RunState};
 
@@ -215,7 +215,12 @@ async fn series(
         .ended_ms
         .unwrap_or_else(|| crate::watch::unix_ms(std::time::SystemTime::now()))
         + 1;
-    let stored = store.series_between(rollup, from, to).await?;
+    let scope = RunSpan {
+        run_id: run.id,
+        from_ms: from,
+        to_ms: to,
+    };
+    let stored = store.series_of(scope, rollup).await?;
     if stored.is_empty() {
         bail!(
             "run {id} stored no series in {} s buckets (it ended, or was killed, before its first were written)",
@@ -261,7 +266,7 @@ async fn series(
         all.push(SeriesBuckets {
             key: name.clone(),
             rollup,
-            buckets: store.rollups(key, rollup, from, to).await?,
+            buckets: store.rollups(scope, key, rollup).await?,
         });
     }
     if args.csv {

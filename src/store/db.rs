@@ -7,7 +7,7 @@ use std::time::Duration;
 use rusqlite::{Connection, Row, params};
 
 use super::schema::MIGRATIONS;
-use super::{AuditRecord, NewAudit, NewRun, RunRecord, StoreError};
+use super::{AuditRecord, NewAudit, NewRun, RunRecord, RunSpan, StoreError};
 use crate::domain::series::{Alert, Bucket, Rollup, RollupRow, SeriesKey, Severity};
 
 fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -99,12 +99,13 @@ impl Db {
     pub(super) fn begin_run(&self, run: &NewRun) -> Result<i64, StoreError> {
         self.conn
             .execute(
-                "INSERT INTO runs (started_ms, kind, target, owner) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO runs (started_ms, kind, target, owner, shadow) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     run.started_ms,
                     run.kind,
                     run.target,
-                    run.owner.as_ref().map(|o| serde_json::json!(o).to_string())
+                    run.owner.as_ref().map(|o| serde_json::json!(o).to_string()),
+                    run.shadow
                 ],
             )
             .map_err(sql("inserting a run"))?;
@@ -137,7 +138,7 @@ impl Db {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, started_ms, ended_ms, kind, target, summary, owner FROM runs
+                "SELECT id, started_ms, ended_ms, kind, target, summary, owner, shadow FROM runs
                  WHERE ?1 IS NULL OR target = ?1 ORDER BY id DESC LIMIT ?2",
             )
             .map_err(sql("listing runs"))?;
@@ -156,7 +157,7 @@ impl Db {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, started_ms, ended_ms, kind, target, summary, owner FROM runs WHERE id = ?1",
+                "SELECT id, started_ms, ended_ms, kind, target, summary, owner, shadow FROM runs WHERE id = ?1",
             )
             .map_err(sql("reading a run"))?;
         let mut rows = stmt
@@ -250,8 +251,13 @@ impl Db {
         Ok(out)
     }
 
-    /// Upserts rollup rows in one transaction; returns how many.
-    pub(super) fn write_rollups(&mut self, rows: &[RollupRow]) -> Result<usize, StoreError> {
+    /// Upserts run `run_id`'s rollup rows in one transaction; returns how
+    /// many.
+    pub(super) fn write_rollups(
+        &mut self,
+        run_id: i64,
+        rows: &[RollupRow],
+    ) -> Result<usize, StoreError> {
         let tx = self
             .conn
             .transaction()
@@ -259,9 +265,9 @@ impl Db {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO rollups (series, resolution, bucket_ms, count, sum, min, max, last)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                     ON CONFLICT (series, resolution, bucket_ms) DO UPDATE SET
+                    "INSERT INTO rollups (run_id, series, resolution, bucket_ms, count, sum, min, max, last)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (run_id, series, resolution, bucket_ms) DO UPDATE SET
                        count = excluded.count, sum = excluded.sum, min = excluded.min,
                        max = excluded.max, last = excluded.last",
                 )
@@ -269,6 +275,7 @@ impl Db {
             for row in rows {
                 let b = &row.bucket;
                 stmt.execute(params![
+                    run_id,
                     row.key.to_string(),
                     row.rollup.seconds(),
                     b.start_ms,
@@ -285,25 +292,33 @@ impl Db {
         Ok(rows.len())
     }
 
-    /// Buckets of one series starting in `[from_ms, to_ms)`, oldest first.
+    /// Buckets of one series that `scope`'s run wrote (or that were written
+    /// before buckets named their run), starting in its span, oldest first.
     pub(super) fn rollups(
         &self,
+        scope: RunSpan,
         key: &SeriesKey,
         rollup: Rollup,
-        from_ms: i64,
-        to_ms: i64,
     ) -> Result<Vec<Bucket>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT bucket_ms, count, sum, min, max, last FROM rollups
-                 WHERE series = ?1 AND resolution = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
+                 WHERE run_id IN (?1, ?6) AND series = ?2 AND resolution = ?3
+                   AND bucket_ms >= ?4 AND bucket_ms < ?5
                  ORDER BY bucket_ms",
             )
             .map_err(sql("querying rollups"))?;
         let rows = stmt
             .query_map(
-                params![key.to_string(), rollup.seconds(), from_ms, to_ms],
+                params![
+                    scope.run_id,
+                    key.to_string(),
+                    rollup.seconds(),
+                    scope.from_ms,
+                    scope.to_ms,
+                    self.unkeyed_run(scope.run_id)?
+                ],
                 bucket,
             )
             .map_err(sql("querying rollups"))?;
@@ -311,24 +326,43 @@ impl Db {
             .map_err(sql("reading a rollup"))
     }
 
-    /// The series with buckets of `rollup` starting in `from_ms..to_ms`,
-    /// sorted.
-    pub(super) fn series_between(
+    /// The run id whose buckets a query of `run_id` reads beside its own:
+    /// 0 (the buckets written before rollups named their run) if the run
+    /// wrote none of its own, else `run_id` again.
+    fn unkeyed_run(&self, run_id: i64) -> Result<i64, StoreError> {
+        let wrote: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM rollups WHERE run_id = ?1)")
+            .and_then(|mut stmt| stmt.query_row([run_id], |row| row.get(0)))
+            .map_err(sql("looking up a run's rollups"))?;
+        Ok(if wrote { run_id } else { 0 })
+    }
+
+    /// The series with buckets of `rollup` in `scope`, sorted.
+    pub(super) fn series_of(
         &self,
+        scope: RunSpan,
         rollup: Rollup,
-        from_ms: i64,
-        to_ms: i64,
     ) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT DISTINCT series FROM rollups
-                 WHERE resolution = ?1 AND bucket_ms >= ?2 AND bucket_ms < ?3
+                 WHERE run_id IN (?1, ?5) AND resolution = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
                  ORDER BY series",
             )
             .map_err(sql("listing series"))?;
         let rows = stmt
-            .query_map(params![rollup.seconds(), from_ms, to_ms], |row| row.get(0))
+            .query_map(
+                params![
+                    scope.run_id,
+                    rollup.seconds(),
+                    scope.from_ms,
+                    scope.to_ms,
+                    self.unkeyed_run(scope.run_id)?
+                ],
+                |row| row.get(0),
+            )
             .map_err(sql("listing series"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(sql("reading a series name"))
@@ -400,6 +434,7 @@ fn run_row(row: &Row<'_>) -> rusqlite::Result<RawRun> {
             target: row.get(4)?,
             summary: None,
             owner: None,
+            shadow: row.get(7)?,
         },
         row.get(5)?,
         row.get(6)?,

@@ -52,4 +52,29 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE runs ADD COLUMN owner TEXT;
     ",
+    // 3: rollups keyed by the run that wrote them, so two watches of the
+    // same series at the same time (the console's and a CI game day's)
+    // keep their own buckets instead of overwriting each other's. Buckets
+    // written before this migration keep run 0 and are found by time.
+    // And the shadow a run watches, known from its start (the summary,
+    // which also names it, is written only at its end).
+    r"
+    ALTER TABLE runs ADD COLUMN shadow TEXT;
+    CREATE TABLE rollups_by_run (
+        run_id     INTEGER NOT NULL, -- runs(id); 0: written before migration 3
+        series     TEXT NOT NULL,
+        resolution INTEGER NOT NULL,
+        bucket_ms  INTEGER NOT NULL,
+        count      INTEGER NOT NULL,
+        sum        REAL NOT NULL,
+        min        REAL NOT NULL,
+        max        REAL NOT NULL,
+        last       REAL NOT NULL,
+        PRIMARY KEY (run_id, series, resolution, bucket_ms)
+    ) WITHOUT ROWID;
+    INSERT INTO rollups_by_run
+        SELECT 0, series, resolution, bucket_ms, count, sum, min, max, last FROM rollups;
+    DROP TABLE rollups;
+    ALTER TABLE rollups_by_run RENAME TO rollups;
+    ",
 ];

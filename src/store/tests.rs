@@ -29,6 +29,15 @@ fn row(i: usize, start_ms: i64, count: u32) -> RollupRow {
     }
 }
 
+/// Run `run_id`'s buckets in `[from_ms, to_ms)`.
+fn span(run_id: i64, from_ms: i64, to_ms: i64) -> RunSpan {
+    RunSpan {
+        run_id,
+        from_ms,
+        to_ms,
+    }
+}
+
 fn alert(id: u64, end_ms: Option<i64>) -> Alert {
     Alert {
         id,
@@ -63,12 +72,13 @@ async fn reopening_keeps_the_data() {
             kind: "scenario".into(),
             target: "shop".into(),
             owner: None,
+            shadow: None,
         })
         .await
         .unwrap();
     store.upsert_alert(run, alert(1, None)).await.unwrap();
     store
-        .write_rollups(vec![row(0, 0, 3), row(0, 10_000, 4)])
+        .write_rollups(run, vec![row(0, 0, 3), row(0, 10_000, 4)])
         .await
         .unwrap();
     let entry = NewAudit {
@@ -96,7 +106,7 @@ async fn reopening_keeps_the_data() {
     assert_eq!(store.alerts(run).await.unwrap(), vec![alert(1, None)]);
     assert_eq!(
         store
-            .rollups(key(0), Rollup::TenSeconds, 0, 20_000)
+            .rollups(span(run, 0, 20_000), key(0), Rollup::TenSeconds)
             .await
             .unwrap()
             .len(),
@@ -115,10 +125,11 @@ async fn reopening_keeps_the_data() {
 async fn one_run_is_read_back_by_id_with_its_alert_count() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("understudy.db")).await.unwrap();
-    let new = |started_ms, owner| NewRun {
+    let new = |started_ms, owner: Option<Owner>| NewRun {
         started_ms,
         kind: "watch".into(),
         target: "shop".into(),
+        shadow: owner.as_ref().map(|_| "2d2f7c".to_owned()),
         owner,
     };
     let owner = Owner {
@@ -145,10 +156,16 @@ async fn one_run_is_read_back_by_id_with_its_alert_count() {
         (read.started_ms, read.ended_ms, read.summary, read.owner),
         (20, Some(30), Some(json!({"group": "shop"})), Some(owner))
     );
+    assert_eq!(read.shadow.as_deref(), Some("2d2f7c"));
     let unfinished = store.run(first).await.unwrap().unwrap();
     assert_eq!(
-        (unfinished.ended_ms, unfinished.summary, unfinished.owner),
-        (None, None, None)
+        (
+            unfinished.ended_ms,
+            unfinished.summary,
+            unfinished.owner,
+            unfinished.shadow
+        ),
+        (None, None, None, None)
     );
     assert_eq!(store.run(second + 1).await.unwrap(), None);
     assert_eq!(
@@ -168,12 +185,12 @@ async fn the_series_of_a_span_are_listed_once_each() {
         .map(|i| row(i % 3, (i as i64 / 3) * 10_000, 1))
         .collect();
     rows.push(row(3, 200_000, 1));
-    store.write_rollups(rows).await.unwrap();
+    store.write_rollups(1, rows).await.unwrap();
     let names = |from, to| {
         let store = store.clone();
         async move {
             store
-                .series_between(Rollup::TenSeconds, from, to)
+                .series_of(span(1, from, to), Rollup::TenSeconds)
                 .await
                 .unwrap()
         }
@@ -188,7 +205,7 @@ async fn the_series_of_a_span_are_listed_once_each() {
     );
     assert!(
         store
-            .series_between(Rollup::OneMinute, 0, i64::MAX)
+            .series_of(span(1, 0, i64::MAX), Rollup::OneMinute)
             .await
             .unwrap()
             .is_empty(),
@@ -204,23 +221,23 @@ async fn upserts_are_idempotent_and_replace() {
         .map(|i| row(i % 5, (i as i64) * 10_000, 2))
         .collect();
     for _ in 0..3 {
-        assert_eq!(store.write_rollups(rows.clone()).await.unwrap(), 50);
+        assert_eq!(store.write_rollups(1, rows.clone()).await.unwrap(), 50);
     }
     let got = store
-        .rollups(key(0), Rollup::TenSeconds, 0, i64::MAX)
+        .rollups(span(1, 0, i64::MAX), key(0), Rollup::TenSeconds)
         .await
         .unwrap();
     assert_eq!(got.len(), 10);
     // An open bucket written again once sealed is replaced, not added.
-    store.write_rollups(vec![row(0, 0, 9)]).await.unwrap();
+    store.write_rollups(1, vec![row(0, 0, 9)]).await.unwrap();
     let first = store
-        .rollups(key(0), Rollup::TenSeconds, 0, 1)
+        .rollups(span(1, 0, 1), key(0), Rollup::TenSeconds)
         .await
         .unwrap();
     assert_eq!(first, vec![row(0, 0, 9).bucket]);
     assert!(
         store
-            .rollups(key(0), Rollup::OneMinute, 0, i64::MAX)
+            .rollups(span(1, 0, i64::MAX), key(0), Rollup::OneMinute)
             .await
             .unwrap()
             .is_empty()
@@ -232,6 +249,7 @@ async fn upserts_are_idempotent_and_replace() {
             kind: "console".into(),
             target: "shop".into(),
             owner: None,
+            shadow: None,
         })
         .await
         .unwrap();
@@ -264,7 +282,7 @@ async fn concurrent_handles_and_connections() {
                 let rows = (0..20)
                     .map(|i| row(t, (batch * 20 + i) * 10_000, 1))
                     .collect();
-                store.write_rollups(rows).await?;
+                store.write_rollups(1, rows).await?;
             }
             store
                 .append_audit(NewAudit {
@@ -282,7 +300,7 @@ async fn concurrent_handles_and_connections() {
     }
     for t in 0..8 {
         let got = first
-            .rollups(key(t), Rollup::TenSeconds, 0, i64::MAX)
+            .rollups(span(1, 0, i64::MAX), key(t), Rollup::TenSeconds)
             .await
             .unwrap();
         assert_eq!(got.len(), 200, "task {t}");
@@ -307,12 +325,109 @@ async fn a_schema_1_history_gains_the_owner_column_and_keeps_its_runs() {
         .unwrap();
     }
     let store = Store::open(&path).await.unwrap();
-    assert_eq!(store.schema_version().await.unwrap(), 2);
+    assert_eq!(store.schema_version().await.unwrap(), db::known_version());
     let runs = store.runs(10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(
         (runs[0].started_ms, runs[0].ended_ms, runs[0].owner.clone()),
         (5, Some(9), None)
+    );
+}
+
+/// Two watches of the same series at the same time (the console's and a
+/// game day's) keep their own buckets: neither overwrites the other's.
+#[tokio::test]
+async fn each_run_keeps_its_own_buckets_of_a_shared_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("two.db")).await.unwrap();
+    let mut runs = Vec::new();
+    for started_ms in [0, 5_000] {
+        let run = NewRun {
+            started_ms,
+            kind: "watch".into(),
+            target: "shop".into(),
+            owner: None,
+            shadow: None,
+        };
+        runs.push(store.begin_run(run).await.unwrap());
+    }
+    // The same series and buckets, different counts per run.
+    for (run, count) in [(runs[0], 3), (runs[1], 7)] {
+        let rows = vec![row(0, 0, count), row(0, 10_000, count)];
+        store.write_rollups(run, rows).await.unwrap();
+    }
+    store
+        .write_rollups(runs[1], vec![row(1, 10_000, 1)])
+        .await
+        .unwrap();
+    for (run, count) in [(runs[0], 3), (runs[1], 7)] {
+        let got = store
+            .rollups(span(run, 0, i64::MAX), key(0), Rollup::TenSeconds)
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            vec![row(0, 0, count).bucket, row(0, 10_000, count).bucket]
+        );
+    }
+    let names = |run| store.series_of(span(run, 0, i64::MAX), Rollup::TenSeconds);
+    assert_eq!(names(runs[0]).await.unwrap(), vec![key(0).to_string()]);
+    assert_eq!(
+        names(runs[1]).await.unwrap(),
+        vec![key(0).to_string(), key(1).to_string()]
+    );
+}
+
+/// Buckets written before rollups named their run (schema 2) survive the
+/// migration and are read back by their run's time span.
+#[tokio::test]
+async fn a_schema_2_history_keeps_its_buckets_readable_by_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(super::schema::MIGRATIONS[0]).unwrap();
+        conn.execute_batch(super::schema::MIGRATIONS[1]).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO runs (started_ms, ended_ms, kind, target) VALUES (0, 30000, 'watch', 'shop')",
+            [],
+        )
+        .unwrap();
+        for (bucket_ms, count) in [(0, 2), (10_000, 4), (90_000, 6)] {
+            conn.execute(
+                "INSERT INTO rollups VALUES (?1, 10, ?2, ?3, 1.0, 0.5, 1.5, 1.0)",
+                rusqlite::params![key(0).to_string(), bucket_ms, count],
+            )
+            .unwrap();
+        }
+    }
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), db::known_version());
+    let run = store.runs(1).await.unwrap()[0].id;
+    let got = store
+        .rollups(span(run, 0, 30_001), key(0), Rollup::TenSeconds)
+        .await
+        .unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|b| (b.start_ms, b.count))
+            .collect::<Vec<_>>(),
+        vec![(0, 2), (10_000, 4)]
+    );
+    // A run after the migration writes beside them without conflict.
+    store
+        .write_rollups(run + 1, vec![row(0, 0, 9)])
+        .await
+        .unwrap();
+    let mine = store
+        .rollups(span(run + 1, 0, 1), key(0), Rollup::TenSeconds)
+        .await
+        .unwrap();
+    assert_eq!(
+        mine,
+        vec![row(0, 0, 9).bucket],
+        "its own, not the unkeyed one"
     );
 }
 
@@ -368,8 +483,8 @@ proptest! {
             .iter()
             .map(|b| RollupRow { key: key(1), rollup: Rollup::OneMinute, bucket: *b })
             .collect();
-        db.write_rollups(&rows).unwrap();
-        let got = db.rollups(&key(1), Rollup::OneMinute, i64::MIN, i64::MAX).unwrap();
+        db.write_rollups(3, &rows).unwrap();
+        let got = db.rollups(span(3, i64::MIN, i64::MAX), &key(1), Rollup::OneMinute).unwrap();
         let want: Vec<Bucket> = by_start.into_values().collect();
         prop_assert_eq!(got, want);
     }

@@ -120,8 +120,12 @@ pub fn length(ms: i64) -> String {
     }
 }
 
-/// The shadow the run watched, from its summary.
+/// The shadow the run watched: recorded at its start (schema 3), else
+/// named by its summary (written at its end).
 pub fn shadow(run: &RunRecord) -> Option<&str> {
+    if let Some(s) = &run.shadow {
+        return Some(s);
+    }
     run.summary.as_ref()?.get("shadow")?.as_str()
 }
 

@@ -365,9 +365,9 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
 
     async fn persist_rollups(&mut self, include_open: bool) {
         let rows = self.watch.store_mut().take_rollups(include_open);
-        if let Some(store) = &self.store
+        if let (Some(store), Some(run)) = (&self.store, self.run_id)
             && !rows.is_empty()
-            && let Err(e) = store.write_rollups(rows).await
+            && let Err(e) = store.write_rollups(run, rows).await
         {
             (self.on_event)(&WatchEvent::Notice(format!("history: {e}")));
         }
@@ -378,6 +378,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
 /// when it cannot be opened.
 async fn open_history(
     options: &RunOptions,
+    shadow: Option<&str>,
     start_ms: i64,
     on_event: &mut impl FnMut(&WatchEvent),
 ) -> (Option<Store>, Option<i64>) {
@@ -396,6 +397,7 @@ async fn open_history(
         kind: "watch".to_owned(),
         target: options.group.clone(),
         owner: Some(crate::shadow::tracking::Owner::current()),
+        shadow: shadow.map(str::to_owned),
     };
     match store.begin_run(run).await {
         Ok(id) => (Some(store), Some(id)),
@@ -535,7 +537,8 @@ pub async fn run_with_client<P: Platform>(
         ..WatchConfig::new(judged_metrics(&targets.entries, &targets.services))
     };
     let watch = Watch::new(config, start_ms)?;
-    let (store, run_id) = open_history(options, start_ms, &mut on_event).await;
+    let (store, run_id) =
+        open_history(options, targets.shadow.as_deref(), start_ms, &mut on_event).await;
     let (tx, mut rx) = mpsc::channel(4096);
     let followers_cancel = cancel.child_token();
     let mut followers = collect::spawn(platform, &targets, start, &tx, &followers_cancel);

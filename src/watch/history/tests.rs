@@ -28,6 +28,7 @@ fn finished(id: i64, alerts: u64) -> RunLine {
                 }
             })),
             owner: Some(owner()),
+            shadow: None,
         },
         alerts,
         state: RunState::Ended,
@@ -44,6 +45,7 @@ fn killed(id: i64) -> RunLine {
             target: "checkout-service".into(),
             summary: None,
             owner: Some(owner()),
+            shadow: None,
         },
         alerts: 2,
         state: RunState::Killed,
@@ -99,6 +101,20 @@ fn the_list_shows_each_runs_verdicts_and_names_a_run_that_never_ended() {
         list(&[], "/state/understudy.db"),
         "no runs recorded in /state/understudy.db\n"
     );
+}
+
+/// A run still going has no summary yet: its shadow, recorded when it
+/// began, is listed and named in full all the same.
+#[test]
+fn a_running_run_shows_the_shadow_recorded_at_its_start() {
+    let mut line = killed(2);
+    line.run.shadow = Some("9a1b2c".into());
+    line.state = RunState::Running { pid: 4242 };
+    let text = list(&[line.clone()], "db");
+    let row = text.lines().nth(1).unwrap();
+    assert!(row.contains("  checkout-service  9a1b2c  "), "{text}");
+    let shown = detail(&line.run, &line.state, &[]);
+    assert!(shown.contains("beside shadow 9a1b2c"), "{shown}");
 }
 
 #[test]
