@@ -137,6 +137,10 @@ fn edge_latency_on_the_shadow_alerts_on_the_shadow_only_and_the_judge_sees_it() 
     assert_eq!(p50["outcome"], "fail", "{printed}");
     assert_eq!(p50["shift"], "higher");
     assert!(printed.contains("judge vs baseline: FAIL"), "{printed}");
+    assert!(
+        !printed.contains("still learned their baseline"),
+        "the fault starts after the shadow's baselines: {printed}"
+    );
 
     assert_the_client_saw_it(&report, &printed, fault_ms);
     assert_scrapes(&report, &printed, fault_ms);

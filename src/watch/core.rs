@@ -435,6 +435,28 @@ impl Watch {
         }
     }
 
+    /// Points a series' detector learns before it scores.
+    pub fn warmup_points(&self) -> u32 {
+        self.config.detector.warmup
+    }
+
+    /// The shadow's alerting series whose detectors are still learning
+    /// their baseline, with the points each has learned: services' series
+    /// (requests: what a fault moves first) before containers', each sorted.
+    /// A fault that starts now becomes part of their baseline.
+    pub fn still_learning(&self) -> Vec<(SeriesKey, u64)> {
+        let warmup = u64::from(self.config.detector.warmup);
+        let mut out: Vec<(SeriesKey, u64)> = self
+            .detectors
+            .iter()
+            .filter(|(key, t)| key.environment == Environment::Shadow && t.alerting)
+            .map(|(key, t)| (key.clone(), t.detector.counts().points))
+            .filter(|&(_, n)| n < warmup)
+            .collect();
+        out.sort_by(|(a, _), (b, _)| (a.instance.is_some(), a).cmp(&(b.instance.is_some(), b)));
+        out
+    }
+
     /// A fault started at `t_ms`: both judges start over from there; the
     /// shadow's last `baseline_s` seconds become the baseline's reference.
     pub fn fault_started(&mut self, t_ms: i64) {

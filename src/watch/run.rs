@@ -296,6 +296,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
                 continue;
             }
             let t_ms = i64::try_from(r.created_ms).unwrap_or(i64::MAX);
+            let learning = self.watch.still_learning();
             self.watch.fault_started(t_ms);
             self.outcomes = [None, None];
             (self.on_event)(&WatchEvent::Fault {
@@ -304,6 +305,10 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
                 target: r.target.clone(),
                 t_ms,
             });
+            let warmup = self.watch.warmup_points();
+            if let Some(notice) = learning_notice(&r.id, &learning, warmup) {
+                (self.on_event)(&WatchEvent::Notice(notice));
+            }
             self.faults.push(FaultSeen {
                 id: r.id,
                 kind: r.request.kind,
@@ -372,6 +377,38 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
             (self.on_event)(&WatchEvent::Notice(format!("history: {e}")));
         }
     }
+}
+
+/// Series named in full by [`learning_notice`]; the rest are counted.
+const LEARNING_NAMED: usize = 3;
+
+/// What to tell the operator when fault `id` starts while shadow series
+/// are still learning their baseline (`learning`: each with the points it
+/// has learned of `warmup`): their detectors learn the fault as normal, so
+/// its alerts may never come. `None` when every series had its baseline.
+pub fn learning_notice(id: &str, learning: &[(SeriesKey, u64)], warmup: u32) -> Option<String> {
+    if learning.is_empty() {
+        return None;
+    }
+    let named = learning
+        .iter()
+        .take(LEARNING_NAMED)
+        .map(|(key, n)| format!("{key} ({n} of {warmup})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = learning.len().saturating_sub(LEARNING_NAMED);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "fault {id} began while {} shadow series still learned their baseline: {named}{more}; \
+         they learn the fault as normal and may not alert on it (the judge vs baseline still \
+         compares with the time before it). Start faults once the shadow's series have \
+         {warmup} points (about {warmup} s into a watch)",
+        learning.len()
+    ))
 }
 
 /// The SQLite history and this run's id in it; a notice, not a failure,

@@ -293,3 +293,30 @@ fn a_scraped_series_alerts_only_when_a_page_pattern_matches_it() {
         ]
     );
 }
+
+/// The shadow's alerting series still learning their baseline are listed
+/// with their points until they have `warmup` of them; production's never.
+#[test]
+fn the_shadow_series_still_learning_are_listed_until_their_warmup_ends() {
+    let mut w = watch();
+    let warmup = i64::from(w.warmup_points());
+    assert_eq!(warmup, 30, "the live detector learns for 30 points");
+    run(&mut w, 12, |_| 0.0);
+    let cpu = SeriesKey::instance(Environment::Shadow, "api", "api-1", metric::CPU_PERCENT);
+    w.push(&cpu, 11_000, 3.0);
+    assert_eq!(
+        w.still_learning(),
+        vec![(key(Environment::Shadow, P50), 12), (cpu.clone(), 1)],
+        "the shadow's, its services' first"
+    );
+    for t in 12..12 + warmup {
+        w.push(&cpu, t * 1000, 3.0);
+    }
+    let shadow = key(Environment::Shadow, P50);
+    for t in 12..warmup - 1 {
+        w.push(&shadow, t * 1000, 4.0);
+    }
+    assert_eq!(w.still_learning(), vec![(shadow.clone(), 29)]);
+    w.push(&shadow, (warmup - 1) * 1000, 4.0);
+    assert!(w.still_learning().is_empty());
+}

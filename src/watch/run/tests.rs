@@ -81,3 +81,29 @@ async fn without_a_duration_the_watch_ends_a_few_seconds_after_its_replay() {
         report.duration_s
     );
 }
+
+/// A fault that starts while shadow series still learn their baseline is
+/// announced with the series (three named, the rest counted); none when
+/// every series had its baseline.
+#[test]
+fn a_fault_during_the_baseline_is_announced_with_the_series_still_learning() {
+    let key =
+        |service: &str, metric: &str| SeriesKey::service(Environment::Shadow, service, metric);
+    let learning = vec![
+        (key("api", "cpu_percent"), 11),
+        (key("gateway", "error_rate"), 12),
+        (key("gateway", "latency_p50_ms"), 12),
+        (key("gateway", "latency_p99_ms"), 12),
+    ];
+    let text = learning_notice("82698795", &learning, 30).unwrap();
+    assert!(
+        text.starts_with(
+            "fault 82698795 began while 4 shadow series still learned their baseline: \
+             shadow/api/cpu_percent (11 of 30), shadow/gateway/error_rate (12 of 30), \
+             shadow/gateway/latency_p50_ms (12 of 30) and 1 more; "
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with("(about 30 s into a watch)"), "{text}");
+    assert_eq!(learning_notice("82698795", &[], 30), None);
+}
