@@ -200,9 +200,17 @@ impl Judge {
     /// One look: updates every metric's anytime p-value and returns the
     /// verdict.
     pub fn look(&mut self) -> Verdict {
+        self.look_except(&[], "")
+    }
+
+    /// [`Judge::look`], with the metrics named in `except` left out of
+    /// this verdict (`NoData`; their p-values still update) and, if any of
+    /// them had data to judge, `why` among the reasons: e.g. resource
+    /// metrics while the two sides serve different loads.
+    pub fn look_except(&mut self, except: &[String], why: &str) -> Verdict {
         self.looks += 1;
         let config = &self.config;
-        let results = config
+        let mut results = config
             .metrics
             .iter()
             .zip(&mut self.states)
@@ -214,8 +222,19 @@ impl Judge {
                 }
                 classify(metric, &summary, state.p_anytime, p.is_some(), config.alpha)
             })
-            .collect();
-        verdict(config, results)
+            .collect::<Vec<_>>();
+        let mut left_out = false;
+        for r in &mut results {
+            if except.contains(&r.name) && r.outcome != MetricOutcome::NoData {
+                r.outcome = MetricOutcome::NoData;
+                left_out = true;
+            }
+        }
+        verdict(
+            config,
+            results,
+            (left_out && !why.is_empty()).then_some(why),
+        )
     }
 }
 
@@ -346,7 +365,9 @@ fn reason(r: &MetricResult, alpha: f64) -> String {
     )
 }
 
-fn verdict(config: &JudgeConfig, metrics: Vec<MetricResult>) -> Verdict {
+/// The verdict on `metrics`; `left_out` says why some metrics with data
+/// were not judged (the first reason, and the only one if none was).
+fn verdict(config: &JudgeConfig, metrics: Vec<MetricResult>, left_out: Option<&str>) -> Verdict {
     let judged = metrics
         .iter()
         .filter(|m| m.outcome != MetricOutcome::NoData)
@@ -360,12 +381,15 @@ fn verdict(config: &JudgeConfig, metrics: Vec<MetricResult>) -> Verdict {
         .filter(|m| m.outcome == MetricOutcome::Fail)
         .collect();
     let critical = failed.iter().any(|m| m.critical);
-    let mut reasons: Vec<String> = failed.iter().map(|m| reason(m, config.alpha)).collect();
+    let mut reasons: Vec<String> = left_out.map(str::to_owned).into_iter().collect();
+    reasons.extend(failed.iter().map(|m| reason(m, config.alpha)));
     let (outcome, score) = if judged == 0 {
-        reasons.push(format!(
-            "no metric has {} samples on both sides yet",
-            config.min_samples
-        ));
+        if left_out.is_none() {
+            reasons.push(format!(
+                "no metric has {} samples on both sides yet",
+                config.min_samples
+            ));
+        }
         (VerdictOutcome::Marginal, 100.0)
     } else if critical {
         reasons.push("a critical metric failed".to_owned());

@@ -226,6 +226,8 @@ pub struct Watch {
     /// Per `config.page` pattern: the series it made alerting.
     paged: Vec<usize>,
     points: u64,
+    /// The latest sample time pushed, Unix ms.
+    latest_ms: i64,
 }
 
 /// One `--page` pattern and how many series it made alerting.
@@ -255,6 +257,7 @@ impl Watch {
                 .collect(),
             paged: vec![0; config.page.len()],
             points: 0,
+            latest_ms: start_ms,
             config,
         })
     }
@@ -291,6 +294,7 @@ impl Watch {
     /// [`Watch::push`], also giving the detector's score (for charts).
     pub fn push_scored(&mut self, key: &SeriesKey, t_ms: i64, value: f64) -> Pushed {
         self.points += 1;
+        self.latest_ms = self.latest_ms.max(t_ms);
         self.store.push(key, Sample::new(t_ms, value));
         self.judge(key, t_ms, value);
         if !self.detectors.contains_key(key) {
@@ -481,13 +485,61 @@ impl Watch {
         self.vs_baseline = Some(baseline);
     }
 
-    /// Looks at both judges.
+    /// Looks at both judges. While production and the shadow serve
+    /// different loads, the verdict vs production leaves out the metrics
+    /// that scale with load (see `load`).
     pub fn look(&mut self) -> Verdicts {
+        let scaled: Vec<String> = self
+            .config
+            .judged
+            .iter()
+            .filter(|m| m.name.ends_with(&format!("/{}", metric::CPU_PERCENT)))
+            .map(|m| m.name.clone())
+            .collect();
+        let vs_production = match load::mismatch(&self.loads(), MIN_RATIO, &scaled) {
+            Some(why) => self.vs_production.look_except(&scaled, &why),
+            None => self.vs_production.look(),
+        };
         Verdicts {
             since_ms: self.since_ms,
-            vs_production: self.vs_production.look(),
+            vs_production,
             vs_baseline: self.vs_baseline.as_mut().map(Judge::look),
         }
+    }
+
+    /// Each judged entry's request rate on both sides over the judges'
+    /// window, its last [`load::RATE_WINDOW_S`] at most (seconds without
+    /// requests count as none); empty until the window is
+    /// [`load::MIN_WINDOW_S`] long.
+    fn loads(&self) -> Vec<load::Load> {
+        let from = self
+            .since_ms
+            .max(self.latest_ms - (load::RATE_WINDOW_S * 1000.0) as i64);
+        let window_s = (self.latest_ms - from) as f64 / 1000.0 + 1.0;
+        if (self.latest_ms - self.since_ms) as f64 / 1000.0 + 1.0 < load::MIN_WINDOW_S {
+            return Vec::new();
+        }
+        let rate = |env: Environment, entry: &str| {
+            let key = SeriesKey::service(env, entry, metric::RPS);
+            // A fold from +0.0: an empty `sum` of floats is -0.0.
+            let requests = self
+                .store
+                .range(&key, from, i64::MAX, Resolution::Raw)
+                .iter()
+                .fold(0.0, |total, s| total + s.value);
+            requests / window_s
+        };
+        let suffix = format!("/{}", metric::LATENCY_P50_MS);
+        self.config
+            .judged
+            .iter()
+            .filter_map(|m| m.name.strip_suffix(&suffix))
+            .map(|entry| load::Load {
+                entry: entry.to_owned(),
+                production: rate(Environment::Prod, entry),
+                shadow: rate(Environment::Shadow, entry),
+            })
+            .collect()
     }
 
     /// Closes every open alert (at the end of the watch).
@@ -501,6 +553,7 @@ impl Watch {
     }
 }
 
+mod load;
 mod names;
 mod tracked;
 

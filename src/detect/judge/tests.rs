@@ -82,6 +82,33 @@ fn a_critical_failure_fails_the_verdict() {
     assert_eq!(v.metrics[1].outcome, MetricOutcome::Pass);
 }
 
+/// Metrics left out of a look are not judged (a critical failure among
+/// them fails nothing) and the reason comes first; a left-out metric with
+/// no data yet changes nothing and gives no reason.
+#[test]
+fn metrics_left_out_of_a_look_are_not_judged_and_say_why() {
+    let mut judge = Judge::new(JudgeConfig::new(latency())).unwrap();
+    for i in 0..60 {
+        let x = f64::from(i % 10);
+        push_both(&mut judge, "latency_p99_ms", 100.0 + x, 130.0 + x);
+        push_both(&mut judge, "rps", x, x);
+    }
+    let p99 = vec!["latency_p99_ms".to_owned()];
+    let v = judge.look_except(&p99, "load differs");
+    assert_eq!(v.metrics[0].outcome, MetricOutcome::NoData);
+    assert_eq!((v.outcome, v.score), (VerdictOutcome::Pass, 100.0));
+    assert_eq!(v.reasons, vec!["load differs".to_owned()]);
+    assert_eq!(judge.look().outcome, VerdictOutcome::Fail, "judged again");
+    let cpu = vec!["cpu_percent".to_owned()];
+    let v = judge.look_except(&cpu, "load differs");
+    assert_eq!(v.outcome, VerdictOutcome::Fail);
+    assert!(
+        !v.reasons.contains(&"load differs".to_owned()),
+        "{:?}",
+        v.reasons
+    );
+}
+
 #[test]
 fn harmless_directions_and_small_effects_pass() {
     let mut configs = latency();

@@ -320,3 +320,57 @@ fn the_shadow_series_still_learning_are_listed_until_their_warmup_ends() {
     w.push(&shadow, (warmup - 1) * 1000, 4.0);
     assert!(w.still_learning().is_empty());
 }
+
+/// Runs `seconds` of CPU (api: production 2 %, the shadow 10 %) with the
+/// gateway serving `prod_rps` and `shadow_rps`; the verdict vs production.
+fn cpu_under_load(prod_rps: f64, shadow_rps: f64) -> Verdict {
+    let mut w = watch();
+    for t in 0..40 {
+        for (env, rps, cpu) in [
+            (Environment::Prod, prod_rps, 2.0),
+            (Environment::Shadow, shadow_rps, 10.0),
+        ] {
+            let jitter = f64::from(u8::try_from(t % 5).unwrap()) * 0.1;
+            let instance = SeriesKey::instance(env, "api", "api-1", metric::CPU_PERCENT);
+            w.push(&instance, t * 1000, cpu + jitter);
+            if rps > 0.0 {
+                w.push(&key(env, metric::RPS), t * 1000, rps);
+            }
+        }
+    }
+    w.look().vs_production
+}
+
+/// The shadow's CPU is compared with production's only while both serve
+/// comparable loads: beside an idle production, or at 4x its rate, it is
+/// left out of the verdict, which says why.
+#[test]
+fn cpu_is_judged_only_under_comparable_loads() {
+    let cpu = |v: &Verdict| {
+        v.metrics
+            .iter()
+            .find(|m| m.name == "api/cpu_percent")
+            .unwrap()
+            .outcome
+    };
+    let same = cpu_under_load(20.0, 22.0);
+    assert_eq!(cpu(&same), MetricOutcome::Fail, "{same:?}");
+    assert_eq!(same.outcome, VerdictOutcome::Fail);
+
+    let idle = cpu_under_load(0.0, 20.0);
+    assert_eq!(cpu(&idle), MetricOutcome::NoData, "{idle:?}");
+    assert_eq!(
+        idle.reasons[0],
+        "load differs: gateway serves 20.0 req/s on the shadow, 0.0 in production; \
+         api/cpu_percent not compared (it scales with load)"
+    );
+    assert_eq!(
+        idle.outcome,
+        VerdictOutcome::Marginal,
+        "nothing else to judge"
+    );
+    assert_eq!(idle.reasons.len(), 1, "{:?}", idle.reasons);
+
+    let faster = cpu_under_load(20.0, 80.0);
+    assert_eq!(cpu(&faster), MetricOutcome::NoData, "a 4x replay");
+}
