@@ -223,18 +223,18 @@ impl Judge {
                 classify(metric, &summary, state.p_anytime, p.is_some(), config.alpha)
             })
             .collect::<Vec<_>>();
-        let mut left_out = false;
+        let mut left_out = Vec::new();
         for r in &mut results {
             if except.contains(&r.name) && r.outcome != MetricOutcome::NoData {
                 r.outcome = MetricOutcome::NoData;
-                left_out = true;
+                left_out.push(r.name.clone());
             }
         }
-        verdict(
-            config,
-            results,
-            (left_out && !why.is_empty()).then_some(why),
-        )
+        let why = (!left_out.is_empty() && !why.is_empty()).then_some(why);
+        Verdict {
+            left_out,
+            ..verdict(config, results, why)
+        }
     }
 }
 
@@ -415,6 +415,7 @@ fn verdict(config: &JudgeConfig, metrics: Vec<MetricResult>, left_out: Option<&s
         score,
         metrics,
         reasons,
+        left_out: Vec::new(),
     }
 }
 

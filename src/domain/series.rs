@@ -462,6 +462,11 @@ pub struct Verdict {
     pub metrics: Vec<MetricResult>,
     /// One human line per failing metric, and why the outcome is what it is.
     pub reasons: Vec<String>,
+    /// Metrics with data that this look left out (not comparable now: e.g.
+    /// CPU while the two sides serve different loads); the first reason
+    /// says why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 #[cfg(test)]

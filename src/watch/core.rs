@@ -496,7 +496,11 @@ impl Watch {
             .filter(|m| m.name.ends_with(&format!("/{}", metric::CPU_PERCENT)))
             .map(|m| m.name.clone())
             .collect();
-        let vs_production = match load::mismatch(&self.loads(), MIN_RATIO, &scaled) {
+        let why = match self.loads() {
+            Some(loads) => load::mismatch(&loads, MIN_RATIO, &scaled),
+            None => Some(load::too_early(&scaled)),
+        };
+        let vs_production = match why {
             Some(why) => self.vs_production.look_except(&scaled, &why),
             None => self.vs_production.look(),
         };
@@ -509,15 +513,23 @@ impl Watch {
 
     /// Each judged entry's request rate on both sides over the judges'
     /// window, its last [`load::RATE_WINDOW_S`] at most (seconds without
-    /// requests count as none); empty until the window is
-    /// [`load::MIN_WINDOW_S`] long.
-    fn loads(&self) -> Vec<load::Load> {
+    /// requests count as none); `None` while the window is shorter than
+    /// [`load::MIN_WINDOW_S`] and there are entries to compare.
+    fn loads(&self) -> Option<Vec<load::Load>> {
         let from = self
             .since_ms
             .max(self.latest_ms - (load::RATE_WINDOW_S * 1000.0) as i64);
         let window_s = (self.latest_ms - from) as f64 / 1000.0 + 1.0;
-        if (self.latest_ms - self.since_ms) as f64 / 1000.0 + 1.0 < load::MIN_WINDOW_S {
-            return Vec::new();
+        let suffix = format!("/{}", metric::LATENCY_P50_MS);
+        let mut entries = self
+            .config
+            .judged
+            .iter()
+            .filter_map(|m| m.name.strip_suffix(&suffix))
+            .peekable();
+        let young = (self.latest_ms - self.since_ms) as f64 / 1000.0 + 1.0 < load::MIN_WINDOW_S;
+        if young && entries.peek().is_some() {
+            return None;
         }
         let rate = |env: Environment, entry: &str| {
             let key = SeriesKey::service(env, entry, metric::RPS);
@@ -529,17 +541,15 @@ impl Watch {
                 .fold(0.0, |total, s| total + s.value);
             requests / window_s
         };
-        let suffix = format!("/{}", metric::LATENCY_P50_MS);
-        self.config
-            .judged
-            .iter()
-            .filter_map(|m| m.name.strip_suffix(&suffix))
-            .map(|entry| load::Load {
-                entry: entry.to_owned(),
-                production: rate(Environment::Prod, entry),
-                shadow: rate(Environment::Shadow, entry),
-            })
-            .collect()
+        Some(
+            entries
+                .map(|entry| load::Load {
+                    entry: entry.to_owned(),
+                    production: rate(Environment::Prod, entry),
+                    shadow: rate(Environment::Shadow, entry),
+                })
+                .collect(),
+        )
     }
 
     /// Closes every open alert (at the end of the watch).

@@ -98,6 +98,7 @@ fn metrics_left_out_of_a_look_are_not_judged_and_say_why() {
     assert_eq!(v.metrics[0].outcome, MetricOutcome::NoData);
     assert_eq!((v.outcome, v.score), (VerdictOutcome::Pass, 100.0));
     assert_eq!(v.reasons, vec!["load differs".to_owned()]);
+    assert_eq!(v.left_out, p99);
     assert_eq!(judge.look().outcome, VerdictOutcome::Fail, "judged again");
     let cpu = vec!["cpu_percent".to_owned()];
     let v = judge.look_except(&cpu, "load differs");
@@ -107,6 +108,7 @@ fn metrics_left_out_of_a_look_are_not_judged_and_say_why() {
         "{:?}",
         v.reasons
     );
+    assert!(v.left_out.is_empty());
 }
 
 #[test]

@@ -324,8 +324,12 @@ fn the_shadow_series_still_learning_are_listed_until_their_warmup_ends() {
 /// Runs `seconds` of CPU (api: production 2 %, the shadow 10 %) with the
 /// gateway serving `prod_rps` and `shadow_rps`; the verdict vs production.
 fn cpu_under_load(prod_rps: f64, shadow_rps: f64) -> Verdict {
+    cpu_under_load_for(40, prod_rps, shadow_rps)
+}
+
+fn cpu_under_load_for(seconds: i64, prod_rps: f64, shadow_rps: f64) -> Verdict {
     let mut w = watch();
-    for t in 0..40 {
+    for t in 0..seconds {
         for (env, rps, cpu) in [
             (Environment::Prod, prod_rps, 2.0),
             (Environment::Shadow, shadow_rps, 10.0),
@@ -371,6 +375,17 @@ fn cpu_is_judged_only_under_comparable_loads() {
     );
     assert_eq!(idle.reasons.len(), 1, "{:?}", idle.reasons);
 
+    assert_eq!(idle.left_out, vec!["api/cpu_percent".to_owned()]);
+
     let faster = cpu_under_load(20.0, 80.0);
     assert_eq!(cpu(&faster), MetricOutcome::NoData, "a 4x replay");
+
+    // The first seconds: CPU waits until the loads are known.
+    let early = cpu_under_load_for(9, 20.0, 22.0);
+    assert_eq!(
+        early.left_out,
+        vec!["api/cpu_percent".to_owned()],
+        "{early:?}"
+    );
+    assert!(early.reasons[0].starts_with("loads not compared yet (the first 10 s)"));
 }

@@ -64,12 +64,14 @@ fn verdicts() -> Verdicts {
             score: 0.0,
             metrics: vec![result("gateway/latency_p99_ms", MetricOutcome::Fail)],
             reasons: vec!["gateway/latency_p99_ms is higher on the shadow (x17.7)".into()],
+            left_out: Vec::new(),
         },
         vs_baseline: Some(Verdict {
             outcome: VerdictOutcome::Pass,
             score: 100.0,
             metrics: vec![result("gateway/cpu_percent", MetricOutcome::Pass)],
             reasons: Vec::new(),
+            left_out: Vec::new(),
         }),
     }
 }
