@@ -203,6 +203,13 @@ fn relevant(value: f64, baseline: f64, min_relative: f64) -> bool {
         || (value - baseline).abs() >= min_relative * baseline.abs()
 }
 
+/// What a judge compares the shadow with.
+#[derive(Debug, Clone, Copy)]
+enum Reference {
+    Production,
+    BeforeFault,
+}
+
 /// The watch's state.
 pub struct Watch {
     config: WatchConfig,
@@ -485,9 +492,9 @@ impl Watch {
         self.vs_baseline = Some(baseline);
     }
 
-    /// Looks at both judges. While production and the shadow serve
-    /// different loads, the verdict vs production leaves out the metrics
-    /// that scale with load (see `load`).
+    /// Looks at both judges. While the shadow serves a load unlike its
+    /// reference's (production's; its own before the fault), the verdict
+    /// leaves out the metrics that scale with load (see `load`).
     pub fn look(&mut self) -> Verdicts {
         let scaled: Vec<String> = self
             .config
@@ -496,30 +503,40 @@ impl Watch {
             .filter(|m| m.name.ends_with(&format!("/{}", metric::CPU_PERCENT)))
             .map(|m| m.name.clone())
             .collect();
-        let why = match self.loads() {
-            Some(loads) => load::mismatch(&loads, MIN_RATIO, &scaled),
+        let why = |loads: Option<Vec<load::Load>>, reference: &str| match loads {
+            Some(loads) => load::mismatch(&loads, MIN_RATIO, reference, &scaled),
             None => Some(load::too_early(&scaled)),
         };
-        let vs_production = match why {
+        let vs_production = match why(self.loads(Reference::Production), "in production") {
             Some(why) => self.vs_production.look_except(&scaled, &why),
             None => self.vs_production.look(),
         };
+        let baseline_why = if self.vs_baseline.is_some() {
+            why(self.loads(Reference::BeforeFault), "before the fault")
+        } else {
+            None
+        };
+        let vs_baseline = self.vs_baseline.as_mut().map(|judge| match &baseline_why {
+            Some(why) => judge.look_except(&scaled, why),
+            None => judge.look(),
+        });
         Verdicts {
             since_ms: self.since_ms,
             vs_production,
-            vs_baseline: self.vs_baseline.as_mut().map(Judge::look),
+            vs_baseline,
         }
     }
 
-    /// Each judged entry's request rate on both sides over the judges'
-    /// window, its last [`load::RATE_WINDOW_S`] at most (seconds without
-    /// requests count as none); `None` while the window is shorter than
+    /// Each judged entry's request rate on the shadow over the judges'
+    /// window, its last [`load::RATE_WINDOW_S`] at most, and the
+    /// reference's: production's over the same span, or the shadow's over
+    /// the baseline's `baseline_s` before the fault (seconds without
+    /// requests count as none). `None` while the window is shorter than
     /// [`load::MIN_WINDOW_S`] and there are entries to compare.
-    fn loads(&self) -> Option<Vec<load::Load>> {
+    fn loads(&self, reference: Reference) -> Option<Vec<load::Load>> {
         let from = self
             .since_ms
             .max(self.latest_ms - (load::RATE_WINDOW_S * 1000.0) as i64);
-        let window_s = (self.latest_ms - from) as f64 / 1000.0 + 1.0;
         let suffix = format!("/{}", metric::LATENCY_P50_MS);
         let mut entries = self
             .config
@@ -531,22 +548,31 @@ impl Watch {
         if young && entries.peek().is_some() {
             return None;
         }
-        let rate = |env: Environment, entry: &str| {
+        // Requests per second in `[from_ms, to_ms]` (both ends' seconds).
+        let rate = |env: Environment, entry: &str, from_ms: i64, to_ms: i64| {
             let key = SeriesKey::service(env, entry, metric::RPS);
             // A fold from +0.0: an empty `sum` of floats is -0.0.
             let requests = self
                 .store
-                .range(&key, from, i64::MAX, Resolution::Raw)
+                .range(&key, from_ms, to_ms + 1, Resolution::Raw)
                 .iter()
                 .fold(0.0, |total, s| total + s.value);
-            requests / window_s
+            requests / ((to_ms - from_ms) as f64 / 1000.0 + 1.0)
         };
+        let before = self.since_ms - self.config.baseline_s * 1000;
         Some(
             entries
                 .map(|entry| load::Load {
                     entry: entry.to_owned(),
-                    production: rate(Environment::Prod, entry),
-                    shadow: rate(Environment::Shadow, entry),
+                    reference: match reference {
+                        Reference::Production => {
+                            rate(Environment::Prod, entry, from, self.latest_ms)
+                        }
+                        Reference::BeforeFault => {
+                            rate(Environment::Shadow, entry, before, self.since_ms - 1000)
+                        }
+                    },
+                    shadow: rate(Environment::Shadow, entry, from, self.latest_ms),
                 })
                 .collect(),
         )

@@ -1,21 +1,24 @@
-//! Whether production and the shadow serve comparable loads (pure), for
-//! the judge vs production.
+//! Whether the shadow serves a load comparable with its reference's (pure):
+//! production's, for the judge vs production, or its own before the
+//! fault, for the judge vs baseline.
 //!
 //! Resource metrics scale with load: a shadow replaying production at 4x,
 //! or one driven while production is idle, uses more CPU for that alone,
 //! and the judge would call it a regression. Kayenta avoids this by
 //! splitting one stream of traffic evenly; a replay cannot promise that.
 //! So while the entries' request rates differ by the judge's ratio, the
-//! load-scaled metrics are left out of the verdict vs production, which
-//! says why. Latency and error rate stay judged: per request, they compare
+//! load-scaled metrics are left out of the verdict, which says why (a
+//! replayed day's peak after a fault differs from the minute before it
+//! just the same). Latency and error rate stay judged: per request, they compare
 //! across loads (and a load the shadow cannot carry is what they show).
 
 /// One entry's request rate on both sides over the judge's window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Load {
     pub entry: String,
-    /// Requests per second, production and shadow.
-    pub production: f64,
+    /// Requests per second: the reference (production, or the shadow
+    /// before the fault) and the shadow.
+    pub reference: f64,
     pub shadow: f64,
 }
 
@@ -32,21 +35,28 @@ pub const RATE_WINDOW_S: f64 = 600.0;
 /// Why the load-scaled metrics are left out, if some entry's rates differ
 /// by at least `min_ratio` either way (a side with no requests differs
 /// from any other); `None` when every entry's loads are comparable.
-pub fn mismatch(loads: &[Load], min_ratio: f64, left_out: &[String]) -> Option<String> {
+/// `reference` names the reference side: `in production`, `before the
+/// fault`.
+pub fn mismatch(
+    loads: &[Load],
+    min_ratio: f64,
+    reference: &str,
+    left_out: &[String],
+) -> Option<String> {
     let differs = |l: &&Load| {
-        let (low, high) = if l.production <= l.shadow {
-            (l.production, l.shadow)
+        let (low, high) = if l.reference <= l.shadow {
+            (l.reference, l.shadow)
         } else {
-            (l.shadow, l.production)
+            (l.shadow, l.reference)
         };
         high >= IDLE_RPS && (low <= 0.0 || high / low >= min_ratio)
     };
     let l = loads.iter().find(differs)?;
     Some(format!(
-        "load differs: {} serves {} req/s on the shadow, {} in production; {} not compared (it scales with load)",
+        "load differs: {} serves {} req/s on the shadow, {} {reference}; {} not compared (it scales with load)",
         l.entry,
         rate(l.shadow),
-        rate(l.production),
+        rate(l.reference),
         left_out.join(", "),
     ))
 }
@@ -72,10 +82,10 @@ fn rate(rps: f64) -> String {
 mod tests {
     use super::{Load, mismatch};
 
-    fn load(production: f64, shadow: f64) -> Load {
+    fn load(reference: f64, shadow: f64) -> Load {
         Load {
             entry: "gateway".into(),
-            production,
+            reference,
             shadow,
         }
     }
@@ -86,24 +96,37 @@ mod tests {
             "api/cpu_percent".to_owned(),
             "gateway/cpu_percent".to_owned(),
         ];
-        assert_eq!(mismatch(&[load(20.0, 25.0)], 1.5, &cpu), None);
-        assert_eq!(mismatch(&[load(0.1, 0.3)], 1.5, &cpu), None, "both idle");
         assert_eq!(
-            mismatch(&[load(0.0, 22.6)], 1.5, &cpu).unwrap(),
+            mismatch(&[load(20.0, 25.0)], 1.5, "in production", &cpu),
+            None
+        );
+        assert_eq!(
+            mismatch(&[load(0.1, 0.3)], 1.5, "in production", &cpu),
+            None,
+            "both idle"
+        );
+        assert_eq!(
+            mismatch(&[load(0.0, 22.6)], 1.5, "in production", &cpu).unwrap(),
             "load differs: gateway serves 22.6 req/s on the shadow, 0.0 in production; \
              api/cpu_percent, gateway/cpu_percent not compared (it scales with load)"
         );
         assert!(
-            mismatch(&[load(20.0, 80.0)], 1.5, &cpu).is_some(),
+            mismatch(&[load(20.0, 80.0)], 1.5, "in production", &cpu).is_some(),
             "a 4x replay"
         );
         assert!(
-            mismatch(&[load(300.0, 20.0)], 1.5, &cpu)
+            mismatch(&[load(300.0, 20.0)], 1.5, "in production", &cpu)
                 .unwrap()
                 .contains("serves 20.0 req/s on the shadow, 300 in")
         );
         assert!(
-            mismatch(&[load(20.0, 25.0), load(0.0, 5.0)], 1.5, &cpu).is_some(),
+            mismatch(
+                &[load(20.0, 25.0), load(0.0, 5.0)],
+                1.5,
+                "in production",
+                &cpu
+            )
+            .is_some(),
             "any entry"
         );
     }

@@ -389,3 +389,38 @@ fn cpu_is_judged_only_under_comparable_loads() {
     );
     assert!(early.reasons[0].starts_with("loads not compared yet (the first 10 s)"));
 }
+
+/// The judge vs baseline compares the shadow's CPU after a fault with the
+/// minute before it only if the shadow's load stayed comparable (a
+/// replayed day's peak may triple it).
+#[test]
+fn cpu_after_a_fault_is_judged_against_the_minute_before_only_under_the_same_load() {
+    let after_fault = |rps_after: f64| {
+        let mut w = watch();
+        let shadow = |t: i64, w: &mut Watch, rps: f64, cpu: f64| {
+            let jitter = f64::from(u8::try_from(t % 5).unwrap()) * 0.1;
+            let instance =
+                SeriesKey::instance(Environment::Shadow, "api", "api-1", metric::CPU_PERCENT);
+            w.push(&instance, t * 1000, cpu + jitter);
+            w.push(&key(Environment::Shadow, metric::RPS), t * 1000, rps);
+        };
+        for t in 0..70 {
+            shadow(t, &mut w, 20.0, 2.0);
+        }
+        w.fault_started(70_000);
+        for t in 70..110 {
+            shadow(t, &mut w, rps_after, 10.0);
+        }
+        w.look().vs_baseline.unwrap()
+    };
+    let same = after_fault(21.0);
+    assert!(same.left_out.is_empty(), "{same:?}");
+    assert_eq!(same.outcome, VerdictOutcome::Fail, "{same:?}");
+    let peak = after_fault(60.0);
+    assert_eq!(peak.left_out, vec!["api/cpu_percent".to_owned()]);
+    assert_eq!(
+        peak.reasons[0],
+        "load differs: gateway serves 60.0 req/s on the shadow, 20.0 before the fault; \
+         api/cpu_percent not compared (it scales with load)"
+    );
+}
