@@ -2,9 +2,9 @@
 //!
 //! Owns: the database file (default `<state dir>/understudy.db`), its
 //! schema and migrations (`user_version`), and the tables for runs, alerts,
-//! series rollups (10 s and 1 min buckets, upserted, kept per run) and the audit trail of
-//! actions. Not owned: deciding what to write (the run and `metrics`), the
-//! in-memory series (`metrics::series`), reports (files).
+//! series rollups (10 s and 1 min buckets, upserted, kept per run) and the
+//! audit trail of actions. Not owned: deciding what to write (the run and
+//! `metrics`), the in-memory series (`metrics::series`), reports (files).
 //!
 //! # Shape
 //!
