@@ -57,7 +57,8 @@ pub fn render(pane: &WatchPane, theme: &Theme, area: Rect, beside: bool, buf: &m
 }
 
 /// `judge vs prod pass 100 · vs baseline FAIL 40` and the first reason
-/// of a failing look.
+/// of a look that did not pass (a failing metric, or why metrics were left
+/// out).
 fn judge_lines(pane: &WatchPane, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let Some(v) = &pane.verdicts else {
         return vec![Line::styled(
@@ -84,9 +85,10 @@ fn judge_lines(pane: &WatchPane, theme: &Theme, width: usize) -> Vec<Line<'stati
     lines
 }
 
-/// Whether a look judged any metric (else it is still gathering data).
+/// Whether a look judged any metric or left some out (saying why); else
+/// it is still gathering data.
 fn judged(v: &Verdict) -> bool {
-    v.metrics.iter().any(|m| m.outcome != MetricOutcome::NoData)
+    !v.left_out.is_empty() || v.metrics.iter().any(|m| m.outcome != MetricOutcome::NoData)
 }
 
 /// `pass 100`, `marginal 60`, `FAIL 0`, `gathering`, or `–` (no fault yet).

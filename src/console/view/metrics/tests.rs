@@ -237,6 +237,39 @@ fn starting_and_failing_say_so() {
     insta::assert_snapshot!("failed", failed.backend());
 }
 
+/// A verdict that left CPU out (production idle beside a replayed shadow)
+/// shows as marginal with its reason, not as still gathering.
+#[test]
+fn a_verdict_that_left_metrics_out_says_why() {
+    let mut model = watched();
+    let why = "load differs: gateway serves 22.3 req/s on the shadow, 0.0 in production; \
+               api/cpu_percent not compared (it scales with load)";
+    let mut left_out = verdicts();
+    left_out.vs_production = Verdict {
+        outcome: VerdictOutcome::Marginal,
+        score: 100.0,
+        metrics: vec![result("api/cpu_percent", MetricOutcome::NoData)],
+        reasons: vec![why.into()],
+        left_out: vec!["api/cpu_percent".into()],
+    };
+    left_out.vs_baseline = None;
+    news(
+        &mut model,
+        WatchNews::Looked {
+            run: 0,
+            verdicts: Box::new(left_out),
+        },
+    );
+    let terminal = screen(&model, &theme(), 200, 40);
+    let buffer = terminal.backend().buffer();
+    let theme = theme();
+    assert_eq!(
+        buffer[find(buffer, "marginal 100")].fg,
+        theme.warn.fg.unwrap()
+    );
+    find(buffer, "load differs: gateway");
+}
+
 #[test]
 fn sides_and_flags_use_the_theme_roles() {
     let theme = theme();
