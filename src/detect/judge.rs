@@ -205,8 +205,10 @@ impl Judge {
 
     /// [`Judge::look`], with the metrics named in `except` left out of
     /// this verdict (`NoData`; their p-values still update) and, if any of
-    /// them had data to judge, `why` among the reasons: e.g. resource
-    /// metrics while the two sides serve different loads.
+    /// them had data to judge, `why` as the first reason and their names in
+    /// `left_out`: e.g. resource metrics while the two sides serve
+    /// different loads. An empty `why` leaves them out silently (as if
+    /// still gathering data).
     pub fn look_except(&mut self, except: &[String], why: &str) -> Verdict {
         self.looks += 1;
         let config = &self.config;
@@ -232,7 +234,7 @@ impl Judge {
         }
         let why = (!left_out.is_empty() && !why.is_empty()).then_some(why);
         Verdict {
-            left_out,
+            left_out: if why.is_some() { left_out } else { Vec::new() },
             ..verdict(config, results, why)
         }
     }

@@ -505,7 +505,9 @@ impl Watch {
             .collect();
         let why = |loads: Option<Vec<load::Load>>, reference: &str| match loads {
             Some(loads) => load::mismatch(&loads, MIN_RATIO, reference, &scaled),
-            None => Some(load::too_early(&scaled)),
+            // Loads not known yet: the scaled metrics wait, silently (the
+            // verdict reads as still gathering them).
+            None => Some(String::new()),
         };
         let vs_production = match why(self.loads(Reference::Production), "in production") {
             Some(why) => self.vs_production.look_except(&scaled, &why),

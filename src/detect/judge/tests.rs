@@ -109,6 +109,9 @@ fn metrics_left_out_of_a_look_are_not_judged_and_say_why() {
         v.reasons
     );
     assert!(v.left_out.is_empty());
+    let v = judge.look_except(&p99, "");
+    assert_eq!(v.metrics[0].outcome, MetricOutcome::NoData, "silently");
+    assert!(v.left_out.is_empty() && !v.reasons.iter().any(String::is_empty));
 }
 
 #[test]

@@ -61,15 +61,6 @@ pub fn mismatch(
     ))
 }
 
-/// Why the load-scaled metrics wait during the window's first
-/// [`MIN_WINDOW_S`]: the loads are not known yet.
-pub fn too_early(left_out: &[String]) -> String {
-    format!(
-        "loads not compared yet (the first {MIN_WINDOW_S:.0} s): {} wait (they scale with load)",
-        left_out.join(", ")
-    )
-}
-
 fn rate(rps: f64) -> String {
     if rps >= 100.0 {
         format!("{rps:.0}")
