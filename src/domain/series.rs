@@ -469,6 +469,18 @@ pub struct Verdict {
     pub left_out: Vec<String>,
 }
 
+impl Verdict {
+    /// Whether this look says something: it judged a metric, or left some
+    /// out and says why (else it is still gathering data).
+    pub fn judged(&self) -> bool {
+        !self.left_out.is_empty()
+            || self
+                .metrics
+                .iter()
+                .any(|m| m.outcome != MetricOutcome::NoData)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -292,8 +292,9 @@ impl Db {
         Ok(rows.len())
     }
 
-    /// Buckets of one series that `scope`'s run wrote (or that were written
-    /// before buckets named their run), starting in its span, oldest first.
+    /// Buckets of one series that `scope`'s run wrote (or, if it wrote
+    /// none, those written before buckets named their run: run 0),
+    /// starting in its span, oldest first.
     pub(super) fn rollups(
         &self,
         scope: RunSpan,
@@ -304,8 +305,9 @@ impl Db {
             .conn
             .prepare_cached(
                 "SELECT bucket_ms, count, sum, min, max, last FROM rollups
-                 WHERE run_id IN (?1, ?6) AND series = ?2 AND resolution = ?3
-                   AND bucket_ms >= ?4 AND bucket_ms < ?5
+                 WHERE (run_id = ?1 OR (run_id = 0 AND NOT EXISTS
+                          (SELECT 1 FROM rollups WHERE run_id = ?1)))
+                   AND series = ?2 AND resolution = ?3 AND bucket_ms >= ?4 AND bucket_ms < ?5
                  ORDER BY bucket_ms",
             )
             .map_err(sql("querying rollups"))?;
@@ -316,26 +318,13 @@ impl Db {
                     key.to_string(),
                     rollup.seconds(),
                     scope.from_ms,
-                    scope.to_ms,
-                    self.unkeyed_run(scope.run_id)?
+                    scope.to_ms
                 ],
                 bucket,
             )
             .map_err(sql("querying rollups"))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(sql("reading a rollup"))
-    }
-
-    /// The run id whose buckets a query of `run_id` reads beside its own:
-    /// 0 (the buckets written before rollups named their run) if the run
-    /// wrote none of its own, else `run_id` again.
-    fn unkeyed_run(&self, run_id: i64) -> Result<i64, StoreError> {
-        let wrote: bool = self
-            .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM rollups WHERE run_id = ?1)")
-            .and_then(|mut stmt| stmt.query_row([run_id], |row| row.get(0)))
-            .map_err(sql("looking up a run's rollups"))?;
-        Ok(if wrote { run_id } else { 0 })
     }
 
     /// The series with buckets of `rollup` in `scope`, sorted.
@@ -348,19 +337,15 @@ impl Db {
             .conn
             .prepare_cached(
                 "SELECT DISTINCT series FROM rollups
-                 WHERE run_id IN (?1, ?5) AND resolution = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
+                 WHERE (run_id = ?1 OR (run_id = 0 AND NOT EXISTS
+                          (SELECT 1 FROM rollups WHERE run_id = ?1)))
+                   AND resolution = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
                  ORDER BY series",
             )
             .map_err(sql("listing series"))?;
         let rows = stmt
             .query_map(
-                params![
-                    scope.run_id,
-                    rollup.seconds(),
-                    scope.from_ms,
-                    scope.to_ms,
-                    self.unkeyed_run(scope.run_id)?
-                ],
+                params![scope.run_id, rollup.seconds(), scope.from_ms, scope.to_ms],
                 |row| row.get(0),
             )
             .map_err(sql("listing series"))?;

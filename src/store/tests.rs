@@ -308,6 +308,17 @@ async fn concurrent_handles_and_connections() {
     assert_eq!(second.audit(None).await.unwrap().len(), 8);
 }
 
+/// A history file at schema `version`, as an older understudy left it.
+fn old_history(path: &std::path::Path, version: usize) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for migration in &super::schema::MIGRATIONS[..version] {
+        conn.execute_batch(migration).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version as i64)
+        .unwrap();
+    conn
+}
+
 /// A history written before runs recorded their process (schema 1) opens,
 /// migrates, and keeps its runs, now without an owner.
 #[tokio::test]
@@ -315,9 +326,7 @@ async fn a_schema_1_history_gains_the_owner_column_and_keeps_its_runs() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.db");
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(super::schema::MIGRATIONS[0]).unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
+        let conn = old_history(&path, 1);
         conn.execute(
             "INSERT INTO runs (started_ms, ended_ms, kind, target) VALUES (5, 9, 'watch', 'shop')",
             [],
@@ -385,10 +394,7 @@ async fn a_schema_2_history_keeps_its_buckets_readable_by_span() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v2.db");
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(super::schema::MIGRATIONS[0]).unwrap();
-        conn.execute_batch(super::schema::MIGRATIONS[1]).unwrap();
-        conn.pragma_update(None, "user_version", 2).unwrap();
+        let conn = old_history(&path, 2);
         conn.execute(
             "INSERT INTO runs (started_ms, ended_ms, kind, target) VALUES (0, 30000, 'watch', 'shop')",
             [],

@@ -235,6 +235,8 @@ pub struct Watch {
     points: u64,
     /// The latest sample time pushed, Unix ms.
     latest_ms: i64,
+    /// When the watch began, Unix ms.
+    start_ms: i64,
 }
 
 /// One `--page` pattern and how many series it made alerting.
@@ -254,6 +256,7 @@ impl Watch {
             alerts: BTreeMap::new(),
             onsets: HashMap::new(),
             alerted_at: HashMap::new(),
+            start_ms,
             since_ms: start_ms,
             vs_production: judge,
             vs_baseline: None,
@@ -532,9 +535,10 @@ impl Watch {
     /// Each judged entry's request rate on the shadow over the judges'
     /// window, its last [`load::RATE_WINDOW_S`] at most, and the
     /// reference's: production's over the same span, or the shadow's over
-    /// the baseline's `baseline_s` before the fault (seconds without
-    /// requests count as none). `None` while the window is shorter than
-    /// [`load::MIN_WINDOW_S`] and there are entries to compare.
+    /// the baseline's `baseline_s` before the fault, since the watch began
+    /// (seconds without requests count as none). `None` while the window
+    /// is shorter than [`load::MIN_WINDOW_S`] and there are entries to
+    /// compare, or when a fault began with the watch (no baseline).
     fn loads(&self, reference: Reference) -> Option<Vec<load::Load>> {
         let from = self
             .since_ms
@@ -561,7 +565,12 @@ impl Watch {
                 .fold(0.0, |total, s| total + s.value);
             requests / ((to_ms - from_ms) as f64 / 1000.0 + 1.0)
         };
-        let before = self.since_ms - self.config.baseline_s * 1000;
+        // The baseline: its `baseline_s` before the fault, but none before
+        // the watch began (no samples there to count).
+        let before = (self.since_ms - self.config.baseline_s * 1000).max(self.start_ms);
+        if matches!(reference, Reference::BeforeFault) && before >= self.since_ms {
+            return None;
+        }
         Some(
             entries
                 .map(|entry| load::Load {

@@ -351,12 +351,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
         ];
         for (i, (vs, verdict)) in looks.into_iter().enumerate() {
             let Some(v) = verdict else { continue };
-            // A verdict that left metrics out says why: worth printing.
-            let judged = !v.left_out.is_empty()
-                || v.metrics
-                    .iter()
-                    .any(|m| m.outcome != crate::domain::series::MetricOutcome::NoData);
-            if judged && self.outcomes[i] != Some(v.outcome) {
+            if v.judged() && self.outcomes[i] != Some(v.outcome) {
                 self.outcomes[i] = Some(v.outcome);
                 (self.on_event)(&WatchEvent::Verdict {
                     vs,

@@ -396,7 +396,7 @@ fn cpu_is_judged_only_under_comparable_loads() {
 /// replayed day's peak may triple it).
 #[test]
 fn cpu_after_a_fault_is_judged_against_the_minute_before_only_under_the_same_load() {
-    let after_fault = |rps_after: f64| {
+    let after_fault = |fault_s: i64, rps_after: f64| {
         let mut w = watch();
         let shadow = |t: i64, w: &mut Watch, rps: f64, cpu: f64| {
             let jitter = f64::from(u8::try_from(t % 5).unwrap()) * 0.1;
@@ -405,19 +405,24 @@ fn cpu_after_a_fault_is_judged_against_the_minute_before_only_under_the_same_loa
             w.push(&instance, t * 1000, cpu + jitter);
             w.push(&key(Environment::Shadow, metric::RPS), t * 1000, rps);
         };
-        for t in 0..70 {
+        for t in 0..fault_s {
             shadow(t, &mut w, 20.0, 2.0);
         }
-        w.fault_started(70_000);
-        for t in 70..110 {
+        w.fault_started(fault_s * 1000);
+        for t in fault_s..fault_s + 40 {
             shadow(t, &mut w, rps_after, 10.0);
         }
         w.look().vs_baseline.unwrap()
     };
-    let same = after_fault(21.0);
+    let same = after_fault(70, 21.0);
     assert!(same.left_out.is_empty(), "{same:?}");
     assert_eq!(same.outcome, VerdictOutcome::Fail, "{same:?}");
-    let peak = after_fault(60.0);
+    // A fault 12 s into the watch: the baseline's rate is over those 12 s,
+    // not diluted over the minute before the watch began.
+    let early = after_fault(12, 21.0);
+    assert!(early.left_out.is_empty(), "{early:?}");
+    assert_eq!(early.outcome, VerdictOutcome::Fail, "{early:?}");
+    let peak = after_fault(70, 60.0);
     assert_eq!(peak.left_out, vec!["api/cpu_percent".to_owned()]);
     assert_eq!(
         peak.reasons[0],

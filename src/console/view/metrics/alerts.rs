@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
 use crate::console::model::watch::WatchPane;
 use crate::console::theme::Theme;
-use crate::domain::series::{Alert, MetricOutcome, Severity, Verdict, VerdictOutcome};
+use crate::domain::series::{Alert, Severity, Verdict, VerdictOutcome};
 use crate::metrics::coincide;
 
 /// Draws the column; `beside`: to the right of the charts (a rule on its
@@ -74,7 +74,7 @@ fn judge_lines(pane: &WatchPane, theme: &Theme, width: usize) -> Vec<Line<'stati
     let failing = [Some(&v.vs_production), v.vs_baseline.as_ref()]
         .into_iter()
         .flatten()
-        .filter(|v| v.outcome != VerdictOutcome::Pass && judged(v))
+        .filter(|v| v.outcome != VerdictOutcome::Pass && v.judged())
         .find_map(|v| v.reasons.first());
     if let Some(reason) = failing {
         lines.push(Line::styled(
@@ -85,17 +85,11 @@ fn judge_lines(pane: &WatchPane, theme: &Theme, width: usize) -> Vec<Line<'stati
     lines
 }
 
-/// Whether a look judged any metric or left some out (saying why); else
-/// it is still gathering data.
-fn judged(v: &Verdict) -> bool {
-    !v.left_out.is_empty() || v.metrics.iter().any(|m| m.outcome != MetricOutcome::NoData)
-}
-
 /// `pass 100`, `marginal 60`, `FAIL 0`, `gathering`, or `–` (no fault yet).
 fn outcome(verdict: Option<&Verdict>, theme: &Theme) -> Span<'static> {
     match verdict {
         None => Span::styled("–", theme.muted),
-        Some(v) if !judged(v) => Span::styled("gathering", theme.muted),
+        Some(v) if !v.judged() => Span::styled("gathering", theme.muted),
         Some(v) => {
             let (word, style) = match v.outcome {
                 VerdictOutcome::Pass => ("pass", theme.ok),
