@@ -16,6 +16,7 @@
 
 pub mod collect;
 pub mod core;
+pub mod entry_log;
 pub mod history;
 pub mod points;
 pub mod run;

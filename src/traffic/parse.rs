@@ -163,9 +163,20 @@ pub fn detect(sample: &[u8]) -> Format {
 pub struct LineParser {
     /// `Auto` until the first non-blank line decides.
     format: Format,
+    /// Each line's format decided by its own shape ([`LineParser::per_line`]).
+    per_line: bool,
     clf: clf::ClfParser,
     line_no: u64,
     completeness: Completeness,
+}
+
+/// What one line of a source was.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// Blank: counted for numbering only.
+    Blank,
+    Parsed(Record),
+    Rejected(Reason),
 }
 
 impl LineParser {
@@ -177,13 +188,29 @@ impl LineParser {
         }
         Ok(Self {
             format,
+            per_line: false,
             clf: clf::ClfParser::default(),
             line_no: 0,
             completeness: Completeness::default(),
         })
     }
 
-    /// The format in use (`Auto` before the first non-blank line).
+    /// A parser that decides each line's format by its shape (`{`: JSON
+    /// lines, anything else an access-log line), for a container's live
+    /// output, where a startup banner or another program's lines can come
+    /// before the first request and decide nothing.
+    pub fn per_line() -> Self {
+        Self {
+            format: Format::Auto,
+            per_line: true,
+            clf: clf::ClfParser::default(),
+            line_no: 0,
+            completeness: Completeness::default(),
+        }
+    }
+
+    /// The format in use (`Auto` before the first non-blank line, and
+    /// always for a [`LineParser::per_line`] parser).
     pub fn format(&self) -> Format {
         self.format
     }
@@ -191,32 +218,42 @@ impl LineParser {
     /// The next line of the source (without its `\n`). Blank lines count
     /// for numbering only.
     pub fn push(&mut self, line: &[u8]) -> Option<Record> {
+        match self.read(line) {
+            Line::Parsed(r) => Some(r),
+            Line::Blank | Line::Rejected(_) => None,
+        }
+    }
+
+    /// [`LineParser::push`], saying why a line was rejected.
+    pub fn read(&mut self, line: &[u8]) -> Line {
         self.line_no += 1;
         let mut line = line.strip_suffix(b"\r").unwrap_or(line);
         if self.line_no == 1 {
             line = line.strip_prefix(BOM).unwrap_or(line);
         }
         if line.iter().all(u8::is_ascii_whitespace) {
-            return None;
+            return Line::Blank;
         }
-        if self.format == Format::Auto {
-            self.format = match line.iter().find(|b| !b.is_ascii_whitespace()) {
-                Some(b'{') => Format::Jsonl,
-                _ => Format::Combined,
-            };
+        let shape = match line.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Format::Jsonl,
+            _ => Format::Combined,
+        };
+        if self.format == Format::Auto && !self.per_line {
+            self.format = shape;
         }
-        let parsed = match self.format {
+        let format = if self.per_line { shape } else { self.format };
+        let parsed = match format {
             Format::Jsonl => jsonl::parse(line, self.line_no),
             _ => self.clf.parse(line, self.line_no),
         };
         match parsed {
             Ok(r) => {
                 accept(&mut self.completeness);
-                Some(r)
+                Line::Parsed(r)
             }
             Err(reason) => {
                 reject(&mut self.completeness, self.line_no, reason);
-                None
+                Line::Rejected(reason)
             }
         }
     }
@@ -311,6 +348,30 @@ mod tests {
     use super::*;
 
     const GOOD: &str = r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /api/products/42 HTTP/1.1" 200 153 "-" "curl/8.0" 0.004"#;
+
+    #[test]
+    fn a_per_line_parser_reads_json_and_access_lines_after_a_banner() {
+        let json =
+            r#"{"ts":1795773600000,"method":"GET","path":"/a","status":201,"latency_ms":12}"#;
+        let mut auto = LineParser::new(Format::Auto).unwrap();
+        let mut each = LineParser::per_line();
+        let mut read = Vec::new();
+        for line in ["listening on :8080", "", json, GOOD] {
+            assert_eq!(
+                auto.push(line.as_bytes()).is_some(),
+                line == GOOD,
+                "auto: the banner decides access log for {line:?}"
+            );
+            read.push(each.read(line.as_bytes()));
+        }
+        assert_eq!(read[0], Line::Rejected(Reason::NoTime));
+        assert_eq!(read[1], Line::Blank);
+        assert!(matches!(&read[2], Line::Parsed(r) if r.path == "/a" && r.status == 201));
+        assert!(matches!(&read[3], Line::Parsed(r) if r.path == "/api/products/42"));
+        assert_eq!(each.format(), Format::Auto);
+        let c = each.finish();
+        assert_eq!((c.lines, c.parsed, c.rejected), (3, 2, 1));
+    }
 
     #[test]
     fn garbage_lines_are_counted_with_reasons_and_numbers() {

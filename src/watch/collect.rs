@@ -1,5 +1,5 @@
 //! The watch's inputs from the engine (I/O): which containers to follow,
-//! their access logs as records, their stats at 1 Hz.
+//! their access logs as records (read by `entry_log`), their stats at 1 Hz.
 //!
 //! Production's entry is found as the services that publish ports; the
 //! shadow's entry is the same services among the shadow's clones (its fault
@@ -24,7 +24,7 @@ use crate::domain::traffic::Record;
 use crate::metrics::container_stats::StatsDeriver;
 use crate::platform::{LogOptions, LogStream, Platform, find_group};
 use crate::shadow::naming;
-use crate::traffic::parse::{Format, LineParser};
+use crate::watch::entry_log::EntryLog;
 
 /// One container followed by the watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,9 +241,7 @@ async fn follow_log<P: Platform>(
         tail: None,
     };
     let mut lines = platform.logs(&c.id, &options);
-    let Ok(mut parser) = LineParser::new(Format::Combined) else {
-        return;
-    };
+    let mut log = EntryLog::default();
     loop {
         let next = tokio::select! {
             () = cancel.cancelled() => return,
@@ -251,15 +249,19 @@ async fn follow_log<P: Platform>(
         };
         match next {
             Some(Ok(line)) if line.stream == LogStream::Stdout => {
-                if let Some(record) = parser.push(line.text.trim_end().as_bytes()) {
-                    let feed = Feed::Record {
+                let feed = match log.push(line.text.trim_end()) {
+                    Some(record) => Feed::Record {
                         environment: c.environment,
                         service: c.service.clone(),
                         record,
-                    };
-                    if tx.send(feed).await.is_err() {
-                        return;
-                    }
+                    },
+                    None => match log.unread_notice(&c.instance) {
+                        Some(notice) => Feed::Notice(notice),
+                        None => continue,
+                    },
+                };
+                if tx.send(feed).await.is_err() {
+                    return;
                 }
             }
             Some(Ok(_)) => {}

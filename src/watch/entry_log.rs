@@ -1,0 +1,147 @@
+//! How the watch reads an entry container's live output (pure): each
+//! stdout line as an access-log request, its format decided per line
+//! (nginx/Apache combined or JSON lines, as `traffic profile` reads them),
+//! and the one notice a log deserves when it gives lines but no request.
+//!
+//! An entry whose access log is off, goes to a file, or has a format not
+//! read would otherwise leave its environment's request metrics empty
+//! without a word, and the judge would read production's load as none.
+
+use crate::domain::traffic::Record;
+use crate::traffic::parse::{Line, LineParser, Reason};
+
+/// Lines read, none a request, before the log is called unread.
+pub const UNREAD_AFTER_LINES: u64 = 20;
+
+/// The longest quoted line in the notice (characters).
+const QUOTED_CHARS: usize = 120;
+
+/// One followed entry's log.
+#[derive(Debug)]
+pub struct EntryLog {
+    parser: LineParser,
+    lines: u64,
+    parsed: u64,
+    first_rejected: Option<(String, Reason)>,
+    told: bool,
+}
+
+impl Default for EntryLog {
+    fn default() -> Self {
+        Self {
+            parser: LineParser::per_line(),
+            lines: 0,
+            parsed: 0,
+            first_rejected: None,
+            told: false,
+        }
+    }
+}
+
+impl EntryLog {
+    /// The request on `line`, if it is one.
+    pub fn push(&mut self, line: &str) -> Option<Record> {
+        match self.parser.read(line.as_bytes()) {
+            Line::Blank => None,
+            Line::Parsed(record) => {
+                self.lines += 1;
+                self.parsed += 1;
+                Some(record)
+            }
+            Line::Rejected(reason) => {
+                self.lines += 1;
+                if self.first_rejected.is_none() {
+                    self.first_rejected = Some((quoted(line), reason));
+                }
+                None
+            }
+        }
+    }
+
+    /// Once, when the log has given [`UNREAD_AFTER_LINES`] lines and not
+    /// one request: what was seen and what is missing for it.
+    pub fn unread_notice(&mut self, instance: &str) -> Option<String> {
+        if self.told || self.parsed > 0 || self.lines < UNREAD_AFTER_LINES {
+            return None;
+        }
+        self.told = true;
+        let (first, reason) = self.first_rejected.as_ref()?;
+        Some(format!(
+            "the access log of {instance} gave {} lines and no request \
+             (understudy reads nginx/Apache combined and JSON lines on stdout); \
+             the first: \"{first}\" ({reason}). Its request metrics (rate, latency, \
+             errors) stay empty and its load reads as none",
+            self.lines
+        ))
+    }
+}
+
+/// `line` without its line end, cut to [`QUOTED_CHARS`] characters.
+fn quoted(line: &str) -> String {
+    let line = line.trim_end();
+    match line.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EntryLog, UNREAD_AFTER_LINES};
+
+    const ACCESS: &str = r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /api/cart HTTP/1.1" 200 15 "-" "curl/8.0" 0.004"#;
+    const JSON: &str =
+        r#"{"ts":1795773600000,"method":"GET","path":"/a","status":500,"latency_ms":12}"#;
+
+    #[test]
+    fn requests_in_either_format_are_read_after_other_lines() {
+        let mut log = EntryLog::default();
+        assert!(log.push("server starting, pid 7").is_none());
+        assert_eq!(log.push(JSON).map(|r| r.status), Some(500));
+        assert_eq!(log.push(ACCESS).map(|r| r.path), Some("/api/cart".into()));
+        for _ in 0..UNREAD_AFTER_LINES {
+            log.push("debug: cache warm");
+        }
+        assert_eq!(
+            log.unread_notice("shop_gateway_1"),
+            None,
+            "it read requests"
+        );
+    }
+
+    #[test]
+    fn a_log_without_requests_is_told_once_with_its_first_line() {
+        let mut log = EntryLog::default();
+        log.push("");
+        log.push("level=info msg=\"GET /api/cart 200 4ms\"\n");
+        for n in 2..UNREAD_AFTER_LINES {
+            assert!(log.push(&format!("level=info msg=\"tick {n}\"")).is_none());
+            assert_eq!(log.unread_notice("shop_gateway_1"), None, "after {n} lines");
+        }
+        log.push("level=info msg=\"tick 20\"");
+        assert_eq!(
+            log.unread_notice("shop_gateway_1").unwrap(),
+            "the access log of shop_gateway_1 gave 20 lines and no request \
+             (understudy reads nginx/Apache combined and JSON lines on stdout); \
+             the first: \"level=info msg=\"GET /api/cart 200 4ms\"\" (no time). \
+             Its request metrics (rate, latency, errors) stay empty and its load \
+             reads as none"
+        );
+        log.push("level=info msg=\"tick 21\"");
+        assert_eq!(log.unread_notice("shop_gateway_1"), None, "told once");
+    }
+
+    #[test]
+    fn a_long_first_line_is_cut_at_a_character() {
+        let mut log = EntryLog::default();
+        let long = "é".repeat(200);
+        for _ in 0..UNREAD_AFTER_LINES {
+            log.push(&long);
+        }
+        let notice = log.unread_notice("api").unwrap();
+        assert!(
+            notice.contains(&format!("\"{}…\"", "é".repeat(120))),
+            "{notice}"
+        );
+    }
+}
