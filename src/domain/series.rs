@@ -479,6 +479,15 @@ impl Verdict {
                 .iter()
                 .any(|m| m.outcome != MetricOutcome::NoData)
     }
+
+    /// What the verdict's printed line changes with: its outcome and the
+    /// metrics it leaves out (`None` while it still gathers data). Its
+    /// reasons' figures move every look; a change of these is news (CPU
+    /// judged again once the loads match, under the same outcome).
+    pub fn headline(&self) -> Option<(VerdictOutcome, &[String])> {
+        self.judged()
+            .then_some((self.outcome, self.left_out.as_slice()))
+    }
 }
 
 #[cfg(test)]
@@ -493,6 +502,48 @@ mod tests {
         let service = SeriesKey::service(Environment::Prod, "api", metric::RPS);
         assert_eq!(service.to_string(), "prod/api/rps");
         assert_eq!("prod/api/rps".parse(), Ok(service));
+    }
+
+    #[test]
+    fn a_verdict_headline_is_its_outcome_and_what_it_leaves_out() {
+        let result = |outcome| MetricResult {
+            name: "api/latency_p99_ms".into(),
+            critical: true,
+            outcome,
+            shift: Shift::Same,
+            n_shadow: 30,
+            n_reference: 30,
+            u: 450.0,
+            z: 0.0,
+            p_fixed: 1.0,
+            p_anytime: 1.0,
+            cliffs_delta: 0.0,
+            median_ratio: 1.0,
+        };
+        let verdict = |left_out: &[&str], reason: &str| Verdict {
+            outcome: VerdictOutcome::Marginal,
+            score: 100.0,
+            metrics: vec![result(MetricOutcome::Pass)],
+            reasons: vec![reason.into()],
+            left_out: left_out.iter().map(|&m| m.to_owned()).collect(),
+        };
+        let cpu = ["api/cpu_percent"];
+        let first = verdict(&cpu, "load differs: gateway serves 20.9 req/s");
+        let later = verdict(&cpu, "load differs: gateway serves 21.4 req/s");
+        assert_eq!(first.headline(), later.headline(), "a figure moved");
+        assert_ne!(first.headline(), verdict(&[], "").headline(), "CPU back");
+        assert_eq!(
+            first.headline(),
+            Some((
+                VerdictOutcome::Marginal,
+                &["api/cpu_percent".to_owned()][..]
+            ))
+        );
+        let gathering = Verdict {
+            metrics: vec![result(MetricOutcome::NoData)],
+            ..verdict(&[], "")
+        };
+        assert_eq!(gathering.headline(), None);
     }
 
     #[test]

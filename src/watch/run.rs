@@ -91,7 +91,8 @@ pub enum WatchEvent {
         target: String,
         t_ms: i64,
     },
-    /// A judge's outcome changed (`vs` is `production` or `baseline`).
+    /// A judge's outcome, or the metrics it leaves out, changed (`vs` is
+    /// `production` or `baseline`).
     Verdict {
         vs: &'static str,
         outcome: VerdictOutcome,
@@ -175,7 +176,8 @@ struct Session<'a, F: FnMut(&WatchEvent)> {
     store: Option<Store>,
     run_id: Option<i64>,
     on_event: &'a mut F,
-    outcomes: [Option<VerdictOutcome>; 2],
+    /// Each judge's last printed headline ([`Verdict::headline`]).
+    headlines: [Option<(VerdictOutcome, Vec<String>)>; 2],
     aggregators: HashMap<(Environment, String), RequestAggregator>,
     journal: Journal,
     shadow: Option<String>,
@@ -298,7 +300,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
             let t_ms = i64::try_from(r.created_ms).unwrap_or(i64::MAX);
             let learning = self.watch.still_learning();
             self.watch.fault_started(t_ms);
-            self.outcomes = [None, None];
+            self.headlines = [None, None];
             (self.on_event)(&WatchEvent::Fault {
                 id: r.id.clone(),
                 kind: r.request.kind.clone(),
@@ -351,8 +353,12 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
         ];
         for (i, (vs, verdict)) in looks.into_iter().enumerate() {
             let Some(v) = verdict else { continue };
-            if v.judged() && self.outcomes[i] != Some(v.outcome) {
-                self.outcomes[i] = Some(v.outcome);
+            let Some(headline) = v.headline() else {
+                continue;
+            };
+            let last = self.headlines[i].as_ref();
+            if last.map(|(o, left_out)| (*o, left_out.as_slice())) != Some(headline) {
+                self.headlines[i] = Some((headline.0, headline.1.to_vec()));
                 (self.on_event)(&WatchEvent::Verdict {
                     vs,
                     outcome: v.outcome,
@@ -591,7 +597,7 @@ pub async fn run_with_client<P: Platform>(
         store,
         run_id,
         on_event: &mut on_event,
-        outcomes: [None, None],
+        headlines: [None, None],
         aggregators: HashMap::new(),
         journal,
         shadow: targets.shadow.clone(),
