@@ -358,12 +358,16 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
             };
             let last = self.headlines[i].as_ref();
             if last.map(|(o, left_out)| (*o, left_out.as_slice())) != Some(headline) {
+                let mut reasons = v.reasons.clone();
+                if let Some(back) = last.and_then(|(_, before)| judged_again(before, headline.1)) {
+                    reasons.push(back);
+                }
                 self.headlines[i] = Some((headline.0, headline.1.to_vec()));
                 (self.on_event)(&WatchEvent::Verdict {
                     vs,
                     outcome: v.outcome,
                     score: v.score,
-                    reasons: v.reasons.clone(),
+                    reasons,
                 });
             }
         }
@@ -383,6 +387,17 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
 
 /// Series named in full by [`learning_notice`]; the rest are counted.
 const LEARNING_NAMED: usize = 3;
+
+/// The line for metrics a verdict left out at its last printing and
+/// judges now (the loads compare again); `None` when there are none.
+pub fn judged_again(before: &[String], now: &[String]) -> Option<String> {
+    let back: Vec<&str> = before
+        .iter()
+        .filter(|m| !now.contains(m))
+        .map(String::as_str)
+        .collect();
+    (!back.is_empty()).then(|| format!("loads compare again: {} judged", back.join(", ")))
+}
 
 /// What to tell the operator when fault `id` starts while shadow series
 /// are still learning their baseline (`learning`: each with the points it

@@ -107,3 +107,19 @@ fn a_fault_during_the_baseline_is_announced_with_the_series_still_learning() {
     assert!(text.ends_with("(about 30 s into a watch)"), "{text}");
     assert_eq!(learning_notice("82698795", &[], 30), None);
 }
+
+#[test]
+fn metrics_judged_again_are_named_when_the_loads_compare() {
+    let cpu = |names: &[&str]| names.iter().map(|&n| n.to_owned()).collect::<Vec<_>>();
+    let before = cpu(&["api/cpu_percent", "gateway/cpu_percent"]);
+    assert_eq!(
+        judged_again(&before, &[]).unwrap(),
+        "loads compare again: api/cpu_percent, gateway/cpu_percent judged"
+    );
+    assert_eq!(
+        judged_again(&before, &cpu(&["gateway/cpu_percent"])).unwrap(),
+        "loads compare again: api/cpu_percent judged"
+    );
+    assert_eq!(judged_again(&[], &before), None, "left out, not back");
+    assert_eq!(judged_again(&before, &before), None);
+}
