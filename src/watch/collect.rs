@@ -24,7 +24,7 @@ use crate::domain::traffic::Record;
 use crate::metrics::container_stats::StatsDeriver;
 use crate::platform::{LogOptions, LogStream, Platform, find_group};
 use crate::shadow::naming;
-use crate::watch::entry_log::EntryLog;
+use crate::watch::entry_log::{self, EntryLog};
 
 /// One container followed by the watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -242,13 +242,25 @@ async fn follow_log<P: Platform>(
     };
     let mut lines = platform.logs(&c.id, &options);
     let mut log = EntryLog::default();
+    let silent_at = tokio::time::Instant::now() + entry_log::SILENT_AFTER;
+    // Until its first stdout line, or the notice that none came.
+    let mut waiting = true;
     loop {
         let next = tokio::select! {
             () = cancel.cancelled() => return,
+            () = tokio::time::sleep_until(silent_at), if waiting => {
+                waiting = false;
+                let notice = entry_log::silent_notice(&c.instance, c.environment, entry_log::SILENT_AFTER);
+                if tx.send(Feed::Notice(notice)).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             next = lines.next() => next,
         };
         match next {
             Some(Ok(line)) if line.stream == LogStream::Stdout => {
+                waiting = false;
                 let feed = match log.push(line.text.trim_end()) {
                     Some(record) => Feed::Record {
                         environment: c.environment,
@@ -319,3 +331,6 @@ async fn follow_stats<P: Platform>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,17 +1,25 @@
 //! How the watch reads an entry container's live output (pure): each
 //! stdout line as an access-log request, its format decided per line
 //! (nginx/Apache combined or JSON lines, as `traffic profile` reads them),
-//! and the one notice a log deserves when it gives lines but no request.
+//! and the one notice a log deserves when it gives lines but no request,
+//! or nothing at all for [`SILENT_AFTER`].
 //!
 //! An entry whose access log is off, goes to a file, or has a format not
 //! read would otherwise leave its environment's request metrics empty
 //! without a word, and the judge would read production's load as none.
 
+use std::time::Duration;
+
+use crate::domain::series::Environment;
 use crate::domain::traffic::Record;
 use crate::traffic::parse::{Line, LineParser, Reason};
 
 /// Lines read, none a request, before the log is called unread.
 pub const UNREAD_AFTER_LINES: u64 = 20;
+
+/// An entry that writes nothing to stdout for this long from the watch's
+/// start is named once.
+pub const SILENT_AFTER: Duration = Duration::from_secs(60);
 
 /// The longest quoted line in the notice (characters).
 const QUOTED_CHARS: usize = 120;
@@ -76,6 +84,23 @@ impl EntryLog {
     }
 }
 
+/// What to say of an entry of `environment` that wrote nothing to stdout
+/// in the watch's first `silent`: idle, or its requests are not logged
+/// where the watch reads them. Production's load then reads as none.
+pub fn silent_notice(instance: &str, environment: Environment, silent: Duration) -> String {
+    let side = match environment {
+        Environment::Prod => "production's",
+        Environment::Shadow | Environment::Host => "the shadow's",
+    };
+    format!(
+        "{instance} ({side} entry) wrote nothing to stdout in the watch's first {} s: \
+         it is idle, or its access log is off or written elsewhere (understudy reads \
+         requests from an entry's stdout); {side} request metrics stay empty and its \
+         load reads as none until it logs",
+        silent.as_secs()
+    )
+}
+
 /// `line` without its line end, cut to [`QUOTED_CHARS`] characters.
 fn quoted(line: &str) -> String {
     let line = line.trim_end();
@@ -87,7 +112,10 @@ fn quoted(line: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{EntryLog, UNREAD_AFTER_LINES};
+    use std::time::Duration;
+
+    use super::{EntryLog, UNREAD_AFTER_LINES, silent_notice};
+    use crate::domain::series::Environment;
 
     const ACCESS: &str = r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /api/cart HTTP/1.1" 200 15 "-" "curl/8.0" 0.004"#;
     const JSON: &str =
@@ -143,5 +171,19 @@ mod tests {
             notice.contains(&format!("\"{}…\"", "é".repeat(120))),
             "{notice}"
         );
+    }
+
+    #[test]
+    fn a_silent_entry_is_named_with_its_side() {
+        let text = silent_notice("shop_gateway_1", Environment::Prod, Duration::from_secs(60));
+        assert_eq!(
+            text,
+            "shop_gateway_1 (production's entry) wrote nothing to stdout in the watch's \
+             first 60 s: it is idle, or its access log is off or written elsewhere \
+             (understudy reads requests from an entry's stdout); production's request \
+             metrics stay empty and its load reads as none until it logs"
+        );
+        let shadow = silent_notice("gw", Environment::Shadow, Duration::from_secs(60));
+        assert!(shadow.starts_with("gw (the shadow's entry)"), "{shadow}");
     }
 }

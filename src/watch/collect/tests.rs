@@ -1,0 +1,115 @@
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
+
+use super::{Feed, Followed, follow_log};
+use crate::domain::series::Environment;
+use crate::fixtures::fake::Fake;
+use crate::platform::{LogLine, LogStream};
+
+/// Follows production's gateway on a fake engine whose log gives `lines`
+/// (stdout) and then stays open and silent.
+fn follow(lines: &[&str]) -> (mpsc::Receiver<Feed>, CancellationToken) {
+    let fake = Fake::new();
+    fake.with(|s| {
+        s.logs = Some(
+            lines
+                .iter()
+                .map(|&text| LogLine {
+                    stream: LogStream::Stdout,
+                    text: format!("{text}\n"),
+                })
+                .collect(),
+        );
+    });
+    let gateway = Followed {
+        environment: Environment::Prod,
+        service: "gateway".into(),
+        instance: "shop_gateway_1".into(),
+        id: "g1".into(),
+        entry: true,
+    };
+    let (tx, rx) = mpsc::channel(64);
+    let cancel = CancellationToken::new();
+    tokio::spawn(follow_log(
+        fake,
+        gateway,
+        SystemTime::now(),
+        tx,
+        cancel.clone(),
+    ));
+    (rx, cancel)
+}
+
+fn notice(feed: Option<Feed>) -> String {
+    match feed {
+        Some(Feed::Notice(text)) => text,
+        other => panic!("expected a notice, got {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_entry_silent_for_a_minute_is_named_once() {
+    let (mut rx, cancel) = follow(&[]);
+    assert!(
+        timeout(Duration::from_secs(59), rx.recv()).await.is_err(),
+        "nothing before a minute"
+    );
+    let text = notice(timeout(Duration::from_secs(2), rx.recv()).await.unwrap());
+    assert!(
+        text.starts_with("shop_gateway_1 (production's entry) wrote nothing to stdout"),
+        "{text}"
+    );
+    assert!(
+        timeout(Duration::from_secs(600), rx.recv()).await.is_err(),
+        "named once"
+    );
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn json_requests_after_a_banner_are_records_and_need_no_notice() {
+    let (mut rx, cancel) = follow(&[
+        "listening on :8080",
+        r#"{"ts":1795773600000,"method":"GET","path":"/api/cart","status":503,"latency_ms":12}"#,
+    ]);
+    match timeout(Duration::from_secs(1), rx.recv()).await.unwrap() {
+        Some(Feed::Record {
+            environment,
+            service,
+            record,
+        }) => {
+            assert_eq!(
+                (environment, service.as_str()),
+                (Environment::Prod, "gateway")
+            );
+            assert_eq!((record.path.as_str(), record.status), ("/api/cart", 503));
+        }
+        other => panic!("expected a record, got {other:?}"),
+    }
+    assert!(
+        timeout(Duration::from_secs(600), rx.recv()).await.is_err(),
+        "it logged: no silence notice"
+    );
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_entry_logging_no_requests_is_named_with_its_first_line() {
+    let lines: Vec<String> = (0..20).map(|n| format!("level=info msg=tick{n}")).collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let (mut rx, cancel) = follow(&lines);
+    let text = notice(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert!(
+        text.starts_with(
+            "the access log of shop_gateway_1 gave 20 lines and no request \
+             (understudy reads nginx/Apache combined and JSON lines on stdout); \
+             the first: \"level=info msg=tick0\" (no time)"
+        ),
+        "{text}"
+    );
+    assert!(timeout(Duration::from_secs(600), rx.recv()).await.is_err());
+    cancel.cancel();
+}
