@@ -28,8 +28,6 @@ const QUOTED_CHARS: usize = 120;
 #[derive(Debug)]
 pub struct EntryLog {
     parser: LineParser,
-    lines: u64,
-    parsed: u64,
     first_rejected: Option<(String, Reason)>,
     told: bool,
 }
@@ -38,8 +36,6 @@ impl Default for EntryLog {
     fn default() -> Self {
         Self {
             parser: LineParser::per_line(),
-            lines: 0,
-            parsed: 0,
             first_rejected: None,
             told: false,
         }
@@ -51,13 +47,8 @@ impl EntryLog {
     pub fn push(&mut self, line: &str) -> Option<Record> {
         match self.parser.read(line.as_bytes()) {
             Line::Blank => None,
-            Line::Parsed(record) => {
-                self.lines += 1;
-                self.parsed += 1;
-                Some(record)
-            }
+            Line::Parsed(record) => Some(record),
             Line::Rejected(reason) => {
-                self.lines += 1;
                 if self.first_rejected.is_none() {
                     self.first_rejected = Some((quoted(line), reason));
                 }
@@ -69,7 +60,8 @@ impl EntryLog {
     /// Once, when the log has given [`UNREAD_AFTER_LINES`] lines and not
     /// one request: what was seen and what is missing for it.
     pub fn unread_notice(&mut self, instance: &str) -> Option<String> {
-        if self.told || self.parsed > 0 || self.lines < UNREAD_AFTER_LINES {
+        let read = self.parser.completeness();
+        if self.told || read.parsed > 0 || read.lines < UNREAD_AFTER_LINES {
             return None;
         }
         self.told = true;
@@ -79,7 +71,7 @@ impl EntryLog {
              (understudy reads nginx/Apache combined and JSON lines on stdout); \
              the first: \"{first}\" ({reason}). Its request metrics (rate, latency, \
              errors) stay empty and its load reads as none",
-            self.lines
+            read.lines
         ))
     }
 }
