@@ -5,8 +5,12 @@
 //! in two forms: one collecting the records, and a `_with` form handing
 //! each record to a sink (profile extraction without a record vector).
 //!
-//! A container's stdout is read (nginx and the demo gateway write the
-//! access log there and their error log to stderr); stderr is ignored.
+//! A container's two streams are read, as `docker logs` shows them: nginx
+//! and the demo gateway write the access log to stdout and their error
+//! log to stderr, Caddy its JSON access log to stderr. Stdout is counted
+//! line by line (a line that is not a request is a rejected line); a
+//! stderr line counts only when it is a request (the error log's lines
+//! are not the access log's rejects).
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -196,7 +200,7 @@ pub fn read_stream(
     })
 }
 
-/// Reads the stdout of container `name` (its log lines from `since` ago,
+/// Reads the requests in container `name`'s log (its lines from `since` ago,
 /// or all) into records.
 pub async fn from_container<P: Platform>(
     platform: &P,
@@ -221,6 +225,14 @@ pub async fn from_container_with<P: Platform>(
         source_name: format!("container {name}"),
         source,
     })?;
+    let mut stderr = match format {
+        Format::Auto => LineParser::per_line(),
+        _ => LineParser::new(format).map_err(|source| CaptureError::Parse {
+            source_name: format!("container {name}"),
+            source,
+        })?,
+    };
+    let mut stderr_requests = 0;
     let options = LogOptions {
         follow: false,
         since: since.and_then(|d| SystemTime::now().checked_sub(d)),
@@ -232,10 +244,13 @@ pub async fn from_container_with<P: Platform>(
             container: name.to_owned(),
             source,
         })?;
-        if line.stream != LogStream::Stdout {
-            continue;
-        }
-        if let Some(r) = parser.push(line.text.as_bytes()) {
+        let request = match line.stream {
+            LogStream::Stdout => parser.push(line.text.as_bytes()),
+            LogStream::Stderr => stderr.push(line.text.as_bytes()).inspect(|_| {
+                stderr_requests += 1;
+            }),
+        };
+        if let Some(r) = request {
             sink(r);
         }
     }
@@ -243,8 +258,11 @@ pub async fn from_container_with<P: Platform>(
         Format::Auto => Format::Combined,
         f => f,
     };
+    let mut completeness = parser.finish();
+    completeness.lines += stderr_requests;
+    completeness.parsed += stderr_requests;
     Ok(Captured {
-        completeness: parser.finish(),
+        completeness,
         format,
     })
 }

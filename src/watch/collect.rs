@@ -259,9 +259,14 @@ async fn follow_log<P: Platform>(
             next = lines.next() => next,
         };
         match next {
-            Some(Ok(line)) if line.stream == LogStream::Stdout => {
+            Some(Ok(line)) => {
                 waiting = false;
-                let feed = match log.push(line.text.trim_end()) {
+                let text = line.text.trim_end();
+                let record = match line.stream {
+                    LogStream::Stdout => log.push(text),
+                    LogStream::Stderr => log.push_stderr(text),
+                };
+                let feed = match record {
                     Some(record) => Feed::Record {
                         environment: c.environment,
                         service: c.service.clone(),
@@ -276,7 +281,6 @@ async fn follow_log<P: Platform>(
                     return;
                 }
             }
-            Some(Ok(_)) => {}
             Some(Err(e)) => {
                 let _ = tx
                     .send(Feed::Notice(format!("log of {} ended: {e}", c.instance)))

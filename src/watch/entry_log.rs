@@ -1,8 +1,14 @@
 //! How the watch reads an entry container's live output (pure): each
-//! stdout line as an access-log request, its format decided per line
+//! line as an access-log request, its format decided per line
 //! (nginx/Apache combined or JSON lines, as `traffic profile` reads them),
 //! and the one notice a log deserves when it gives lines but no request,
 //! or nothing at all for [`SILENT_AFTER`].
+//!
+//! Both streams are read, as `docker logs` shows them: nginx and Apache
+//! write requests to stdout and errors to stderr, Caddy writes its JSON
+//! access log to stderr. A stdout line that is not a request counts
+//! against the log (it was to be the access log); a stderr line that is
+//! not one is the error log's and passes unremarked.
 //!
 //! An entry whose access log is off, goes to a file, or has a format not
 //! read would otherwise leave its environment's request metrics empty
@@ -27,7 +33,8 @@ const QUOTED_CHARS: usize = 120;
 /// One followed entry's log.
 #[derive(Debug)]
 pub struct EntryLog {
-    parser: LineParser,
+    stdout: LineParser,
+    stderr: LineParser,
     first_rejected: Option<(String, Reason)>,
     told: bool,
 }
@@ -35,7 +42,8 @@ pub struct EntryLog {
 impl Default for EntryLog {
     fn default() -> Self {
         Self {
-            parser: LineParser::per_line(),
+            stdout: LineParser::per_line(),
+            stderr: LineParser::per_line(),
             first_rejected: None,
             told: false,
         }
@@ -43,9 +51,9 @@ impl Default for EntryLog {
 }
 
 impl EntryLog {
-    /// The request on `line`, if it is one.
+    /// The request on stdout `line`, if it is one.
     pub fn push(&mut self, line: &str) -> Option<Record> {
-        match self.parser.read(line.as_bytes()) {
+        match self.stdout.read(line.as_bytes()) {
             Line::Blank => None,
             Line::Parsed(record) => Some(record),
             Line::Rejected(reason) => {
@@ -57,18 +65,27 @@ impl EntryLog {
         }
     }
 
-    /// Once, when the log has given [`UNREAD_AFTER_LINES`] lines and not
-    /// one request: what was seen and what is missing for it.
+    /// The request on stderr `line`, if it is one.
+    pub fn push_stderr(&mut self, line: &str) -> Option<Record> {
+        match self.stderr.read(line.as_bytes()) {
+            Line::Parsed(record) => Some(record),
+            Line::Blank | Line::Rejected(_) => None,
+        }
+    }
+
+    /// Once, when stdout has given [`UNREAD_AFTER_LINES`] lines and
+    /// neither stream one request: what was seen and what is missing for it.
     pub fn unread_notice(&mut self, instance: &str) -> Option<String> {
-        let read = self.parser.completeness();
-        if self.told || read.parsed > 0 || read.lines < UNREAD_AFTER_LINES {
+        let read = self.stdout.completeness();
+        let requests = read.parsed + self.stderr.completeness().parsed;
+        if self.told || requests > 0 || read.lines < UNREAD_AFTER_LINES {
             return None;
         }
         self.told = true;
         let (first, reason) = self.first_rejected.as_ref()?;
         Some(format!(
             "the access log of {instance} gave {} lines and no request \
-             (understudy reads nginx/Apache combined and JSON lines on stdout); \
+             (understudy reads nginx/Apache combined and JSON lines); \
              the first: \"{first}\" ({reason}). Its request metrics (rate, latency, \
              errors) stay empty and its load reads as none",
             read.lines
@@ -76,18 +93,18 @@ impl EntryLog {
     }
 }
 
-/// What to say of an entry of `environment` that wrote nothing to stdout
-/// in the watch's first `silent`: idle, or its requests are not logged
-/// where the watch reads them. Production's load then reads as none.
+/// What to say of an entry of `environment` that wrote nothing in the
+/// watch's first `silent`: idle, or its requests are not logged where the
+/// watch reads them. Production's load then reads as none.
 pub fn silent_notice(instance: &str, environment: Environment, silent: Duration) -> String {
     let side = match environment {
         Environment::Prod => "production's",
         Environment::Shadow | Environment::Host => "the shadow's",
     };
     format!(
-        "{instance} ({side} entry) wrote nothing to stdout in the watch's first {} s: \
-         it is idle, or its access log is off or written elsewhere (understudy reads \
-         requests from an entry's stdout); {side} request metrics stay empty and its \
+        "{instance} ({side} entry) logged nothing in the watch's first {} s: it is \
+         idle, or its access log is off or written to a file (understudy reads requests \
+         from an entry's stdout and stderr); {side} request metrics stay empty and its \
          load reads as none until it logs",
         silent.as_secs()
     )
@@ -142,7 +159,7 @@ mod tests {
         assert_eq!(
             log.unread_notice("shop_gateway_1").unwrap(),
             "the access log of shop_gateway_1 gave 20 lines and no request \
-             (understudy reads nginx/Apache combined and JSON lines on stdout); \
+             (understudy reads nginx/Apache combined and JSON lines); \
              the first: \"level=info msg=\"GET /api/cart 200 4ms\"\" (no time). \
              Its request metrics (rate, latency, errors) stay empty and its load \
              reads as none"
@@ -170,12 +187,41 @@ mod tests {
         let text = silent_notice("shop_gateway_1", Environment::Prod, Duration::from_secs(60));
         assert_eq!(
             text,
-            "shop_gateway_1 (production's entry) wrote nothing to stdout in the watch's \
-             first 60 s: it is idle, or its access log is off or written elsewhere \
-             (understudy reads requests from an entry's stdout); production's request \
+            "shop_gateway_1 (production's entry) logged nothing in the watch's first \
+             60 s: it is idle, or its access log is off or written to a file (understudy \
+             reads requests from an entry's stdout and stderr); production's request \
              metrics stay empty and its load reads as none until it logs"
         );
         let shadow = silent_notice("gw", Environment::Shadow, Duration::from_secs(60));
         assert!(shadow.starts_with("gw (the shadow's entry)"), "{shadow}");
+    }
+
+    #[test]
+    fn requests_on_stderr_are_read_and_its_other_lines_pass_unremarked() {
+        let mut log = EntryLog::default();
+        let caddy = r#"{"level":"info","ts":1795773600.25,"logger":"http.log.access","msg":"handled request","request":{"method":"GET","host":"shop","uri":"/api/cart?x=1"},"duration":0.0042,"size":15,"status":200}"#;
+        assert!(
+            log.push_stderr("2026/12/07 10:00:00 [notice] 1#1: start worker processes")
+                .is_none()
+        );
+        let record = log.push_stderr(caddy).unwrap();
+        assert_eq!(
+            (record.path.as_str(), record.status),
+            ("/api/cart?x=1", 200)
+        );
+        for _ in 0..UNREAD_AFTER_LINES {
+            log.push("server ready");
+        }
+        assert_eq!(log.unread_notice("caddy"), None, "stderr carried a request");
+
+        let mut errors_only = EntryLog::default();
+        for _ in 0..UNREAD_AFTER_LINES {
+            errors_only.push_stderr("[error] upstream timed out");
+        }
+        assert_eq!(
+            errors_only.unread_notice("gw"),
+            None,
+            "stderr lines do not count"
+        );
     }
 }

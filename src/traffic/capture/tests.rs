@@ -251,15 +251,19 @@ fn out(text: &str) -> LogLine {
 }
 
 #[tokio::test]
-async fn container_stdout_is_parsed_and_stderr_ignored() {
+async fn container_requests_are_read_on_both_streams_and_stderr_noise_is_not_counted() {
+    let err = |text: &str| LogLine {
+        stream: LogStream::Stderr,
+        text: text.to_owned(),
+    };
     let platform = Logs {
         lines: vec![
             out(LINE),
-            LogLine {
-                stream: LogStream::Stderr,
-                text: "2026-11-27T10:00:00Z INFO gateway listening".to_owned(),
-            },
+            err("2026-11-27T10:00:00Z INFO gateway listening"),
             out("not an access log line"),
+            err(
+                r#"{"ts":1795773600.5,"request":{"method":"GET","uri":"/from-stderr"},"status":200,"duration":0.003}"#,
+            ),
             out(LINE),
         ],
         ..Logs::default()
@@ -273,9 +277,10 @@ async fn container_stdout_is_parsed_and_stderr_ignored() {
     )
     .await
     .unwrap();
-    assert_eq!(records.len(), 2);
-    assert_eq!((c.lines, c.parsed, c.rejected), (3, 2, 1));
-    assert_eq!(c.first_rejected, vec![2]);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[1].path, "/from-stderr", "in the log's order");
+    assert_eq!((c.lines, c.parsed, c.rejected), (4, 3, 1));
+    assert_eq!(c.first_rejected, vec![2], "stdout's line numbers");
     let asked = platform.asked.lock().unwrap().clone();
     assert_eq!(asked.len(), 1);
     assert_eq!(asked[0].0, "shop-gateway-1");

@@ -12,13 +12,23 @@ use crate::platform::{LogLine, LogStream};
 /// Follows production's gateway on a fake engine whose log gives `lines`
 /// (stdout) and then stays open and silent.
 fn follow(lines: &[&str]) -> (mpsc::Receiver<Feed>, CancellationToken) {
+    follow_streams(
+        lines
+            .iter()
+            .map(|&text| (LogStream::Stdout, text))
+            .collect(),
+    )
+}
+
+/// [`follow`] with each line's stream.
+fn follow_streams(lines: Vec<(LogStream, &str)>) -> (mpsc::Receiver<Feed>, CancellationToken) {
     let fake = Fake::new();
     fake.with(|s| {
         s.logs = Some(
             lines
-                .iter()
-                .map(|&text| LogLine {
-                    stream: LogStream::Stdout,
+                .into_iter()
+                .map(|(stream, text)| LogLine {
+                    stream,
                     text: format!("{text}\n"),
                 })
                 .collect(),
@@ -59,7 +69,7 @@ async fn an_entry_silent_for_a_minute_is_named_once() {
     );
     let text = notice(timeout(Duration::from_secs(2), rx.recv()).await.unwrap());
     assert!(
-        text.starts_with("shop_gateway_1 (production's entry) wrote nothing to stdout"),
+        text.starts_with("shop_gateway_1 (production's entry) logged nothing"),
         "{text}"
     );
     assert!(
@@ -105,11 +115,27 @@ async fn an_entry_logging_no_requests_is_named_with_its_first_line() {
     assert!(
         text.starts_with(
             "the access log of shop_gateway_1 gave 20 lines and no request \
-             (understudy reads nginx/Apache combined and JSON lines on stdout); \
+             (understudy reads nginx/Apache combined and JSON lines); \
              the first: \"level=info msg=tick0\" (no time)"
         ),
         "{text}"
     );
+    assert!(timeout(Duration::from_secs(600), rx.recv()).await.is_err());
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_on_stderr_is_a_record_and_the_error_log_is_not_remarked() {
+    let caddy = r#"{"level":"info","ts":1795773600.25,"logger":"http.log.access","request":{"method":"POST","uri":"/api/orders"},"duration":0.02,"size":2,"status":201}"#;
+    let mut lines = vec![(LogStream::Stderr, "[notice] start worker processes"); 25];
+    lines.push((LogStream::Stderr, caddy));
+    let (mut rx, cancel) = follow_streams(lines);
+    match timeout(Duration::from_secs(1), rx.recv()).await.unwrap() {
+        Some(Feed::Record { record, .. }) => {
+            assert_eq!((record.path.as_str(), record.status), ("/api/orders", 201));
+        }
+        other => panic!("expected a record, got {other:?}"),
+    }
     assert!(timeout(Duration::from_secs(600), rx.recv()).await.is_err());
     cancel.cancel();
 }
