@@ -221,16 +221,14 @@ pub async fn from_container_with<P: Platform>(
     format: Format,
     mut sink: impl FnMut(Record),
 ) -> Result<Captured, CaptureError> {
-    let mut parser = LineParser::new(format).map_err(|source| CaptureError::Parse {
+    let parse_err = |source| CaptureError::Parse {
         source_name: format!("container {name}"),
         source,
-    })?;
+    };
+    let mut parser = LineParser::new(format).map_err(parse_err)?;
     let mut stderr = match format {
         Format::Auto => LineParser::per_line(),
-        _ => LineParser::new(format).map_err(|source| CaptureError::Parse {
-            source_name: format!("container {name}"),
-            source,
-        })?,
+        _ => LineParser::new(format).map_err(parse_err)?,
     };
     let mut stderr_requests = 0;
     let options = LogOptions {
