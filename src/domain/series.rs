@@ -484,9 +484,8 @@ impl Verdict {
     /// metrics it leaves out (`None` while it still gathers data). Its
     /// reasons' figures move every look; a change of these is news (CPU
     /// judged again once the loads match, under the same outcome).
-    pub fn headline(&self) -> Option<(VerdictOutcome, &[String])> {
-        self.judged()
-            .then_some((self.outcome, self.left_out.as_slice()))
+    pub fn headline(&self) -> Option<(VerdictOutcome, Vec<String>)> {
+        self.judged().then(|| (self.outcome, self.left_out.clone()))
     }
 }
 
@@ -534,10 +533,7 @@ mod tests {
         assert_ne!(first.headline(), verdict(&[], "").headline(), "CPU back");
         assert_eq!(
             first.headline(),
-            Some((
-                VerdictOutcome::Marginal,
-                &["api/cpu_percent".to_owned()][..]
-            ))
+            Some((VerdictOutcome::Marginal, vec!["api/cpu_percent".to_owned()]))
         );
         let gathering = Verdict {
             metrics: vec![result(MetricOutcome::NoData)],

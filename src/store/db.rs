@@ -10,6 +10,15 @@ use super::schema::MIGRATIONS;
 use super::{AuditRecord, NewAudit, NewRun, RunRecord, RunSpan, StoreError};
 use crate::domain::series::{Alert, Bucket, Rollup, RollupRow, SeriesKey, Severity};
 
+/// The rollup rows a [`RunSpan`] query reads (`?1`: the run): the run's
+/// own, or, for a run that wrote none, those written before buckets named
+/// their run (run 0). One rule for every such query.
+macro_rules! runs_buckets {
+    () => {
+        "(run_id = ?1 OR (run_id = 0 AND NOT EXISTS (SELECT 1 FROM rollups WHERE run_id = ?1)))"
+    };
+}
+
 fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sql { context, source }
 }
@@ -303,13 +312,12 @@ impl Db {
     ) -> Result<Vec<Bucket>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT bucket_ms, count, sum, min, max, last FROM rollups
-                 WHERE (run_id = ?1 OR (run_id = 0 AND NOT EXISTS
-                          (SELECT 1 FROM rollups WHERE run_id = ?1)))
-                   AND series = ?2 AND resolution = ?3 AND bucket_ms >= ?4 AND bucket_ms < ?5
-                 ORDER BY bucket_ms",
-            )
+            .prepare_cached(concat!(
+                "SELECT bucket_ms, count, sum, min, max, last FROM rollups WHERE ",
+                runs_buckets!(),
+                " AND series = ?2 AND resolution = ?3 AND bucket_ms >= ?4 AND bucket_ms < ?5
+                     ORDER BY bucket_ms"
+            ))
             .map_err(sql("querying rollups"))?;
         let rows = stmt
             .query_map(
@@ -335,13 +343,12 @@ impl Db {
     ) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT DISTINCT series FROM rollups
-                 WHERE (run_id = ?1 OR (run_id = 0 AND NOT EXISTS
-                          (SELECT 1 FROM rollups WHERE run_id = ?1)))
-                   AND resolution = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
-                 ORDER BY series",
-            )
+            .prepare_cached(concat!(
+                "SELECT DISTINCT series FROM rollups WHERE ",
+                runs_buckets!(),
+                " AND resolution = ?2 AND bucket_ms >= ?3 AND bucket_ms < ?4
+                     ORDER BY series"
+            ))
             .map_err(sql("listing series"))?;
         let rows = stmt
             .query_map(

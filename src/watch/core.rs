@@ -512,19 +512,21 @@ impl Watch {
             // verdict reads as still gathering them).
             None => Some(String::new()),
         };
-        let vs_production = match why(self.loads(Reference::Production), "in production") {
-            Some(why) => self.vs_production.look_except(&scaled, &why),
-            None => self.vs_production.look(),
+        let look = |judge: &mut Judge, why: Option<String>| match why {
+            Some(why) => judge.look_except(&scaled, &why),
+            None => judge.look(),
         };
+        let production_why = why(self.loads(Reference::Production), "in production");
+        let vs_production = look(&mut self.vs_production, production_why);
         let baseline_why = if self.vs_baseline.is_some() {
             why(self.loads(Reference::BeforeFault), "before the fault")
         } else {
             None
         };
-        let vs_baseline = self.vs_baseline.as_mut().map(|judge| match &baseline_why {
-            Some(why) => judge.look_except(&scaled, why),
-            None => judge.look(),
-        });
+        let vs_baseline = self
+            .vs_baseline
+            .as_mut()
+            .map(|judge| look(judge, baseline_why));
         Verdicts {
             since_ms: self.since_ms,
             vs_production,

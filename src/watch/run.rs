@@ -356,13 +356,14 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
             let Some(headline) = v.headline() else {
                 continue;
             };
-            let last = self.headlines[i].as_ref();
-            if last.map(|(o, left_out)| (*o, left_out.as_slice())) != Some(headline) {
+            if self.headlines[i].as_ref() != Some(&headline) {
                 let mut reasons = v.reasons.clone();
-                if let Some(back) = last.and_then(|(_, before)| judged_again(before, headline.1)) {
+                if let Some((_, before)) = &self.headlines[i]
+                    && let Some(back) = judged_again(before, &headline.1)
+                {
                     reasons.push(back);
                 }
-                self.headlines[i] = Some((headline.0, headline.1.to_vec()));
+                self.headlines[i] = Some(headline);
                 (self.on_event)(&WatchEvent::Verdict {
                     vs,
                     outcome: v.outcome,
@@ -385,9 +386,6 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
     }
 }
 
-/// Series named in full by [`learning_notice`]; the rest are counted.
-const LEARNING_NAMED: usize = 3;
-
 /// The line for metrics a verdict left out at its last printing and
 /// judges now (the loads compare again); `None` when there are none.
 pub fn judged_again(before: &[String], now: &[String]) -> Option<String> {
@@ -398,6 +396,9 @@ pub fn judged_again(before: &[String], now: &[String]) -> Option<String> {
         .collect();
     (!back.is_empty()).then(|| format!("loads compare again: {} judged", back.join(", ")))
 }
+
+/// Series named in full by [`learning_notice`]; the rest are counted.
+const LEARNING_NAMED: usize = 3;
 
 /// What to tell the operator when fault `id` starts while shadow series
 /// are still learning their baseline (`learning`: each with the points it

@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Feed, Followed, follow_log};
 use crate::domain::series::Environment;
+use crate::domain::traffic::Record;
 use crate::fixtures::fake::Fake;
 use crate::platform::{LogLine, LogStream};
 
@@ -60,6 +61,18 @@ fn notice(feed: Option<Feed>) -> String {
     }
 }
 
+/// The record fed, with its environment and service.
+fn fed_record(feed: Option<Feed>) -> (Environment, String, Record) {
+    match feed {
+        Some(Feed::Record {
+            environment,
+            service,
+            record,
+        }) => (environment, service, record),
+        other => panic!("expected a record, got {other:?}"),
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_entry_silent_for_a_minute_is_named_once() {
     let (mut rx, cancel) = follow(&[]);
@@ -85,20 +98,13 @@ async fn json_requests_after_a_banner_are_records_and_need_no_notice() {
         "listening on :8080",
         r#"{"ts":1795773600000,"method":"GET","path":"/api/cart","status":503,"latency_ms":12}"#,
     ]);
-    match timeout(Duration::from_secs(1), rx.recv()).await.unwrap() {
-        Some(Feed::Record {
-            environment,
-            service,
-            record,
-        }) => {
-            assert_eq!(
-                (environment, service.as_str()),
-                (Environment::Prod, "gateway")
-            );
-            assert_eq!((record.path.as_str(), record.status), ("/api/cart", 503));
-        }
-        other => panic!("expected a record, got {other:?}"),
-    }
+    let (environment, service, record) =
+        fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert_eq!(
+        (environment, service.as_str()),
+        (Environment::Prod, "gateway")
+    );
+    assert_eq!((record.path.as_str(), record.status), ("/api/cart", 503));
     assert!(
         timeout(Duration::from_secs(600), rx.recv()).await.is_err(),
         "it logged: no silence notice"
@@ -130,12 +136,8 @@ async fn a_request_on_stderr_is_a_record_and_the_error_log_is_not_remarked() {
     let mut lines = vec![(LogStream::Stderr, "[notice] start worker processes"); 25];
     lines.push((LogStream::Stderr, caddy));
     let (mut rx, cancel) = follow_streams(lines);
-    match timeout(Duration::from_secs(1), rx.recv()).await.unwrap() {
-        Some(Feed::Record { record, .. }) => {
-            assert_eq!((record.path.as_str(), record.status), ("/api/orders", 201));
-        }
-        other => panic!("expected a record, got {other:?}"),
-    }
+    let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert_eq!((record.path.as_str(), record.status), ("/api/orders", 201));
     assert!(timeout(Duration::from_secs(600), rx.recv()).await.is_err());
     cancel.cancel();
 }
