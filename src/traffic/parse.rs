@@ -1,14 +1,16 @@
 //! Capture parsers (pure): text in, [`Record`]s and [`Completeness`] out.
 //! A bad line never aborts a parse: it is counted with its reason and line
 //! number. Formats: access logs (`combined`, which also reads Apache
-//! common), JSON lines (`jsonl`) and HAR (`har`, a whole document); `auto`
-//! detects from the content ([`detect`]).
+//! common, Traefik's and Envoy's defaults and Python `http.server`), JSON
+//! lines (`jsonl`, Traefik's and Caddy's among them) and HAR (`har`, a
+//! whole document); `auto` detects from the content ([`detect`]).
 //!
 //! Line numbers are 1-based positions in the source. Blank lines are
 //! skipped and not counted; a trailing `\r` (CRLF files) is ignored.
 //! Owns no I/O: reading files, stdin and container logs is `capture`'s.
 
 mod clf;
+mod envoy;
 mod har;
 mod jsonl;
 pub mod time;

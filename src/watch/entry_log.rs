@@ -1,6 +1,7 @@
 //! How the watch reads an entry container's live output (pure): each
 //! line as an access-log request, its format decided per line
-//! (nginx/Apache combined or JSON lines, as `traffic profile` reads them),
+//! (an access-log line, `traffic::parse`'s dialects, or a JSON line, as
+//! `traffic profile` reads them),
 //! and the one notice a log deserves when it gives lines but no request,
 //! or nothing at all for [`SILENT_AFTER`].
 //!
@@ -85,7 +86,8 @@ impl EntryLog {
         let (first, reason) = self.first_rejected.as_ref()?;
         Some(format!(
             "the access log of {instance} gave {} lines and no request \
-             (understudy reads nginx/Apache combined and JSON lines); \
+             (understudy reads nginx/Apache combined or common, Traefik, Envoy \
+             and Python http.server lines, and JSON lines); \
              the first: \"{first}\" ({reason}). Its request metrics (rate, latency, \
              errors) stay empty and its load reads as none",
             read.lines
@@ -159,7 +161,8 @@ mod tests {
         assert_eq!(
             log.unread_notice("shop_gateway_1").unwrap(),
             "the access log of shop_gateway_1 gave 20 lines and no request \
-             (understudy reads nginx/Apache combined and JSON lines); \
+             (understudy reads nginx/Apache combined or common, Traefik, Envoy \
+             and Python http.server lines, and JSON lines); \
              the first: \"level=info msg=\"GET /api/cart 200 4ms\"\" (no time). \
              Its request metrics (rate, latency, errors) stay empty and its load \
              reads as none"

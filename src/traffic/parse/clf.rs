@@ -5,6 +5,13 @@
 //! remote ident user [time] "request" status bytes ["referer" "agent"] [request_time ...]
 //! ```
 //!
+//! The same shape covers Traefik's default ("common": after the agent, the
+//! request count, the router, the server URL and `12ms`), Python
+//! `http.server` (`[27/Nov/2026 10:00:00]`, no offset: read as UTC) and
+//! gunicorn's default. Where the duration is read from is
+//! [`request_time`]'s rule; a bare integer there is never taken for one.
+//! A line starting with `[` is Envoy's default format (`envoy`).
+//!
 //! A hand-written parser over bytes: no regex, no allocation beyond the
 //! record's method and path, and the timestamp parsed once per distinct
 //! `[..]` text (consecutive lines share it). Escapes are undone in the path:
@@ -27,7 +34,11 @@ pub struct ClfParser {
 
 impl ClfParser {
     /// One line (no newline; a trailing `\r` is the caller's to strip).
+    /// A line starting with `[` is Envoy's default format (`envoy`).
     pub fn parse(&mut self, line: &[u8], line_no: u64) -> Result<Record, Reason> {
+        if line.first() == Some(&b'[') {
+            return super::envoy::parse(line, line_no);
+        }
         let sp = memchr(b' ', line, 0).ok_or(Reason::NoTime)?;
         let open = find2(line, *b" [", sp).ok_or(Reason::NoTime)? + 2;
         let close = memchr(b']', line, open).ok_or(Reason::BadTime)?;
@@ -71,7 +82,7 @@ impl ClfParser {
     }
 }
 
-fn memchr(needle: u8, hay: &[u8], from: usize) -> Option<usize> {
+pub(super) fn memchr(needle: u8, hay: &[u8], from: usize) -> Option<usize> {
     memchr::memchr(needle, hay.get(from..)?).map(|p| p + from)
 }
 
@@ -88,7 +99,7 @@ fn find2(hay: &[u8], pair: [u8; 2], from: usize) -> Option<usize> {
 
 /// The text of a quoted field starting after its opening quote, and the
 /// index after the closing quote. A backslash escapes the next byte.
-fn quoted(line: &[u8], start: usize) -> Option<(&[u8], usize)> {
+pub(super) fn quoted(line: &[u8], start: usize) -> Option<(&[u8], usize)> {
     let mut i = start;
     while let Some(p) = memchr::memchr2(b'"', b'\\', line.get(i..)?) {
         i += p;
@@ -101,7 +112,7 @@ fn quoted(line: &[u8], start: usize) -> Option<(&[u8], usize)> {
 }
 
 /// `METHOD target [HTTP/x.y]`.
-fn split_request(request: &[u8]) -> Result<(&[u8], &[u8]), Reason> {
+pub(super) fn split_request(request: &[u8]) -> Result<(&[u8], &[u8]), Reason> {
     if request.is_empty() || request == b"-" {
         return Err(Reason::NoRequestLine);
     }
@@ -129,7 +140,7 @@ fn split_request(request: &[u8]) -> Result<(&[u8], &[u8]), Reason> {
 }
 
 /// ` NNN`: three digits, 100..=599.
-fn status(line: &[u8], i: &mut usize) -> Result<u16, Reason> {
+pub(super) fn status(line: &[u8], i: &mut usize) -> Result<u16, Reason> {
     let s = line.get(*i..*i + 4).ok_or(Reason::BadStatus)?;
     if s[0] != b' ' || !s[1..].iter().all(u8::is_ascii_digit) {
         return Err(Reason::BadStatus);
@@ -148,7 +159,7 @@ fn status(line: &[u8], i: &mut usize) -> Result<u16, Reason> {
 }
 
 /// ` N` or ` -` (nothing sent).
-fn body_bytes(line: &[u8], i: &mut usize) -> Result<u64, Reason> {
+pub(super) fn body_bytes(line: &[u8], i: &mut usize) -> Result<u64, Reason> {
     if line.get(*i) != Some(&b' ') {
         return Err(Reason::BadBytes);
     }
@@ -166,7 +177,13 @@ fn body_bytes(line: &[u8], i: &mut usize) -> Result<u64, Reason> {
 }
 
 /// After the bytes: skips `"referer" "agent"` if present, then reads the
-/// first further word as seconds (nginx `$request_time`), if it is one.
+/// request's duration from the words after them (quoted ones skipped):
+/// the first word as seconds when it has a decimal point (nginx
+/// `$request_time`, always printed to the millisecond), any word `12ms`
+/// (Traefik's last field) or `rt=0.004` / `request_time=0.004` (nginx's
+/// key=value formats). A bare integer is no duration: Traefik's request
+/// count, or Apache's `%D` (microseconds) or `%T` (seconds), which the line
+/// does not tell apart.
 fn request_time(line: &[u8], mut i: usize) -> Option<f64> {
     for _ in 0..2 {
         while line.get(i) == Some(&b' ') {
@@ -176,25 +193,55 @@ fn request_time(line: &[u8], mut i: usize) -> Option<f64> {
             i = quoted(line, i + 1)?.1;
         }
     }
-    while line.get(i) == Some(&b' ') {
-        i += 1;
+    let mut first = true;
+    loop {
+        while line.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        if line.get(i) == Some(&b'"') {
+            i = quoted(line, i + 1)?.1;
+            first = false;
+            continue;
+        }
+        let end = memchr(b' ', line, i).unwrap_or(line.len());
+        let word = line.get(i..end).filter(|w| !w.is_empty())?;
+        if let Some(ms) = duration_word(word, first) {
+            return Some(ms);
+        }
+        first = false;
+        i = end;
     }
-    let end = memchr(b' ', line, i).unwrap_or(line.len());
-    let word = line.get(i..end)?;
-    if word.is_empty() || !word.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+}
+
+/// One trailing word as milliseconds, if it is a duration (see
+/// [`request_time`]); `first`: the word right after the agent.
+fn duration_word(word: &[u8], first: bool) -> Option<f64> {
+    let (number, scale) = if let Some(n) = word.strip_suffix(b"ms") {
+        (n, 1.0)
+    } else if let Some(n) = word
+        .strip_prefix(b"rt=")
+        .or_else(|| word.strip_prefix(b"request_time="))
+    {
+        (n, 1000.0)
+    } else if first && word.contains(&b'.') {
+        (word, 1000.0)
+    } else {
+        return None;
+    };
+    if number.is_empty() || !number.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
         return None;
     }
-    let secs: f64 = std::str::from_utf8(word).ok()?.parse().ok()?;
-    Some(secs * 1000.0)
+    let value: f64 = std::str::from_utf8(number).ok()?.parse().ok()?;
+    Some(value * scale)
 }
 
 /// Checked ASCII (a method) as a String.
-fn ascii(b: &[u8]) -> String {
+pub(super) fn ascii(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 /// The target as sent: `\xHH`, `\"` and `\\` undone; invalid UTF-8 replaced.
-fn unescape(b: &[u8]) -> String {
+pub(super) fn unescape(b: &[u8]) -> String {
     if !b.contains(&b'\\') {
         return String::from_utf8_lossy(b).into_owned();
     }
@@ -316,6 +363,63 @@ mod tests {
         .unwrap();
         assert_eq!(r.duration_ms, None);
         assert_eq!(r.method, "POST");
+    }
+
+    #[test]
+    fn traefik_nginx_key_value_and_apache_durations() {
+        let traefik = parse(
+            r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /api/products HTTP/1.1" 200 153 "-" "curl/8.0" 42 "shop@docker" "http://172.18.0.3:8080" 3ms"#,
+        )
+        .unwrap();
+        assert_eq!(
+            traefik.duration_ms,
+            Some(3.0),
+            "the request count is no time"
+        );
+        assert_eq!(traefik.start_ms, T0 + 497);
+        let nginx_kv = parse(
+            r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-" rt=0.250 uct="0.001" urt="0.249""#,
+        )
+        .unwrap();
+        assert_eq!(nginx_kv.duration_ms, Some(250.0));
+        let apache_d = parse(
+            r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-" 5012"#,
+        )
+        .unwrap();
+        assert_eq!(
+            apache_d.duration_ms, None,
+            "microseconds or seconds: not told"
+        );
+        let later_decimal = parse(
+            r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-" 7 2.50"#,
+        )
+        .unwrap();
+        assert_eq!(
+            later_decimal.duration_ms, None,
+            "only the first word is nginx's"
+        );
+    }
+
+    #[test]
+    fn python_http_server_lines() {
+        // As `python3 -m http.server` 3.11 writes them to stderr.
+        let r =
+            parse(r#"127.0.0.1 - - [27/Nov/2026 10:00:02] "GET /nope HTTP/1.1" 404 -"#).unwrap();
+        assert_eq!((r.start_ms, r.status, r.bytes), (T0 + 2000, 404, 0));
+        assert_eq!(r.path, "/nope");
+        assert_eq!(
+            parse(r"127.0.0.1 - - [27/Nov/2026 10:00:02] code 404, message File not found"),
+            Err(Reason::NoRequestLine)
+        );
+    }
+
+    #[test]
+    fn apache_milliseconds_with_a_unit() {
+        let r = parse(
+            r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-" 12ms"#,
+        )
+        .unwrap();
+        assert_eq!(r.duration_ms, Some(12.0));
     }
 
     #[test]

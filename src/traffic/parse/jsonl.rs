@@ -6,12 +6,12 @@
 //! | field | names | unit |
 //! | --- | --- | --- |
 //! | time (end) | `time`, `timestamp`, `@timestamp`, `ts`, `time_iso8601`, `time_local`, `msec` | RFC 3339, epoch s/ms/us/ns, or `27/Nov/2026:10:00:00 +0000` |
-//! | time (start) | `start_time`, `startedDateTime` | as above |
-//! | method | `method`, `request_method`, `http.method`, `http_method`, `request.method`, `http.request.method` | |
-//! | path | `request_uri`, `path`, `uri`, `url`, `request.uri`, `request.path`, `request.url`, `url.original`, `url.path`, `http.url`, `http.target`, or the request line in `request` (`GET /x HTTP/1.1`) | a query in `query`, `query_string`, `args`, `url.query` is appended |
-//! | status | `status`, `status_code`, `statusCode`, `http.status_code`, `response.status`, `response.status_code`, `http.response.status_code`, `response_code` | number or numeric text |
-//! | bytes | `bytes`, `body_bytes_sent`, `size`, `response_size`, `bytes_sent`, `response.size`, `response.bytes`, `http.response.body.bytes` | missing: 0 |
-//! | duration | `request_time` (s), `duration_ms`, `latency_ms`, `elapsed_ms`, `response_time_ms` (ms), `duration`, `elapsed`, `latency` (s, or text with a unit: `12ms`), `event.duration`, `duration_ns` (ns) | |
+//! | time (start) | `start_time`, `startedDateTime`, `StartUTC` | as above |
+//! | method | `method`, `request_method`, `http.method`, `http_method`, `request.method`, `http.request.method`, `RequestMethod` | |
+//! | path | `request_uri`, `path`, `uri`, `url`, `request.uri`, `request.path`, `request.url`, `url.original`, `url.path`, `http.url`, `http.target`, `RequestPath`, or the request line in `request` (`GET /x HTTP/1.1`) | a query in `query`, `query_string`, `args`, `url.query` is appended |
+//! | status | `status`, `status_code`, `statusCode`, `http.status_code`, `response.status`, `response.status_code`, `http.response.status_code`, `response_code`, `DownstreamStatus` | number or numeric text |
+//! | bytes | `bytes`, `body_bytes_sent`, `size`, `response_size`, `bytes_sent`, `response.size`, `response.bytes`, `http.response.body.bytes`, `DownstreamContentSize` | missing: 0 |
+//! | duration | `request_time` (s), `duration_ms`, `latency_ms`, `elapsed_ms`, `response_time_ms` (ms), `duration`, `elapsed`, `latency` (s, or text with a unit: `12ms`), `event.duration`, `duration_ns`, `Duration` (ns) | |
 //! | body | `body`, `request_body`, `request.body` | text, or JSON re-serialized |
 //!
 //! An end time becomes a start by subtracting the duration when known;
@@ -33,16 +33,17 @@ const END_TIME: [&str; 7] = [
     "time_local",
     "msec",
 ];
-const START_TIME: [&str; 2] = ["start_time", "startedDateTime"];
-const METHOD: [&str; 6] = [
+const START_TIME: [&str; 3] = ["start_time", "startedDateTime", "StartUTC"];
+const METHOD: [&str; 7] = [
     "method",
     "request_method",
     "http.method",
     "http_method",
     "request.method",
     "http.request.method",
+    "RequestMethod",
 ];
-const PATH: [&str; 11] = [
+const PATH: [&str; 12] = [
     "request_uri",
     "path",
     "uri",
@@ -54,9 +55,10 @@ const PATH: [&str; 11] = [
     "url.path",
     "http.url",
     "http.target",
+    "RequestPath",
 ];
 const QUERY: [&str; 4] = ["query", "query_string", "args", "url.query"];
-const STATUS: [&str; 8] = [
+const STATUS: [&str; 9] = [
     "status",
     "status_code",
     "statusCode",
@@ -65,8 +67,9 @@ const STATUS: [&str; 8] = [
     "response.status_code",
     "http.response.status_code",
     "response_code",
+    "DownstreamStatus",
 ];
-const BYTES: [&str; 8] = [
+const BYTES: [&str; 9] = [
     "bytes",
     "body_bytes_sent",
     "size",
@@ -75,6 +78,7 @@ const BYTES: [&str; 8] = [
     "response.size",
     "response.bytes",
     "http.response.body.bytes",
+    "DownstreamContentSize",
 ];
 const BODY: [&str; 3] = ["body", "request_body", "request.body"];
 const REQUEST_BYTES: [&str; 3] = ["request_bytes", "request_size", "http.request.body.bytes"];
@@ -89,7 +93,7 @@ enum Unit {
     SecondsOrText,
 }
 
-const DURATION: [(&str, Unit); 11] = [
+const DURATION: [(&str, Unit); 12] = [
     ("request_time", Unit::Seconds),
     ("duration_ms", Unit::Millis),
     ("latency_ms", Unit::Millis),
@@ -101,6 +105,7 @@ const DURATION: [(&str, Unit); 11] = [
     ("event.duration", Unit::Nanos),
     ("duration_ns", Unit::Nanos),
     ("time_ms", Unit::Millis),
+    ("Duration", Unit::Nanos),
 ];
 
 /// One JSON line.
@@ -285,6 +290,8 @@ mod tests {
             r#"{"start_time":"2026-11-27T09:59:59.988Z","request":{"method":"GET","path":"/a"},"response":{"status":201,"size":5},"duration":0.012}"#,
             r#"{"time":"27/Nov/2026:10:00:00 +0000","request":"GET /a HTTP/1.1","status":201,"bytes":5,"elapsed":"12ms"}"#,
             r#"{"ts":1795773600.0,"http_method":"GET","path":"/a","response":{"status":201},"bytes":5,"event":{"duration":12000000}}"#,
+            // Traefik's JSON access log.
+            r#"{"ClientHost":"172.18.0.1","DownstreamContentSize":5,"DownstreamStatus":201,"Duration":12000000,"OriginStatus":201,"RequestCount":42,"RequestMethod":"GET","RequestPath":"/a","StartUTC":"2026-11-27T09:59:59.988Z","level":"info","msg":"","time":"2026-11-27T10:00:00Z"}"#,
         ];
         for line in lines {
             let r = parse_str(line).unwrap_or_else(|e| panic!("{line}: {e:?}"));

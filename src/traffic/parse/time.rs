@@ -38,9 +38,13 @@ fn digits(b: &[u8]) -> Option<u32> {
 }
 
 /// `27/Nov/2026:10:00:00 +0000` (optionally `:00.123` fractional seconds)
-/// to Unix milliseconds.
+/// to Unix milliseconds; also Python `http.server`'s `27/Nov/2026 10:00:00`
+/// (a space after the date and no offset: the container's local time,
+/// read as UTC, which is what a container's clock is unless its image sets
+/// `TZ`).
 pub fn parse_clf(b: &[u8]) -> Option<i64> {
-    if b.len() < 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
+    let python = b.len() == 20 && b[11] == b' ';
+    if (b.len() < 26 && !python) || b[2] != b'/' || b[6] != b'/' || !(b[11] == b':' || python) {
         return None;
     }
     let day = digits(&b[0..2])?;
@@ -54,6 +58,9 @@ pub fn parse_clf(b: &[u8]) -> Option<i64> {
     let second = digits(&b[18..20])?;
     let mut i = 20;
     let mut millis: i64 = 0;
+    if python {
+        return civil_ms(year, month, day, [hour, minute, second], 0);
+    }
     if b[i] == b'.' {
         let start = i + 1;
         i = start;
@@ -81,13 +88,21 @@ pub fn parse_clf(b: &[u8]) -> Option<i64> {
     };
     let zh = digits(&zone[2..4])?;
     let zm = digits(&zone[4..6])?;
-    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 || zm > 59 {
+    if zm > 59 {
+        return None;
+    }
+    let offset = sign * i64::from(zh * 3600 + zm * 60);
+    Some(civil_ms(year, month, day, [hour, minute, second], offset)? + millis)
+}
+
+/// Unix milliseconds of a civil date and time of day (checked), in a zone
+/// `offset` seconds east of UTC.
+fn civil_ms(year: u32, month: u32, day: u32, [h, m, s]: [u32; 3], offset: i64) -> Option<i64> {
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
         return None;
     }
     let days = days_from_civil(i64::from(year), month, day);
-    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second)
-        - sign * i64::from(zh * 3600 + zm * 60);
-    Some(secs * 1000 + millis)
+    Some((days * 86_400 + i64::from(h * 3600 + m * 60 + s) - offset) * 1000)
 }
 
 /// RFC 3339 to Unix milliseconds; also `2026-11-27 10:00:00` (space) and a
@@ -176,8 +191,11 @@ mod tests {
         assert_eq!(parse_clf(b"27/Nov/2026:11:30:00 +0130"), Some(T0));
         assert_eq!(parse_clf(b"27/Nov/2026:08:00:00 -0200"), Some(T0));
         assert_eq!(parse_clf(b"27/Nov/2026:10:00:00.250 +0000"), Some(T0 + 250));
+        assert_eq!(parse_clf(b"27/Nov/2026 10:00:00"), Some(T0), "http.server");
         for bad in [
-            &b"27/Nov/2026:10:00:00"[..],
+            &b"27/Nov/2026 10:00:00 +0000"[..],
+            b"27/Nov/2026 25:00:00",
+            b"27/Nov/2026:10:00:00",
             b"27/Foo/2026:10:00:00 +0000",
             b"27/Nov/2026:25:00:00 +0000",
             b"2026-11-27T10:00:00Z",
