@@ -74,6 +74,10 @@ pub struct WatchArgs {
     /// Replay connection limit (with --replay).
     #[arg(long, default_value_t = 64, requires = "replay")]
     pub concurrency: usize,
+    /// A body for a replayed write endpoint, `METHOD /path/template=BODY`
+    /// (with --replay; repeatable): access logs record none.
+    #[arg(long = "body", value_name = "ENDPOINT=BODY", requires = "replay")]
+    pub bodies: Vec<String>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -208,6 +212,7 @@ fn replay(path: &std::path::Path, args: &WatchArgs) -> anyhow::Result<Replay> {
         speed: args.speed,
         scale: args.scale,
         seed: args.seed,
+        bodies: replay_plan::parse_body_overrides(&args.bodies)?,
         ..ReplayOptions::default()
     };
     let plan = replay_plan::plan(&profile, &options)

@@ -326,5 +326,11 @@ pub fn parse_body_override(text: &str) -> Result<(String, String), ReplayError> 
     ))
 }
 
+/// Every `--body` given, by `METHOD /template` (a later one for the same
+/// endpoint wins).
+pub fn parse_body_overrides(texts: &[String]) -> Result<BTreeMap<String, String>, ReplayError> {
+    texts.iter().map(|t| parse_body_override(t)).collect()
+}
+
 #[cfg(test)]
 mod tests;

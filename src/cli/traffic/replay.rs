@@ -4,7 +4,6 @@
 //! compressed and scaled, the biggest peak amplified, a share drawn from the
 //! edge cases, the mix preserved, deterministic for a seed.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -102,11 +101,7 @@ pub fn announce(plan: &ReplayPlan, what: &str, options: &ReplayOptions) {
 
 pub async fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let profile = load_profile(&args.source, &args.format)?;
-    let mut bodies = BTreeMap::new();
-    for b in &args.bodies {
-        let (key, body) = replay::parse_body_override(b)?;
-        bodies.insert(key, body);
-    }
+    let bodies = replay::parse_body_overrides(&args.bodies)?;
     let options = ReplayOptions {
         speed: args.speed,
         scale: args.scale,

@@ -197,6 +197,17 @@ fn body_overrides_parse() {
         )
     );
     assert!(parse_body_override("nonsense").is_err());
+    let all = parse_body_overrides(&[
+        "POST /a={\"v\":1}".to_owned(),
+        "PUT /b=x=y".to_owned(),
+        "post /a={\"v\":2}".to_owned(),
+    ])
+    .unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all["POST /a"], r#"{"v":2}"#, "the later one wins");
+    assert_eq!(all["PUT /b"], "x=y", "the body keeps its own '='");
+    let err = parse_body_overrides(&["POST /a=1".to_owned(), "GET".to_owned()]).unwrap_err();
+    assert!(err.to_string().contains("\"GET\""), "{err}");
 }
 
 proptest! {
