@@ -237,6 +237,9 @@ pub struct Watch {
     latest_ms: i64,
     /// When the watch began, Unix ms.
     start_ms: i64,
+    /// Whether the loads differed at the last look: vs production, vs
+    /// the baseline (see [`load::differ_at`]).
+    loads_differed: [bool; 2],
 }
 
 /// One `--page` pattern and how many series it made alerting.
@@ -268,6 +271,7 @@ impl Watch {
             paged: vec![0; config.page.len()],
             points: 0,
             latest_ms: start_ms,
+            loads_differed: [false; 2],
             config,
         })
     }
@@ -493,6 +497,7 @@ impl Watch {
         self.since_ms = t_ms;
         self.vs_production = vs_production;
         self.vs_baseline = Some(baseline);
+        self.loads_differed = [false; 2];
     }
 
     /// Looks at both judges. While the shadow serves a load unlike its
@@ -506,23 +511,31 @@ impl Watch {
             .filter(|m| m.name.ends_with(&format!("/{}", metric::CPU_PERCENT)))
             .map(|m| m.name.clone())
             .collect();
-        let why = |loads: Option<Vec<load::Load>>, reference: &str| match loads {
-            Some(loads) => load::mismatch(&loads, MIN_RATIO, reference, &scaled),
-            // Loads not known yet: the scaled metrics wait, silently (the
-            // verdict reads as still gathering them).
-            None => Some(String::new()),
+        let why = |loads: Option<Vec<load::Load>>, reference: &str, differed: &mut bool| {
+            let Some(loads) = loads else {
+                // Loads not known yet: the scaled metrics wait, silently
+                // (the verdict reads as still gathering them).
+                return Some(String::new());
+            };
+            let ratio = load::differ_at(MIN_RATIO, *differed);
+            let why = load::mismatch(&loads, ratio, reference, &scaled);
+            *differed = why.is_some();
+            why
         };
         let look = |judge: &mut Judge, why: Option<String>| match why {
             Some(why) => judge.look_except(&scaled, &why),
             None => judge.look(),
         };
-        let production_why = why(self.loads(Reference::Production), "in production");
+        let production_loads = self.loads(Reference::Production);
+        let baseline_loads = self
+            .vs_baseline
+            .is_some()
+            .then(|| self.loads(Reference::BeforeFault));
+        let [production_differed, baseline_differed] = &mut self.loads_differed;
+        let production_why = why(production_loads, "in production", production_differed);
         let vs_production = look(&mut self.vs_production, production_why);
-        let baseline_why = if self.vs_baseline.is_some() {
-            why(self.loads(Reference::BeforeFault), "before the fault")
-        } else {
-            None
-        };
+        let baseline_why =
+            baseline_loads.and_then(|loads| why(loads, "before the fault", baseline_differed));
         let vs_baseline = self
             .vs_baseline
             .as_mut()

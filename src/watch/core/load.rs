@@ -32,6 +32,22 @@ pub const MIN_WINDOW_S: f64 = 10.0;
 /// load now, not the average of an hour-long window).
 pub const RATE_WINDOW_S: f64 = 600.0;
 
+/// Loads found different compare again only once every entry's ratio is
+/// under this (hysteresis): a ratio hovering about the judge's 1.5 would
+/// otherwise take CPU out of the verdict and put it back look after look,
+/// each change reprinting the verdict.
+pub const COMPARE_AGAIN_RATIO: f64 = 1.3;
+
+/// The ratio at which loads differ: the judge's `min_ratio` while they
+/// compared at the last look, [`COMPARE_AGAIN_RATIO`] while they differed.
+pub fn differ_at(min_ratio: f64, differed: bool) -> f64 {
+    if differed {
+        COMPARE_AGAIN_RATIO.min(min_ratio)
+    } else {
+        min_ratio
+    }
+}
+
 /// Why the load-scaled metrics are left out, if some entry's rates differ
 /// by at least `min_ratio` either way (a side with no requests differs
 /// from any other); `None` when every entry's loads are comparable.
