@@ -97,12 +97,15 @@ fn now_ms() -> i64 {
 fn print(event: &WatchEvent) {
     match event {
         WatchEvent::Started(t) => {
-            let shadow = t.shadow.as_deref().unwrap_or("none");
+            let what = match t.shadow.as_deref() {
+                Some(shadow) => format!("{} and shadow {shadow}", t.group),
+                None => format!("{} (production alone, no shadow)", t.group),
+            };
+            let count = t.containers.len();
+            let plural = if count == 1 { "" } else { "s" };
             println!(
-                "watching {} and shadow {shadow}: entry {}, {} containers; Ctrl-C ends",
-                t.group,
+                "watching {what}: entry {}, {count} container{plural}; Ctrl-C ends",
                 t.entries.join(", "),
-                t.containers.len()
             );
         }
         WatchEvent::Alert(e) => {

@@ -283,7 +283,11 @@ async fn follow_log<P: Platform>(
             }
             Some(Err(e)) => {
                 let _ = tx
-                    .send(Feed::Notice(format!("log of {} ended: {e}", c.instance)))
+                    .send(Feed::Notice(entry_log::unreadable_notice(
+                        &c.instance,
+                        c.environment,
+                        &e.to_string(),
+                    )))
                     .await;
                 return;
             }

@@ -99,10 +99,7 @@ impl EntryLog {
 /// watch's first `silent`: idle, or its requests are not logged where the
 /// watch reads them. Production's load then reads as none.
 pub fn silent_notice(instance: &str, environment: Environment, silent: Duration) -> String {
-    let side = match environment {
-        Environment::Prod => "production's",
-        Environment::Shadow | Environment::Host => "the shadow's",
-    };
+    let side = side(environment);
     format!(
         "{instance} ({side} entry) logged nothing in the watch's first {} s: it is \
          idle, or its access log is off or written to a file (understudy reads requests \
@@ -110,6 +107,24 @@ pub fn silent_notice(instance: &str, environment: Environment, silent: Duration)
          load reads as none until it logs",
         silent.as_secs()
     )
+}
+
+/// What to say of an entry whose log the engine would not give (a logging
+/// driver it cannot read back, such as `none`): `error` is the engine's.
+pub fn unreadable_notice(instance: &str, environment: Environment, error: &str) -> String {
+    let side = side(environment);
+    format!(
+        "the log of {instance} ({side} entry) cannot be read: {error}; {side} request \
+         metrics stay empty (a logging driver Docker cannot read back, such as `none`, \
+         hides an entry's requests from the watch)"
+    )
+}
+
+fn side(environment: Environment) -> &'static str {
+    match environment {
+        Environment::Prod => "production's",
+        Environment::Shadow | Environment::Host => "the shadow's",
+    }
 }
 
 /// `line` without its line end, cut to [`QUOTED_CHARS`] characters.

@@ -35,6 +35,11 @@ fn follow_streams(lines: Vec<(LogStream, &str)>) -> (mpsc::Receiver<Feed>, Cance
                 .collect(),
         );
     });
+    follow_on(fake)
+}
+
+/// Follows production's gateway on `fake`.
+fn follow_on(fake: Fake) -> (mpsc::Receiver<Feed>, CancellationToken) {
     let gateway = Followed {
         environment: Environment::Prod,
         service: "gateway".into(),
@@ -140,5 +145,38 @@ async fn a_request_on_stderr_is_a_record_and_the_error_log_is_not_remarked() {
     let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
     assert_eq!((record.path.as_str(), record.status), ("/api/orders", 201));
     assert!(timeout(Duration::from_secs(600), rx.recv()).await.is_err());
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_log_the_engine_will_not_give_is_named_with_what_it_costs() {
+    let fake = Fake::new();
+    fake.with(|s| {
+        s.logs_refused = Some("configured logging driver does not support reading".into());
+    });
+    let (mut rx, cancel) = follow_on(fake);
+    let text = notice(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert!(
+        text.starts_with("the log of shop_gateway_1 (production's entry) cannot be read: "),
+        "{text}"
+    );
+    assert!(
+        text.contains("configured logging driver does not support reading"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "production's request metrics stay empty (a logging driver Docker cannot \
+             read back, such as `none`, hides an entry's requests from the watch)"
+        ),
+        "{text}"
+    );
+    assert!(
+        timeout(Duration::from_secs(600), rx.recv())
+            .await
+            .unwrap()
+            .is_none(),
+        "the follower ends: no silence notice after it"
+    );
     cancel.cancel();
 }
