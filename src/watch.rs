@@ -18,6 +18,7 @@ pub mod collect;
 pub mod core;
 pub mod entry_log;
 pub mod history;
+pub mod log_clock;
 pub mod points;
 pub mod run;
 pub mod sources;

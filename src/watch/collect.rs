@@ -25,6 +25,7 @@ use crate::metrics::container_stats::StatsDeriver;
 use crate::platform::{LogOptions, LogStream, Platform, find_group};
 use crate::shadow::naming;
 use crate::watch::entry_log::{self, EntryLog};
+use crate::watch::log_clock::LogClock;
 
 /// One container followed by the watch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +229,9 @@ pub fn spawn<P: Platform>(
     set
 }
 
+/// Follows an entry's log from `start`, the watch's start, which is when
+/// the followers begin: the clock a request is read at is `start` plus the
+/// time since (tokio's, so tests on paused time control it).
 async fn follow_log<P: Platform>(
     platform: P,
     c: Followed,
@@ -242,7 +246,9 @@ async fn follow_log<P: Platform>(
     };
     let mut lines = platform.logs(&c.id, &options);
     let mut log = EntryLog::default();
-    let silent_at = tokio::time::Instant::now() + entry_log::SILENT_AFTER;
+    let mut clock = LogClock::default();
+    let began = tokio::time::Instant::now();
+    let silent_at = began + entry_log::SILENT_AFTER;
     // Until its first stdout line, or the notice that none came.
     let mut waiting = true;
     loop {
@@ -267,11 +273,21 @@ async fn follow_log<P: Platform>(
                     LogStream::Stderr => log.push_stderr(text),
                 };
                 let feed = match record {
-                    Some(record) => Feed::Record {
-                        environment: c.environment,
-                        service: c.service.clone(),
-                        record,
-                    },
+                    Some(record) => {
+                        let now = start + began.elapsed();
+                        let (record, skew) =
+                            clock.place(record, crate::watch::unix_ms(now), &c.instance);
+                        if let Some(notice) = skew
+                            && tx.send(Feed::Notice(notice)).await.is_err()
+                        {
+                            return;
+                        }
+                        Feed::Record {
+                            environment: c.environment,
+                            service: c.service.clone(),
+                            record,
+                        }
+                    }
                     None => match log.unread_notice(&c.instance) {
                         Some(notice) => Feed::Notice(notice),
                         None => continue,

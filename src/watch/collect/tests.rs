@@ -52,7 +52,8 @@ fn follow_on(fake: Fake) -> (mpsc::Receiver<Feed>, CancellationToken) {
     tokio::spawn(follow_log(
         fake,
         gateway,
-        SystemTime::now(),
+        // The watch began when the fake's lines were written (T0).
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_773_600),
         tx,
         cancel.clone(),
     ));
@@ -177,6 +178,26 @@ async fn a_log_the_engine_will_not_give_is_named_with_what_it_costs() {
             .unwrap()
             .is_none(),
         "the follower ends: no silence notice after it"
+    );
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_log_an_hour_ahead_is_moved_onto_the_clock_and_named() {
+    // Python's http.server in a container with TZ=Europe/Paris (UTC+1).
+    let (mut rx, cancel) = follow_streams(vec![(
+        LogStream::Stderr,
+        r#"172.18.0.1 - - [27/Nov/2026 11:00:00] "GET /api/cart HTTP/1.1" 200 -"#,
+    )]);
+    let text = notice(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert!(
+        text.starts_with("the log times of shop_gateway_1 run 1 h ahead of the watch's clock"),
+        "{text}"
+    );
+    let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert_eq!(
+        record.start_ms, 1_795_773_600_000,
+        "10:00 UTC, the watch's time"
     );
     cancel.cancel();
 }
