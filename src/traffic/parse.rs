@@ -1,7 +1,8 @@
 //! Capture parsers (pure): text in, [`Record`]s and [`Completeness`] out.
 //! A bad line never aborts a parse: it is counted with its reason and line
 //! number. Formats: access logs (`combined`, which also reads Apache
-//! common, Traefik's and Envoy's defaults and Python `http.server`), JSON
+//! common, Traefik's and Envoy's defaults, HAProxy's HTTP log and Python
+//! `http.server`), JSON
 //! lines (`jsonl`, Traefik's and Caddy's among them) and HAR (`har`, a
 //! whole document); `auto` detects from the content ([`detect`]).
 //!
@@ -11,6 +12,7 @@
 
 mod clf;
 mod envoy;
+mod haproxy;
 mod har;
 mod jsonl;
 pub mod time;

@@ -86,8 +86,8 @@ impl EntryLog {
         let (first, reason) = self.first_rejected.as_ref()?;
         Some(format!(
             "the access log of {instance} gave {} lines and no request \
-             (understudy reads nginx/Apache combined or common, Traefik, Envoy \
-             and Python http.server lines, and JSON lines); \
+             (understudy reads nginx/Apache combined or common, Traefik, Envoy, \
+             HAProxy and Python http.server lines, and JSON lines); \
              the first: \"{first}\" ({reason}). Its request metrics (rate, latency, \
              errors) stay empty and its load reads as none",
             read.lines
@@ -176,8 +176,8 @@ mod tests {
         assert_eq!(
             log.unread_notice("shop_gateway_1").unwrap(),
             "the access log of shop_gateway_1 gave 20 lines and no request \
-             (understudy reads nginx/Apache combined or common, Traefik, Envoy \
-             and Python http.server lines, and JSON lines); \
+             (understudy reads nginx/Apache combined or common, Traefik, Envoy, \
+             HAProxy and Python http.server lines, and JSON lines); \
              the first: \"level=info msg=\"GET /api/cart 200 4ms\"\" (no time). \
              Its request metrics (rate, latency, errors) stay empty and its load \
              reads as none"

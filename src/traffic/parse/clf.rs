@@ -10,7 +10,8 @@
 //! `http.server` (`[27/Nov/2026 10:00:00]`, no offset: read as UTC) and
 //! gunicorn's default. Where the duration is read from is
 //! [`request_time`]'s rule; a bare integer there is never taken for one.
-//! A line starting with `[` is Envoy's default format (`envoy`).
+//! A line starting with `[` is Envoy's default format (`envoy`); one with
+//! the bracketed date right after the client, HAProxy's (`haproxy`).
 //!
 //! A hand-written parser over bytes: no regex, no allocation beyond the
 //! record's method and path, and the timestamp parsed once per distinct
@@ -34,10 +35,14 @@ pub struct ClfParser {
 
 impl ClfParser {
     /// One line (no newline; a trailing `\r` is the caller's to strip).
-    /// A line starting with `[` is Envoy's default format (`envoy`).
+    /// A line starting with `[` is Envoy's default format (`envoy`), one
+    /// with the date right after the client HAProxy's (`haproxy`).
     pub fn parse(&mut self, line: &[u8], line_no: u64) -> Result<Record, Reason> {
         if line.first() == Some(&b'[') {
             return super::envoy::parse(line, line_no);
+        }
+        if super::haproxy::matches(line) {
+            return super::haproxy::parse(line, line_no);
         }
         let sp = memchr(b' ', line, 0).ok_or(Reason::NoTime)?;
         let open = find2(line, *b" [", sp).ok_or(Reason::NoTime)? + 2;

@@ -127,8 +127,8 @@ async fn an_entry_logging_no_requests_is_named_with_its_first_line() {
     assert!(
         text.starts_with(
             "the access log of shop_gateway_1 gave 20 lines and no request \
-             (understudy reads nginx/Apache combined or common, Traefik, Envoy \
-             and Python http.server lines, and JSON lines); \
+             (understudy reads nginx/Apache combined or common, Traefik, Envoy, \
+             HAProxy and Python http.server lines, and JSON lines); \
              the first: \"level=info msg=tick0\" (no time)"
         ),
         "{text}"
