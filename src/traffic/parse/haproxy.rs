@@ -124,6 +124,51 @@ mod tests {
     }
 
     #[test]
+    fn as_haproxy_2_6_writes_them() {
+        // `log stdout format raw local0`, `option httplog`, in front of
+        // Python's http.server (which answers a POST with 501).
+        let lines: [&[u8]; 2] = [
+            br#"127.0.0.1:50298 [07/Dec/2026:12:14:12.606] fe be/s1 0/0/0/3/3 200 913 - - ---- 1/1/0/0/0 0/0 "GET /?x=1 HTTP/1.1""#,
+            br#"127.0.0.1:50314 [07/Dec/2026:12:14:12.626] fe be/s1 0/0/0/3/3 501 535 - - ---- 1/1/0/0/0 0/0 "POST /nope HTTP/1.1""#,
+        ];
+        let read: Vec<_> = lines
+            .iter()
+            .map(|l| {
+                let r = parse(l, 1).unwrap();
+                (
+                    r.start_ms - T0,
+                    r.method,
+                    r.path,
+                    r.status,
+                    r.bytes,
+                    r.duration_ms,
+                )
+            })
+            .collect();
+        assert_eq!(
+            read,
+            vec![
+                (
+                    872_052_606,
+                    "GET".into(),
+                    "/?x=1".into(),
+                    200,
+                    913,
+                    Some(3.0)
+                ),
+                (
+                    872_052_626,
+                    "POST".into(),
+                    "/nope".into(),
+                    501,
+                    535,
+                    Some(3.0)
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn syslog_headers_captured_headers_logasap_and_aborts() {
         let r = parse(
             br#"<134>Nov 27 10:00:00 haproxy[8]: 172.18.0.1:40000 [27/Nov/2026:10:00:00.000] fe be/s1 0/0/1/2/+3 503 +212 - - SC-- 2/2/0/0/0 0/0 {shop.local} {} "POST /api/orders HTTP/1.1""#,
