@@ -180,6 +180,10 @@ pub enum LogStream {
 pub struct LogLine {
     pub stream: LogStream,
     pub text: String,
+    /// When the engine received the line, Unix ms, if it said: the time of
+    /// a line that writes none (uvicorn's access log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<i64>,
 }
 
 /// What part of a container's log to read.
@@ -279,6 +283,8 @@ pub trait Platform: Clone + Send + Sync + 'static {
         actions: &[&str],
     ) -> BoxStream<'static, Result<EngineEvent>>;
 
+    /// A container's output, line by line (both streams), each line with
+    /// the engine's time for it where the engine gives one.
     fn logs(&self, id: &str, options: &LogOptions) -> BoxStream<'static, Result<LogLine>>;
 
     /// Runs a command inside a running container and waits for it (at most

@@ -803,7 +803,8 @@ impl Platform for Docker {
             stderr: true,
             since,
             until: 0,
-            timestamps: false,
+            // Taken off each line by the assembler, into `LogLine::time_ms`.
+            timestamps: true,
             tail: options
                 .tail
                 .map_or_else(|| "all".to_owned(), |n| n.to_string()),

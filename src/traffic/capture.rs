@@ -243,10 +243,12 @@ pub async fn from_container_with<P: Platform>(
             source,
         })?;
         let request = match line.stream {
-            LogStream::Stdout => parser.push(line.text.as_bytes()),
-            LogStream::Stderr => stderr.push(line.text.as_bytes()).inspect(|_| {
-                stderr_requests += 1;
-            }),
+            LogStream::Stdout => parser.push_at(line.text.as_bytes(), line.time_ms),
+            LogStream::Stderr => stderr
+                .push_at(line.text.as_bytes(), line.time_ms)
+                .inspect(|_| {
+                    stderr_requests += 1;
+                }),
         };
         if let Some(r) = request {
             sink(r);

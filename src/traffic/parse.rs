@@ -1,8 +1,8 @@
 //! Capture parsers (pure): text in, [`Record`]s and [`Completeness`] out.
 //! A bad line never aborts a parse: it is counted with its reason and line
 //! number. Formats: access logs (`combined`, which also reads Apache
-//! common, Traefik's and Envoy's defaults, HAProxy's HTTP log and Python
-//! `http.server`), JSON
+//! common, Traefik's and Envoy's defaults, HAProxy's HTTP log, Python
+//! `http.server` and uvicorn), JSON
 //! lines (`jsonl`, Traefik's and Caddy's among them) and HAR (`har`, a
 //! whole document); `auto` detects from the content ([`detect`]).
 //!
@@ -16,6 +16,7 @@ mod haproxy;
 mod har;
 mod jsonl;
 pub mod time;
+mod uvicorn;
 
 use std::fmt;
 use std::str::FromStr;
@@ -222,7 +223,13 @@ impl LineParser {
     /// The next line of the source (without its `\n`). Blank lines count
     /// for numbering only.
     pub fn push(&mut self, line: &[u8]) -> Option<Record> {
-        match self.read(line) {
+        self.push_at(line, None)
+    }
+
+    /// [`LineParser::push`] with the time the engine stamped the line with,
+    /// for a line that writes none (uvicorn's).
+    pub fn push_at(&mut self, line: &[u8], time_ms: Option<i64>) -> Option<Record> {
+        match self.read_at(line, time_ms) {
             Line::Parsed(r) => Some(r),
             Line::Blank | Line::Rejected(_) => None,
         }
@@ -230,6 +237,12 @@ impl LineParser {
 
     /// [`LineParser::push`], saying why a line was rejected.
     pub fn read(&mut self, line: &[u8]) -> Line {
+        self.read_at(line, None)
+    }
+
+    /// [`LineParser::read`] with the engine's stamp (see
+    /// [`LineParser::push_at`]).
+    pub fn read_at(&mut self, line: &[u8], time_ms: Option<i64>) -> Line {
         self.line_no += 1;
         let mut line = line.strip_suffix(b"\r").unwrap_or(line);
         if self.line_no == 1 {
@@ -248,7 +261,7 @@ impl LineParser {
         let format = if self.per_line { shape } else { self.format };
         let parsed = match format {
             Format::Jsonl => jsonl::parse(line, self.line_no),
-            _ => self.clf.parse(line, self.line_no),
+            _ => self.clf.parse(line, self.line_no, time_ms),
         };
         match parsed {
             Ok(r) => {

@@ -268,9 +268,14 @@ async fn follow_log<P: Platform>(
             Some(Ok(line)) => {
                 waiting = false;
                 let text = line.text.trim_end();
+                // A line that writes no time is placed at the engine's
+                // stamp, else at the time it is read.
+                let stamp = line
+                    .time_ms
+                    .unwrap_or_else(|| crate::watch::unix_ms(start + began.elapsed()));
                 let record = match line.stream {
-                    LogStream::Stdout => log.push(text),
-                    LogStream::Stderr => log.push_stderr(text),
+                    LogStream::Stdout => log.push_at(text, Some(stamp)),
+                    LogStream::Stderr => log.push_stderr_at(text, Some(stamp)),
                 };
                 let feed = match record {
                     Some(record) => {

@@ -54,7 +54,13 @@ impl Default for EntryLog {
 impl EntryLog {
     /// The request on stdout `line`, if it is one.
     pub fn push(&mut self, line: &str) -> Option<Record> {
-        match self.stdout.read(line.as_bytes()) {
+        self.push_at(line, None)
+    }
+
+    /// [`EntryLog::push`] with the engine's stamp, the time of a line that
+    /// writes none (uvicorn's).
+    pub fn push_at(&mut self, line: &str, time_ms: Option<i64>) -> Option<Record> {
+        match self.stdout.read_at(line.as_bytes(), time_ms) {
             Line::Blank => None,
             Line::Parsed(record) => Some(record),
             Line::Rejected(reason) => {
@@ -68,7 +74,12 @@ impl EntryLog {
 
     /// The request on stderr `line`, if it is one.
     pub fn push_stderr(&mut self, line: &str) -> Option<Record> {
-        match self.stderr.read(line.as_bytes()) {
+        self.push_stderr_at(line, None)
+    }
+
+    /// [`EntryLog::push_stderr`] with the engine's stamp.
+    pub fn push_stderr_at(&mut self, line: &str, time_ms: Option<i64>) -> Option<Record> {
+        match self.stderr.read_at(line.as_bytes(), time_ms) {
             Line::Parsed(record) => Some(record),
             Line::Blank | Line::Rejected(_) => None,
         }
@@ -87,7 +98,7 @@ impl EntryLog {
         Some(format!(
             "the access log of {instance} gave {} lines and no request \
              (understudy reads nginx/Apache combined or common, Traefik, Envoy, \
-             HAProxy and Python http.server lines, and JSON lines); \
+             HAProxy, Python http.server and uvicorn lines, and JSON lines); \
              the first: \"{first}\" ({reason}). Its request metrics (rate, latency, \
              errors) stay empty and its load reads as none",
             read.lines
@@ -177,7 +188,7 @@ mod tests {
             log.unread_notice("shop_gateway_1").unwrap(),
             "the access log of shop_gateway_1 gave 20 lines and no request \
              (understudy reads nginx/Apache combined or common, Traefik, Envoy, \
-             HAProxy and Python http.server lines, and JSON lines); \
+             HAProxy, Python http.server and uvicorn lines, and JSON lines); \
              the first: \"level=info msg=\"GET /api/cart 200 4ms\"\" (no time). \
              Its request metrics (rate, latency, errors) stay empty and its load \
              reads as none"

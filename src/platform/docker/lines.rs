@@ -1,4 +1,12 @@
 //! Log frames -> lines: the engine may split one line across frames.
+//! Logs are requested with the engine's timestamps: each line arrives as
+//! `2026-12-07T12:00:00.123456789Z text`, and the time is taken off into
+//! [`LogLine::time_ms`]. (A line over the json-file driver's 16 KiB is
+//! stored in parts, each stamped; the stamps of the later parts stay in
+//! the joined text.)
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::platform::{LogLine, LogStream};
 
@@ -20,10 +28,7 @@ impl LineAssembler {
         while let Some(pos) = buffer.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = buffer.drain(..=pos).collect();
             let text = String::from_utf8_lossy(&line[..line.len() - 1]);
-            lines.push(LogLine {
-                stream,
-                text: text.trim_end_matches('\r').to_owned(),
-            });
+            lines.push(stamped(stream, text.trim_end_matches('\r')));
         }
         lines
     }
@@ -35,14 +40,38 @@ impl LineAssembler {
             (LogStream::Stderr, &mut self.stderr),
         ] {
             if !buffer.is_empty() {
-                lines.push(LogLine {
-                    stream,
-                    text: String::from_utf8_lossy(buffer).into_owned(),
-                });
+                lines.push(stamped(stream, &String::from_utf8_lossy(buffer)));
                 buffer.clear();
             }
         }
         lines
+    }
+}
+
+/// A line with the engine's timestamp taken off its front (a line
+/// without one is kept whole, its time unknown).
+fn stamped(stream: LogStream, text: &str) -> LogLine {
+    let time = text
+        .split_once(' ')
+        .or(Some((text, "")))
+        .and_then(|(word, rest)| {
+            let t = OffsetDateTime::parse(word, &Rfc3339).ok()?;
+            Some((
+                i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?,
+                rest,
+            ))
+        });
+    match time {
+        Some((ms, rest)) => LogLine {
+            stream,
+            text: rest.to_owned(),
+            time_ms: Some(ms),
+        },
+        None => LogLine {
+            stream,
+            text: text.to_owned(),
+            time_ms: None,
+        },
     }
 }
 
@@ -62,5 +91,34 @@ mod tests {
         let rest = a.finish();
         assert_eq!(rest.len(), 1);
         assert_eq!(rest[0].text, "thi");
+    }
+
+    #[test]
+    fn the_engines_timestamps_are_taken_off() {
+        let mut a = LineAssembler::default();
+        let lines = a.push(
+            LogStream::Stdout,
+            b"2026-11-27T10:00:00.123456789Z INFO:     1.2.3.4:5 - \"GET / HTTP/1.1\" 200 OK\n\
+              2026-11-27T10:00:01Z \n\
+              no stamp here\n\
+              2026-11-27T10:00:02Z\n",
+        );
+        assert_eq!(
+            lines[0].text,
+            r#"INFO:     1.2.3.4:5 - "GET / HTTP/1.1" 200 OK"#
+        );
+        assert_eq!(lines[0].time_ms, Some(1_795_773_600_123));
+        assert_eq!(
+            (lines[1].text.as_str(), lines[1].time_ms),
+            ("", Some(1_795_773_601_000))
+        );
+        assert_eq!(
+            (lines[2].text.as_str(), lines[2].time_ms),
+            ("no stamp here", None)
+        );
+        assert_eq!(
+            (lines[3].text.as_str(), lines[3].time_ms),
+            ("", Some(1_795_773_602_000))
+        );
     }
 }

@@ -12,6 +12,8 @@ use crate::platform::{
 };
 
 const LINE: &str = r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /api/products/42 HTTP/1.1" 200 153 "-" "curl/8.0" 0.004"#;
+/// 2026-11-27T10:00:00Z in ms.
+const T0: i64 = 1_795_773_600_000;
 
 fn read(text: &str, format: Format) -> (Vec<Record>, Captured) {
     let mut records = Vec::new();
@@ -247,6 +249,7 @@ fn out(text: &str) -> LogLine {
     LogLine {
         stream: LogStream::Stdout,
         text: text.to_owned(),
+        time_ms: None,
     }
 }
 
@@ -255,6 +258,7 @@ async fn container_requests_are_read_on_both_streams_and_stderr_noise_is_not_cou
     let err = |text: &str| LogLine {
         stream: LogStream::Stderr,
         text: text.to_owned(),
+        time_ms: None,
     };
     let platform = Logs {
         lines: vec![
@@ -289,6 +293,39 @@ async fn container_requests_are_read_on_both_streams_and_stderr_noise_is_not_cou
     assert!(
         ago >= Duration::from_secs(3599) && ago <= Duration::from_secs(3601),
         "{ago:?}"
+    );
+}
+
+/// uvicorn writes no time: its requests are placed at the engine's stamps.
+#[tokio::test]
+async fn lines_without_a_time_take_the_engines_stamp() {
+    let stamped = |text: &str, time_ms| LogLine {
+        time_ms: Some(time_ms),
+        ..out(text)
+    };
+    let platform = Logs {
+        lines: vec![
+            stamped(
+                r#"INFO:     172.18.0.1:54400 - "GET /a HTTP/1.1" 200 OK"#,
+                T0,
+            ),
+            stamped(
+                r#"INFO:     172.18.0.1:54406 - "POST /b HTTP/1.1" 500 Internal Server Error"#,
+                T0 + 1500,
+            ),
+            out(r#"INFO:     172.18.0.1:54406 - "GET /c HTTP/1.1" 200 OK"#),
+        ],
+        ..Logs::default()
+    };
+    let (records, c) = from_container(&platform, "api-1", None, Format::Auto)
+        .await
+        .unwrap();
+    let read: Vec<_> = records.iter().map(|r| (r.start_ms, r.status)).collect();
+    assert_eq!(read, vec![(T0, 200), (T0 + 1500, 500)]);
+    assert_eq!(
+        (c.lines, c.parsed, c.rejected),
+        (3, 2, 1),
+        "no stamp, no time"
     );
 }
 

@@ -11,7 +11,8 @@
 //! gunicorn's default. Where the duration is read from is
 //! [`request_time`]'s rule; a bare integer there is never taken for one.
 //! A line starting with `[` is Envoy's default format (`envoy`); one with
-//! the bracketed date right after the client, HAProxy's (`haproxy`).
+//! the bracketed date right after the client, HAProxy's (`haproxy`); one
+//! with ` - "` right after the client, uvicorn's (`uvicorn`).
 //!
 //! A hand-written parser over bytes: no regex, no allocation beyond the
 //! record's method and path, and the timestamp parsed once per distinct
@@ -36,8 +37,18 @@ pub struct ClfParser {
 impl ClfParser {
     /// One line (no newline; a trailing `\r` is the caller's to strip).
     /// A line starting with `[` is Envoy's default format (`envoy`), one
-    /// with the date right after the client HAProxy's (`haproxy`).
-    pub fn parse(&mut self, line: &[u8], line_no: u64) -> Result<Record, Reason> {
+    /// with the date right after the client HAProxy's (`haproxy`), one
+    /// with ` - "` there uvicorn's (`uvicorn`), which writes no time: it is
+    /// placed at `time_ms`, the engine's stamp, if given.
+    pub fn parse(
+        &mut self,
+        line: &[u8],
+        line_no: u64,
+        time_ms: Option<i64>,
+    ) -> Result<Record, Reason> {
+        if super::uvicorn::matches(line) {
+            return super::uvicorn::parse(line, line_no, time_ms);
+        }
         if line.first() == Some(&b'[') {
             return super::envoy::parse(line, line_no);
         }
@@ -285,7 +296,7 @@ mod tests {
     const T0: i64 = 1_795_773_600_000;
 
     fn parse(line: &str) -> Result<Record, Reason> {
-        ClfParser::default().parse(line.as_bytes(), 7)
+        ClfParser::default().parse(line.as_bytes(), 7, None)
     }
 
     #[test]
@@ -490,7 +501,11 @@ mod tests {
     fn the_timestamp_cache_follows_changes() {
         let mut parser = ClfParser::default();
         let line = |t: &str| format!(r#"1.2.3.4 - - [{t}] "GET / HTTP/1.1" 200 1"#);
-        let mut start = |t: &str, n| parser.parse(line(t).as_bytes(), n).map(|r| r.start_ms);
+        let mut start = |t: &str, n| {
+            parser
+                .parse(line(t).as_bytes(), n, None)
+                .map(|r| r.start_ms)
+        };
         assert_eq!(start("27/Nov/2026:10:00:00 +0000", 1), Ok(T0));
         assert_eq!(start("27/Nov/2026:10:00:00 +0000", 2), Ok(T0));
         assert_eq!(start("27/Nov/2026:10:00:05 +0000", 3), Ok(T0 + 5000));

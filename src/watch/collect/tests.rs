@@ -31,6 +31,7 @@ fn follow_streams(lines: Vec<(LogStream, &str)>) -> (mpsc::Receiver<Feed>, Cance
                 .map(|(stream, text)| LogLine {
                     stream,
                     text: format!("{text}\n"),
+                    time_ms: None,
                 })
                 .collect(),
         );
@@ -128,7 +129,7 @@ async fn an_entry_logging_no_requests_is_named_with_its_first_line() {
         text.starts_with(
             "the access log of shop_gateway_1 gave 20 lines and no request \
              (understudy reads nginx/Apache combined or common, Traefik, Envoy, \
-             HAProxy and Python http.server lines, and JSON lines); \
+             HAProxy, Python http.server and uvicorn lines, and JSON lines); \
              the first: \"level=info msg=tick0\" (no time)"
         ),
         "{text}"
@@ -198,6 +199,29 @@ async fn a_log_an_hour_ahead_is_moved_onto_the_clock_and_named() {
     assert_eq!(
         record.start_ms, 1_795_773_600_000,
         "10:00 UTC, the watch's time"
+    );
+    cancel.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_uvicorn_request_is_placed_at_the_engines_stamp() {
+    let fake = Fake::new();
+    fake.with(|s| {
+        s.logs = Some(vec![LogLine {
+            stream: LogStream::Stdout,
+            text: r#"INFO:     172.18.0.1:54400 - "GET /api/cart HTTP/1.1" 200 OK"#.into(),
+            time_ms: Some(1_795_773_602_000),
+        }]);
+    });
+    let (mut rx, cancel) = follow_on(fake);
+    let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert_eq!(
+        (record.path.as_str(), record.start_ms),
+        ("/api/cart", 1_795_773_602_000)
+    );
+    assert!(
+        timeout(Duration::from_secs(600), rx.recv()).await.is_err(),
+        "on the clock: no notice"
     );
     cancel.cancel();
 }
