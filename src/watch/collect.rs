@@ -279,9 +279,9 @@ async fn follow_log<P: Platform>(
                 };
                 let feed = match record {
                     Some(record) => {
-                        let now = start + began.elapsed();
-                        let (record, skew) =
-                            clock.place(record, crate::watch::unix_ms(now), &c.instance);
+                        // Against the engine's stamp of the line where
+                        // it gave one: exact, also for a backlog.
+                        let (record, skew) = clock.place(record, stamp, &c.instance);
                         if let Some(notice) = skew
                             && tx.send(Feed::Notice(notice)).await.is_err()
                         {

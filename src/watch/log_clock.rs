@@ -1,8 +1,9 @@
 //! Where an entry's log times sit against the watch's clock (pure).
 //!
-//! The watch reads an entry's log live, so a request is read seconds at
-//! most after it ended. A log whose first request ends further than
-//! [`SKEW_TOLERANCE_MS`] from the clock writes another clock: a local time
+//! The engine stamps each line of an entry's log as it receives it (and
+//! the watch reads it live), so a request's end is seconds at most before
+//! its line's stamp. A log whose first request ends further than
+//! [`SKEW_TOLERANCE_MS`] from that stamp writes another clock: a local time
 //! without its offset (Python `http.server`, a JSON log's bare local time
 //! in a container with `TZ` set) or a host clock that is off. Its requests
 //! would land outside the watch's windows, beside series of the right
@@ -26,8 +27,9 @@ pub struct LogClock {
 }
 
 impl LogClock {
-    /// `record` on the watch's clock (`now_ms`, when it was read), and the
-    /// notice for `instance` when its first request decided a shift.
+    /// `record` on the watch's clock (`now_ms`: the engine's stamp of its
+    /// line, or when it was read), and the notice for `instance` when its
+    /// first request decided a shift.
     pub fn place(
         &mut self,
         mut record: Record,

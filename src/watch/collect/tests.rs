@@ -225,3 +225,23 @@ async fn a_uvicorn_request_is_placed_at_the_engines_stamp() {
     );
     cancel.cancel();
 }
+
+/// The offset is measured against the engine's stamp of the line, not the
+/// time the watch reads it (a backlog read late is not off).
+#[tokio::test(start_paused = true)]
+async fn a_log_is_measured_against_the_engines_stamp() {
+    let fake = Fake::new();
+    fake.with(|s| {
+        s.logs = Some(vec![LogLine {
+            stream: LogStream::Stdout,
+            text: r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 5"#.into(),
+            time_ms: Some(1_795_773_600_000 + 3_600_000),
+        }]);
+    });
+    let (mut rx, cancel) = follow_on(fake);
+    let text = notice(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert!(text.contains("run 1 h behind the watch's clock"), "{text}");
+    let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert_eq!(record.start_ms, 1_795_773_600_000 + 3_600_000);
+    cancel.cancel();
+}
