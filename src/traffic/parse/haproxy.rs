@@ -29,7 +29,7 @@ pub fn parse(line: &[u8], line_no: u64) -> Result<Record, Reason> {
     let body = strip_syslog(line);
     let open = memchr(b'[', body, 0).ok_or(Reason::NoTime)? + 1;
     let close = memchr(b']', body, open).ok_or(Reason::BadTime)?;
-    let start_ms = accept_date(&body[open..close]).ok_or(Reason::BadTime)?;
+    let start_ms = time::parse_clf_local(&body[open..close]).ok_or(Reason::BadTime)?;
     let mut words = body[close + 1..]
         .split(|&b| b == b' ')
         .filter(|w| !w.is_empty());
@@ -79,13 +79,6 @@ fn strip_syslog(line: &[u8]) -> &[u8] {
     line.windows(3)
         .position(|w| w == b"]: ")
         .map_or(line, |p| &line[p + 3..])
-}
-
-/// `06/Feb/2009:12:14:14.655`, local time without an offset.
-fn accept_date(text: &[u8]) -> Option<i64> {
-    let mut with_zone = text.to_vec();
-    with_zone.extend_from_slice(b" +0000");
-    time::parse_clf(&with_zone)
 }
 
 /// The text of the line's last `"..."` field (HAProxy quotes nothing after

@@ -43,25 +43,42 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// read as UTC, which is what a container's clock is unless its image sets
 /// `TZ`).
 pub fn parse_clf(b: &[u8]) -> Option<i64> {
-    let python = b.len() == 20 && b[11] == b' ';
-    if (b.len() < 26 && !python) || b[2] != b'/' || b[6] != b'/' || !(b[11] == b':' || python) {
+    let (wall, separator, rest) = wall_clock(b)?;
+    match (separator, rest) {
+        (b' ', []) => Some(wall),
+        (b':', zone) => Some(wall - zone_offset(zone)? * 1000),
+        _ => None,
+    }
+}
+
+/// HAProxy's `27/Nov/2026:10:00:00.655`: local time without an offset,
+/// read as UTC.
+pub fn parse_clf_local(b: &[u8]) -> Option<i64> {
+    let (wall, separator, rest) = wall_clock(b)?;
+    (separator == b':' && rest.is_empty()).then_some(wall)
+}
+
+/// `27/Nov/2026:10:00:00[.123]` (a `:` or a space after the date): the
+/// wall-clock time as Unix ms were it UTC, the separator, and what follows.
+fn wall_clock(b: &[u8]) -> Option<(i64, u8, &[u8])> {
+    if b.len() < 20 || b[2] != b'/' || b[6] != b'/' || b[14] != b':' || b[17] != b':' {
+        return None;
+    }
+    let separator = b[11];
+    if separator != b':' && separator != b' ' {
         return None;
     }
     let day = digits(&b[0..2])?;
     let month = MONTHS.iter().position(|m| m[..] == b[3..6])? as u32 + 1;
     let year = digits(&b[7..11])?;
-    if b[14] != b':' || b[17] != b':' {
-        return None;
-    }
-    let hour = digits(&b[12..14])?;
-    let minute = digits(&b[15..17])?;
-    let second = digits(&b[18..20])?;
+    let hms = [
+        digits(&b[12..14])?,
+        digits(&b[15..17])?,
+        digits(&b[18..20])?,
+    ];
     let mut i = 20;
     let mut millis: i64 = 0;
-    if python {
-        return civil_ms(year, month, day, [hour, minute, second], 0);
-    }
-    if b[i] == b'.' {
+    if b.get(i) == Some(&b'.') {
         let start = i + 1;
         i = start;
         while i < b.len() && b[i].is_ascii_digit() {
@@ -77,7 +94,15 @@ pub fn parse_clf(b: &[u8]) -> Option<i64> {
             scale /= 10;
         }
     }
-    let zone = b.get(i..)?;
+    Some((
+        civil_ms(year, month, day, hms)? + millis,
+        separator,
+        &b[i..],
+    ))
+}
+
+/// ` +0130`: seconds east of UTC.
+fn zone_offset(zone: &[u8]) -> Option<i64> {
     if zone.len() != 6 || zone[0] != b' ' {
         return None;
     }
@@ -88,21 +113,16 @@ pub fn parse_clf(b: &[u8]) -> Option<i64> {
     };
     let zh = digits(&zone[2..4])?;
     let zm = digits(&zone[4..6])?;
-    if zm > 59 {
-        return None;
-    }
-    let offset = sign * i64::from(zh * 3600 + zm * 60);
-    Some(civil_ms(year, month, day, [hour, minute, second], offset)? + millis)
+    (zm <= 59).then(|| sign * i64::from(zh * 3600 + zm * 60))
 }
 
-/// Unix milliseconds of a civil date and time of day (checked), in a zone
-/// `offset` seconds east of UTC.
-fn civil_ms(year: u32, month: u32, day: u32, [h, m, s]: [u32; 3], offset: i64) -> Option<i64> {
+/// Unix milliseconds of a civil date and time of day (checked), in UTC.
+fn civil_ms(year: u32, month: u32, day: u32, [h, m, s]: [u32; 3]) -> Option<i64> {
     if !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 {
         return None;
     }
     let days = days_from_civil(i64::from(year), month, day);
-    Some((days * 86_400 + i64::from(h * 3600 + m * 60 + s) - offset) * 1000)
+    Some((days * 86_400 + i64::from(h * 3600 + m * 60 + s)) * 1000)
 }
 
 /// RFC 3339 to Unix milliseconds; also `2026-11-27 10:00:00` (space) and a
@@ -192,6 +212,12 @@ mod tests {
         assert_eq!(parse_clf(b"27/Nov/2026:08:00:00 -0200"), Some(T0));
         assert_eq!(parse_clf(b"27/Nov/2026:10:00:00.250 +0000"), Some(T0 + 250));
         assert_eq!(parse_clf(b"27/Nov/2026 10:00:00"), Some(T0), "http.server");
+        assert_eq!(
+            parse_clf_local(b"27/Nov/2026:10:00:00.655"),
+            Some(T0 + 655),
+            "HAProxy"
+        );
+        assert_eq!(parse_clf_local(b"27/Nov/2026:10:00:00 +0000"), None);
         for bad in [
             &b"27/Nov/2026 10:00:00 +0000"[..],
             b"27/Nov/2026 25:00:00",
