@@ -64,8 +64,8 @@ impl ClfParser {
             return Err(Reason::NoRequestLine);
         }
         i += 2;
-        let (request, after) = quoted(line, i).ok_or(Reason::BadRequestLine)?;
-        let (method, target) = split_request(request)?;
+        let (request_line, after) = quoted(line, i).ok_or(Reason::BadRequestLine)?;
+        let request_line = split_request(request_line)?;
         i = after;
         let status = status(line, &mut i)?;
         let bytes = body_bytes(line, &mut i)?;
@@ -74,15 +74,9 @@ impl ClfParser {
         // [end_ms, end_ms + 1000), so take its middle before subtracting.
         let start_ms = duration_ms.map_or(end_ms, |d| end_ms + 500 - d.round() as i64);
         Ok(Record {
-            line: line_no,
-            start_ms,
-            method: ascii(method),
-            path: unescape(target),
-            status,
             bytes,
-            request_bytes: None,
             duration_ms,
-            body: None,
+            ..request(line_no, start_ms, request_line, status)
         })
     }
 
@@ -251,13 +245,35 @@ fn duration_word(word: &[u8], first: bool) -> Option<f64> {
     Some(value * scale)
 }
 
+/// The record of an access-log line's request (`METHOD`, target as
+/// written) at `start_ms`, without size, duration or body: each dialect
+/// adds what its line has.
+pub(super) fn request(
+    line: u64,
+    start_ms: i64,
+    (method, target): (&[u8], &[u8]),
+    status: u16,
+) -> Record {
+    Record {
+        line,
+        start_ms,
+        method: ascii(method),
+        path: unescape(target),
+        status,
+        bytes: 0,
+        request_bytes: None,
+        duration_ms: None,
+        body: None,
+    }
+}
+
 /// Checked ASCII (a method) as a String.
-pub(super) fn ascii(b: &[u8]) -> String {
+fn ascii(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 /// The target as sent: `\xHH`, `\"` and `\\` undone; invalid UTF-8 replaced.
-pub(super) fn unescape(b: &[u8]) -> String {
+fn unescape(b: &[u8]) -> String {
     if !b.contains(&b'\\') {
         return String::from_utf8_lossy(b).into_owned();
     }

@@ -10,7 +10,7 @@
 //! of 0 (the client left before any response) is rejected as a bad status:
 //! there is no status to replay or to count as an error kind.
 
-use super::clf::{ascii, body_bytes, memchr, quoted, split_request, status, unescape};
+use super::clf::{body_bytes, memchr, quoted, request, split_request, status};
 use super::{Reason, time};
 use crate::domain::traffic::Record;
 
@@ -25,8 +25,8 @@ pub fn parse(line: &[u8], line_no: u64) -> Result<Record, Reason> {
     if line.get(i..i + 2) != Some(b" \"") {
         return Err(Reason::NoRequestLine);
     }
-    let (request, after) = quoted(line, i + 2).ok_or(Reason::BadRequestLine)?;
-    let (method, target) = split_request(request)?;
+    let (request_line, after) = quoted(line, i + 2).ok_or(Reason::BadRequestLine)?;
+    let request_line = split_request(request_line)?;
     i = after;
     let status = status(line, &mut i)?;
     // FLAGS: `-` or letters such as `UH`, `UF,URX`.
@@ -42,15 +42,10 @@ pub fn parse(line: &[u8], line_no: u64) -> Result<Record, Reason> {
         .and_then(|w| std::str::from_utf8(w).ok()?.parse::<f64>().ok())
         .filter(|d| d.is_finite() && *d >= 0.0);
     Ok(Record {
-        line: line_no,
-        start_ms,
-        method: ascii(method),
-        path: unescape(target),
-        status,
         bytes,
         request_bytes: Some(request_bytes),
         duration_ms,
-        body: None,
+        ..request(line_no, start_ms, request_line, status)
     })
 }
 

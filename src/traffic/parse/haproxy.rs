@@ -13,7 +13,7 @@
 //! dropped and a negative one (aborted) is none. A status of -1 (no
 //! response) is rejected as a bad status, `<BADREQ>` as a bad request line.
 
-use super::clf::{ascii, memchr, split_request, unescape};
+use super::clf::{memchr, request, split_request};
 use super::{Reason, time};
 use crate::domain::traffic::Record;
 
@@ -53,21 +53,14 @@ pub fn parse(line: &[u8], line_no: u64) -> Result<Record, Reason> {
         .map(|t| t.strip_prefix(b"+").unwrap_or(t))
         .and_then(|t| std::str::from_utf8(t).ok()?.parse::<f64>().ok())
         .filter(|d| *d >= 0.0);
-    let request = last_quoted(body).ok_or(Reason::NoRequestLine)?;
-    if request == b"<BADREQ>" {
+    let request_line = last_quoted(body).ok_or(Reason::NoRequestLine)?;
+    if request_line == b"<BADREQ>" {
         return Err(Reason::BadRequestLine);
     }
-    let (method, target) = split_request(request)?;
     Ok(Record {
-        line: line_no,
-        start_ms,
-        method: ascii(method),
-        path: unescape(target),
-        status,
         bytes,
-        request_bytes: None,
         duration_ms,
-        body: None,
+        ..request(line_no, start_ms, split_request(request_line)?, status)
     })
 }
 

@@ -10,7 +10,7 @@
 //! time). A request read so has a rate and a status, no latency.
 
 use super::Reason;
-use super::clf::{ascii, memchr, quoted, split_request, status, unescape};
+use super::clf::{memchr, quoted, request, split_request, status};
 use crate::domain::traffic::Record;
 
 /// Whether `line` has uvicorn's shape: an optional `LEVEL:` and padding,
@@ -24,22 +24,12 @@ pub fn matches(line: &[u8]) -> bool {
 pub fn parse(line: &[u8], line_no: u64, time_ms: Option<i64>) -> Result<Record, Reason> {
     let body = after_level(line);
     let sp = memchr(b' ', body, 0).ok_or(Reason::NoRequestLine)?;
-    let (request, after) = quoted(body, sp + 4).ok_or(Reason::BadRequestLine)?;
-    let (method, target) = split_request(request)?;
+    let (request_line, after) = quoted(body, sp + 4).ok_or(Reason::BadRequestLine)?;
+    let request_line = split_request(request_line)?;
     let mut i = after;
     let status = status(body, &mut i)?;
     let start_ms = time_ms.ok_or(Reason::NoTime)?;
-    Ok(Record {
-        line: line_no,
-        start_ms,
-        method: ascii(method),
-        path: unescape(target),
-        status,
-        bytes: 0,
-        request_bytes: None,
-        duration_ms: None,
-        body: None,
-    })
+    Ok(request(line_no, start_ms, request_line, status))
 }
 
 /// `line` after `INFO:` and its padding, if it starts so.
