@@ -229,20 +229,14 @@ impl LineParser {
     /// [`LineParser::push`] with the time the engine stamped the line with,
     /// for a line that writes none (uvicorn's).
     pub fn push_at(&mut self, line: &[u8], time_ms: Option<i64>) -> Option<Record> {
-        match self.read_at(line, time_ms) {
+        match self.read(line, time_ms) {
             Line::Parsed(r) => Some(r),
             Line::Blank | Line::Rejected(_) => None,
         }
     }
 
-    /// [`LineParser::push`], saying why a line was rejected.
-    pub fn read(&mut self, line: &[u8]) -> Line {
-        self.read_at(line, None)
-    }
-
-    /// [`LineParser::read`] with the engine's stamp (see
-    /// [`LineParser::push_at`]).
-    pub fn read_at(&mut self, line: &[u8], time_ms: Option<i64>) -> Line {
+    /// [`LineParser::push_at`], saying why a line was rejected.
+    pub fn read(&mut self, line: &[u8], time_ms: Option<i64>) -> Line {
         self.line_no += 1;
         let mut line = line.strip_suffix(b"\r").unwrap_or(line);
         if self.line_no == 1 {
@@ -379,7 +373,7 @@ mod tests {
                 line == GOOD,
                 "auto: the banner decides access log for {line:?}"
             );
-            read.push(each.read(line.as_bytes()));
+            read.push(each.read(line.as_bytes(), None));
         }
         assert_eq!(read[0], Line::Rejected(Reason::NoTime));
         assert_eq!(read[1], Line::Blank);

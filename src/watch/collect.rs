@@ -274,8 +274,8 @@ async fn follow_log<P: Platform>(
                     .time_ms
                     .unwrap_or_else(|| crate::watch::unix_ms(start + began.elapsed()));
                 let record = match line.stream {
-                    LogStream::Stdout => log.push_at(text, Some(stamp)),
-                    LogStream::Stderr => log.push_stderr_at(text, Some(stamp)),
+                    LogStream::Stdout => log.push(text, Some(stamp)),
+                    LogStream::Stderr => log.push_stderr(text, Some(stamp)),
                 };
                 let feed = match record {
                     Some(record) => {

@@ -52,15 +52,10 @@ impl Default for EntryLog {
 }
 
 impl EntryLog {
-    /// The request on stdout `line`, if it is one.
-    pub fn push(&mut self, line: &str) -> Option<Record> {
-        self.push_at(line, None)
-    }
-
-    /// [`EntryLog::push`] with the engine's stamp, the time of a line that
-    /// writes none (uvicorn's).
-    pub fn push_at(&mut self, line: &str, time_ms: Option<i64>) -> Option<Record> {
-        match self.stdout.read_at(line.as_bytes(), time_ms) {
+    /// The request on stdout `line`, if it is one; `time_ms`, the engine's
+    /// stamp, is the time of a line that writes none (uvicorn's).
+    pub fn push(&mut self, line: &str, time_ms: Option<i64>) -> Option<Record> {
+        match self.stdout.read(line.as_bytes(), time_ms) {
             Line::Blank => None,
             Line::Parsed(record) => Some(record),
             Line::Rejected(reason) => {
@@ -72,14 +67,10 @@ impl EntryLog {
         }
     }
 
-    /// The request on stderr `line`, if it is one.
-    pub fn push_stderr(&mut self, line: &str) -> Option<Record> {
-        self.push_stderr_at(line, None)
-    }
-
-    /// [`EntryLog::push_stderr`] with the engine's stamp.
-    pub fn push_stderr_at(&mut self, line: &str, time_ms: Option<i64>) -> Option<Record> {
-        match self.stderr.read_at(line.as_bytes(), time_ms) {
+    /// The request on stderr `line`, if it is one (`time_ms` as for
+    /// [`EntryLog::push`]).
+    pub fn push_stderr(&mut self, line: &str, time_ms: Option<i64>) -> Option<Record> {
+        match self.stderr.read(line.as_bytes(), time_ms) {
             Line::Parsed(record) => Some(record),
             Line::Blank | Line::Rejected(_) => None,
         }
@@ -161,11 +152,14 @@ mod tests {
     #[test]
     fn requests_in_either_format_are_read_after_other_lines() {
         let mut log = EntryLog::default();
-        assert!(log.push("server starting, pid 7").is_none());
-        assert_eq!(log.push(JSON).map(|r| r.status), Some(500));
-        assert_eq!(log.push(ACCESS).map(|r| r.path), Some("/api/cart".into()));
+        assert!(log.push("server starting, pid 7", None).is_none());
+        assert_eq!(log.push(JSON, None).map(|r| r.status), Some(500));
+        assert_eq!(
+            log.push(ACCESS, None).map(|r| r.path),
+            Some("/api/cart".into())
+        );
         for _ in 0..UNREAD_AFTER_LINES {
-            log.push("debug: cache warm");
+            log.push("debug: cache warm", None);
         }
         assert_eq!(
             log.unread_notice("shop_gateway_1"),
@@ -177,13 +171,16 @@ mod tests {
     #[test]
     fn a_log_without_requests_is_told_once_with_its_first_line() {
         let mut log = EntryLog::default();
-        log.push("");
-        log.push("level=info msg=\"GET /api/cart 200 4ms\"\n");
+        log.push("", None);
+        log.push("level=info msg=\"GET /api/cart 200 4ms\"\n", None);
         for n in 2..UNREAD_AFTER_LINES {
-            assert!(log.push(&format!("level=info msg=\"tick {n}\"")).is_none());
+            assert!(
+                log.push(&format!("level=info msg=\"tick {n}\""), None)
+                    .is_none()
+            );
             assert_eq!(log.unread_notice("shop_gateway_1"), None, "after {n} lines");
         }
-        log.push("level=info msg=\"tick 20\"");
+        log.push("level=info msg=\"tick 20\"", None);
         assert_eq!(
             log.unread_notice("shop_gateway_1").unwrap(),
             "the access log of shop_gateway_1 gave 20 lines and no request \
@@ -193,7 +190,7 @@ mod tests {
              Its request metrics (rate, latency, errors) stay empty and its load \
              reads as none"
         );
-        log.push("level=info msg=\"tick 21\"");
+        log.push("level=info msg=\"tick 21\"", None);
         assert_eq!(log.unread_notice("shop_gateway_1"), None, "told once");
     }
 
@@ -202,7 +199,7 @@ mod tests {
         let mut log = EntryLog::default();
         let long = "é".repeat(200);
         for _ in 0..UNREAD_AFTER_LINES {
-            log.push(&long);
+            log.push(&long, None);
         }
         let notice = log.unread_notice("api").unwrap();
         assert!(
@@ -230,22 +227,25 @@ mod tests {
         let mut log = EntryLog::default();
         let caddy = r#"{"level":"info","ts":1795773600.25,"logger":"http.log.access","msg":"handled request","request":{"method":"GET","host":"shop","uri":"/api/cart?x=1"},"duration":0.0042,"size":15,"status":200}"#;
         assert!(
-            log.push_stderr("2026/12/07 10:00:00 [notice] 1#1: start worker processes")
-                .is_none()
+            log.push_stderr(
+                "2026/12/07 10:00:00 [notice] 1#1: start worker processes",
+                None
+            )
+            .is_none()
         );
-        let record = log.push_stderr(caddy).unwrap();
+        let record = log.push_stderr(caddy, None).unwrap();
         assert_eq!(
             (record.path.as_str(), record.status),
             ("/api/cart?x=1", 200)
         );
         for _ in 0..UNREAD_AFTER_LINES {
-            log.push("server ready");
+            log.push("server ready", None);
         }
         assert_eq!(log.unread_notice("caddy"), None, "stderr carried a request");
 
         let mut errors_only = EntryLog::default();
         for _ in 0..UNREAD_AFTER_LINES {
-            errors_only.push_stderr("[error] upstream timed out");
+            errors_only.push_stderr("[error] upstream timed out", None);
         }
         assert_eq!(
             errors_only.unread_notice("gw"),
