@@ -51,27 +51,14 @@ impl LineAssembler {
 /// A line with the engine's timestamp taken off its front (a line
 /// without one is kept whole, its time unknown).
 fn stamped(stream: LogStream, text: &str) -> LogLine {
-    let time = text
-        .split_once(' ')
-        .or(Some((text, "")))
-        .and_then(|(word, rest)| {
-            let t = OffsetDateTime::parse(word, &Rfc3339).ok()?;
-            Some((
-                i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?,
-                rest,
-            ))
-        });
-    match time {
-        Some((ms, rest)) => LogLine {
-            stream,
-            text: rest.to_owned(),
-            time_ms: Some(ms),
-        },
-        None => LogLine {
-            stream,
-            text: text.to_owned(),
-            time_ms: None,
-        },
+    let (word, rest) = text.split_once(' ').unwrap_or((text, ""));
+    let time_ms = OffsetDateTime::parse(word, &Rfc3339)
+        .ok()
+        .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok());
+    LogLine {
+        stream,
+        text: if time_ms.is_some() { rest } else { text }.to_owned(),
+        time_ms,
     }
 }
 
