@@ -409,27 +409,22 @@ mod tests {
             "the request count is no time"
         );
         assert_eq!(traefik.start_ms, T0 + 497);
-        let nginx_kv = parse(
-            r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-" rt=0.250 uct="0.001" urt="0.249""#,
-        )
-        .unwrap();
-        assert_eq!(nginx_kv.duration_ms, Some(250.0));
-        let apache_d = parse(
-            r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-" 5012"#,
-        )
-        .unwrap();
-        assert_eq!(
-            apache_d.duration_ms, None,
-            "microseconds or seconds: not told"
-        );
-        let later_decimal = parse(
-            r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-" 7 2.50"#,
-        )
-        .unwrap();
-        assert_eq!(
-            later_decimal.duration_ms, None,
-            "only the first word is nginx's"
-        );
+        // What follows the agent, and the duration read from it.
+        let cases = [
+            (
+                r#"rt=0.250 uct="0.001" urt="0.249""#,
+                Some(250.0),
+                "nginx's key=value",
+            ),
+            ("5012", None, "microseconds or seconds: not told"),
+            ("7 2.50", None, "only the first word is nginx's"),
+        ];
+        for (tail, duration, why) in cases {
+            let line = format!(
+                r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "-" {tail}"#
+            );
+            assert_eq!(parse(&line).unwrap().duration_ms, duration, "{why}");
+        }
     }
 
     #[test]

@@ -23,20 +23,32 @@ fn follow(lines: &[&str]) -> (mpsc::Receiver<Feed>, CancellationToken) {
 
 /// [`follow`] with each line's stream.
 fn follow_streams(lines: Vec<(LogStream, &str)>) -> (mpsc::Receiver<Feed>, CancellationToken) {
+    follow_lines(
+        lines
+            .into_iter()
+            .map(|(stream, text)| LogLine {
+                stream,
+                text: format!("{text}\n"),
+                time_ms: None,
+            })
+            .collect(),
+    )
+}
+
+/// [`follow`] with the lines as the engine gives them (its stamps too).
+fn follow_lines(lines: Vec<LogLine>) -> (mpsc::Receiver<Feed>, CancellationToken) {
     let fake = Fake::new();
-    fake.with(|s| {
-        s.logs = Some(
-            lines
-                .into_iter()
-                .map(|(stream, text)| LogLine {
-                    stream,
-                    text: format!("{text}\n"),
-                    time_ms: None,
-                })
-                .collect(),
-        );
-    });
+    fake.with(|s| s.logs = Some(lines));
     follow_on(fake)
+}
+
+/// A stdout line the engine stamped at `time_ms`.
+fn stamped(text: &str, time_ms: i64) -> LogLine {
+    LogLine {
+        stream: LogStream::Stdout,
+        text: text.to_owned(),
+        time_ms: Some(time_ms),
+    }
 }
 
 /// Follows production's gateway on `fake`.
@@ -205,15 +217,10 @@ async fn a_log_an_hour_ahead_is_moved_onto_the_clock_and_named() {
 
 #[tokio::test(start_paused = true)]
 async fn a_uvicorn_request_is_placed_at_the_engines_stamp() {
-    let fake = Fake::new();
-    fake.with(|s| {
-        s.logs = Some(vec![LogLine {
-            stream: LogStream::Stdout,
-            text: r#"INFO:     172.18.0.1:54400 - "GET /api/cart HTTP/1.1" 200 OK"#.into(),
-            time_ms: Some(1_795_773_602_000),
-        }]);
-    });
-    let (mut rx, cancel) = follow_on(fake);
+    let (mut rx, cancel) = follow_lines(vec![stamped(
+        r#"INFO:     172.18.0.1:54400 - "GET /api/cart HTTP/1.1" 200 OK"#,
+        1_795_773_602_000,
+    )]);
     let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
     assert_eq!(
         (record.path.as_str(), record.start_ms),
@@ -230,15 +237,10 @@ async fn a_uvicorn_request_is_placed_at_the_engines_stamp() {
 /// time the watch reads it (a backlog read late is not off).
 #[tokio::test(start_paused = true)]
 async fn a_log_is_measured_against_the_engines_stamp() {
-    let fake = Fake::new();
-    fake.with(|s| {
-        s.logs = Some(vec![LogLine {
-            stream: LogStream::Stdout,
-            text: r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 5"#.into(),
-            time_ms: Some(1_795_773_600_000 + 3_600_000),
-        }]);
-    });
-    let (mut rx, cancel) = follow_on(fake);
+    let (mut rx, cancel) = follow_lines(vec![stamped(
+        r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 5"#,
+        1_795_773_600_000 + 3_600_000,
+    )]);
     let text = notice(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
     assert!(text.contains("run 1 h behind the watch's clock"), "{text}");
     let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
