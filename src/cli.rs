@@ -228,6 +228,14 @@ pub struct ConsoleArgs {
     /// A theme file (see themes/); else UNDERSTUDY_THEME; else the built-in one.
     #[arg(long)]
     pub theme: Option<PathBuf>,
+    /// A body for a write endpoint the Load tab replays, `METHOD
+    /// /path/template=BODY` (repeatable): access logs record none.
+    #[arg(long = "body", value_name = "ENDPOINT=BODY")]
+    pub bodies: Vec<String>,
+    /// The entries' access-log format, for the Metrics tab's watch and a
+    /// replayed log (see `watch --log-format`).
+    #[arg(long, value_name = "FORMAT", value_parser = watch::parse_log_format)]
+    pub log_format: Option<std::sync::Arc<crate::traffic::parse::LogTemplate>>,
 }
 
 #[derive(Debug, Args)]
@@ -394,6 +402,8 @@ async fn console(args: ConsoleArgs) -> anyhow::Result<ExitCode> {
     let options = crate::console::Options {
         group: args.group,
         theme: args.theme,
+        bodies: crate::traffic::replay::parse_body_overrides(&args.bodies)?,
+        log_format: args.log_format,
     };
     crate::console::run(docker, options).await?;
     Ok(ExitCode::SUCCESS)

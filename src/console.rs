@@ -49,7 +49,9 @@ mod watch;
 #[cfg(test)]
 mod fixtures;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -57,6 +59,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::platform::Platform;
+use crate::traffic::parse::LogTemplate;
 
 pub use feed::FeedConfig;
 pub use theme::{Theme, ThemeError};
@@ -79,6 +82,10 @@ pub struct Options {
     pub group: Option<String>,
     /// A theme file; else `UNDERSTUDY_THEME`; else the built-in theme.
     pub theme: Option<PathBuf>,
+    /// Bodies for replayed write endpoints (`--body`), by `METHOD /template`.
+    pub bodies: BTreeMap<String, String>,
+    /// The entries' access-log format (`--log-format`).
+    pub log_format: Option<Arc<LogTemplate>>,
 }
 
 /// Runs the console until the user quits (q, Ctrl-C, a termination signal).
@@ -94,10 +101,14 @@ pub async fn run<P: Platform>(platform: P, options: Options) -> anyhow::Result<(
     let _stop_tasks = cancel.clone().drop_guard();
     let (tx, mut rx) = mpsc::channel(256);
     let (ops, ops_task) = ops::spawn(platform.clone(), tx.clone(), cancel.child_token());
-    let (load, load_task) = load::spawn(tx.clone(), cancel.child_token());
+    let replay = load::ReplaySetup {
+        bodies: options.bodies,
+        log_format: options.log_format.clone(),
+    };
+    let (load, load_task) = load::spawn(replay, tx.clone(), cancel.child_token());
     let (watch, watch_task) = watch::spawn(
         platform.clone(),
-        watch::WatchPaths::standard(),
+        watch::WatchSetup::standard(options.log_format),
         tx.clone(),
         cancel.child_token(),
     );

@@ -3,7 +3,7 @@
 mod profile;
 mod replay;
 
-pub use replay::{announce, drive, load_profile};
+pub use replay::{announce, drive};
 
 use std::process::ExitCode;
 

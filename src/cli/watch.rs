@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -11,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::series::{AlertEvent, VerdictOutcome};
 use crate::domain::series_pattern::SeriesPattern;
 use crate::platform::Docker;
+use crate::traffic::parse::{Format, LogTemplate};
 use crate::traffic::replay::{self as replay_plan, ReplayOptions};
 use crate::watch::points::ScrapeTarget;
 use crate::watch::run::{self, RunOptions, WatchEvent, WatchReport};
@@ -78,6 +80,20 @@ pub struct WatchArgs {
     /// (with --replay; repeatable): access logs record none.
     #[arg(long = "body", value_name = "ENDPOINT=BODY", requires = "replay")]
     pub bodies: Vec<String>,
+    /// The entries' access-log format, as their server's configuration
+    /// writes it: an nginx `log_format` ('$remote_addr [$time_local]
+    /// "$request" $status $body_bytes_sent $request_time') or an Apache
+    /// `LogFormat` ('%h %l %u %t "%r" %>s %b %D'). Default: each line's
+    /// dialect is recognised (combined, Traefik, Envoy, HAProxy, ...), and
+    /// a bare integer is never a latency. Also reads a --replay log.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
+    pub log_format: Option<Arc<LogTemplate>>,
+}
+
+pub fn parse_log_format(s: &str) -> Result<Arc<LogTemplate>, String> {
+    LogTemplate::compile(s)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -210,7 +226,11 @@ fn summary(report: &WatchReport) {
 /// The replay of `--replay`, planned before anything starts (a bad profile
 /// fails here, with its path).
 fn replay(path: &std::path::Path, args: &WatchArgs) -> anyhow::Result<Replay> {
-    let profile = crate::cli::traffic::load_profile(path, "auto")?;
+    let format = args
+        .log_format
+        .clone()
+        .map_or(Format::Auto, Format::Template);
+    let profile = crate::traffic::capture::load_profile(path, format)?;
     let options = ReplayOptions {
         speed: args.speed,
         scale: args.scale,
@@ -254,6 +274,7 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<ExitCode> {
         scrape_every: args.scrape_every,
         replay,
         page: args.page.clone(),
+        log_format: args.log_format.clone(),
         ..RunOptions::new(args.group.clone(), crate::telemetry::state_dir())
     };
     let report = run::run(&docker, &options, &cancel, print).await?;

@@ -13,6 +13,8 @@
 //! Owns: running load and its lifetime. Does not own whether a run may
 //! start (`update`) or drawing it (`view::load`).
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{self, Sender, UnboundedReceiver};
@@ -21,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::traffic::TrafficProfile;
 use crate::traffic::engine::{self, EngineOptions, Target};
+use crate::traffic::parse::{Format, LogTemplate};
 use crate::traffic::replay::{self, ReplayOptions};
 use crate::traffic::report::Window;
 
@@ -35,11 +38,24 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// The shell's side: hands commands to the task without waiting.
 pub type LoadHandle = TaskHandle<LoadCmd>;
 
+/// What every replay of this console uses, from its command line.
+#[derive(Debug, Clone, Default)]
+pub struct ReplaySetup {
+    /// `--body`: bodies of replayed write endpoints, by `METHOD /template`.
+    pub bodies: BTreeMap<String, String>,
+    /// `--log-format`: how a profile file that is a log is read.
+    pub log_format: Option<Arc<LogTemplate>>,
+}
+
 /// Starts the task; it runs until `cancel` fires (stopping the run) or the
 /// handle drops.
-pub fn spawn(tx: Sender<Msg>, cancel: CancellationToken) -> (LoadHandle, JoinHandle<()>) {
+pub fn spawn(
+    setup: ReplaySetup,
+    tx: Sender<Msg>,
+    cancel: CancellationToken,
+) -> (LoadHandle, JoinHandle<()>) {
     let (handle, cmds) = LoadHandle::channel();
-    let task = tokio::spawn(run(cmds, tx, cancel));
+    let task = tokio::spawn(run(Arc::new(setup), cmds, tx, cancel));
     (handle, task)
 }
 
@@ -58,7 +74,12 @@ impl Current {
     }
 }
 
-async fn run(mut cmds: UnboundedReceiver<LoadCmd>, tx: Sender<Msg>, cancel: CancellationToken) {
+async fn run(
+    setup: Arc<ReplaySetup>,
+    mut cmds: UnboundedReceiver<LoadCmd>,
+    tx: Sender<Msg>,
+    cancel: CancellationToken,
+) {
     let mut current: Option<Current> = None;
     while let Some(cmd) = cancel.run_until_cancelled(cmds.recv()).await.flatten() {
         match cmd {
@@ -68,7 +89,7 @@ async fn run(mut cmds: UnboundedReceiver<LoadCmd>, tx: Sender<Msg>, cancel: Canc
                 }
                 let stop = cancel.child_token();
                 let run = spec.run;
-                let task = tokio::spawn(drive(spec, tx.clone(), stop.clone()));
+                let task = tokio::spawn(drive(setup.clone(), spec, tx.clone(), stop.clone()));
                 current = Some(Current { run, stop, task });
             }
             LoadCmd::Stop { run } => {
@@ -86,9 +107,9 @@ async fn run(mut cmds: UnboundedReceiver<LoadCmd>, tx: Sender<Msg>, cancel: Canc
 }
 
 /// One run, start to report.
-async fn drive(spec: LoadSpec, tx: Sender<Msg>, stop: CancellationToken) {
+async fn drive(setup: Arc<ReplaySetup>, spec: LoadSpec, tx: Sender<Msg>, stop: CancellationToken) {
     let run = spec.run;
-    let result = replay_on(&spec, &tx, stop).await;
+    let result = replay_on(&setup, &spec, &tx, stop).await;
     if let Err(e) = &result {
         tracing::warn!("load run {run} on {}: {e}", spec.url);
     }
@@ -98,16 +119,22 @@ async fn drive(spec: LoadSpec, tx: Sender<Msg>, stop: CancellationToken) {
 }
 
 async fn replay_on(
+    setup: &ReplaySetup,
     spec: &LoadSpec,
     tx: &Sender<Msg>,
     stop: CancellationToken,
 ) -> Result<LoadSummary, String> {
     let source = spec.source.clone();
-    let profile = tokio::task::spawn_blocking(move || profile(&source))
+    let format = setup
+        .log_format
+        .clone()
+        .map_or(Format::Auto, Format::Template);
+    let profile = tokio::task::spawn_blocking(move || profile(&source, format))
         .await
         .map_err(|e| format!("reading the profile: {e}"))??;
     let options = ReplayOptions {
         seed: DEMO_SEED,
+        bodies: setup.bodies.clone(),
         ..ReplayOptions::default()
     };
     let plan = replay::plan(&profile, &options).map_err(|e| e.to_string())?;
@@ -154,17 +181,18 @@ async fn forward(run: u64, mut windows: UnboundedReceiver<Window>, tx: Sender<Ms
     }
 }
 
-/// The profile a run replays.
-fn profile(source: &ProfileSource) -> Result<TrafficProfile, String> {
+/// The profile a run replays; a file that is a log is read in `format`.
+fn profile(source: &ProfileSource, format: Format) -> Result<TrafficProfile, String> {
     match source {
         ProfileSource::Demo => Ok(crate::demo::traffic::day_profile(
             DEMO_SECONDS,
             DEMO_PEAK_RPS,
             DEMO_SEED,
         )),
-        ProfileSource::File(path) => {
-            crate::traffic::capture::load_profile(path, crate::traffic::parse::Format::Auto)
-                .map_err(|e| first_line(&format!("{:#}", anyhow::Error::from(e))))
-        }
+        ProfileSource::File(path) => crate::traffic::capture::load_profile(path, format)
+            .map_err(|e| first_line(&format!("{:#}", anyhow::Error::from(e)))),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,7 +5,7 @@
 //! ones batched into one message), alerts, the judges' looks, faults,
 //! notices, and the end (stopped, or failed with one line). The watch's
 //! history goes to the SQLite store and faults are read from the journal,
-//! as `understudy watch` does ([`WatchPaths`]).
+//! as `understudy watch` does ([`WatchSetup`]).
 //!
 //! The Load tab's seconds on the watched shadow arrive as
 //! [`WatchCmd::Client`] and go into the run
@@ -24,6 +24,7 @@
 //! runs (`update::watch`) or drawing it (`view::metrics`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc::{self, Sender, UnboundedReceiver, UnboundedSender};
@@ -31,6 +32,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::platform::Platform;
+use crate::traffic::parse::LogTemplate;
 use crate::watch::collect::CollectError;
 use crate::watch::run::{self as watch_run, RunError, RunOptions, WatchEvent};
 use crate::watch::sources::ClientWindow;
@@ -43,20 +45,24 @@ pub const MAX_BATCH: usize = 1024;
 /// How long a stopped run gets to report before it is left behind.
 const STOP_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Where a run finds the fault journal and keeps its history.
+/// Where a run finds the fault journal and keeps its history, and how it
+/// reads the entries' access logs.
 #[derive(Debug, Clone)]
-pub struct WatchPaths {
+pub struct WatchSetup {
     pub state_dir: PathBuf,
     /// The SQLite file; `None`: no history.
     pub database: Option<PathBuf>,
+    /// `console --log-format`; `None`: each line's dialect is recognised.
+    pub log_format: Option<Arc<LogTemplate>>,
 }
 
-impl WatchPaths {
-    /// The paths `understudy watch` uses.
-    pub fn standard() -> Self {
+impl WatchSetup {
+    /// The paths `understudy watch` uses, reading logs in `log_format`.
+    pub fn standard(log_format: Option<Arc<LogTemplate>>) -> Self {
         Self {
             state_dir: crate::telemetry::state_dir(),
             database: Some(crate::store::default_path()),
+            log_format,
         }
     }
 }
@@ -68,12 +74,12 @@ pub type WatchHandle = TaskHandle<WatchCmd>;
 /// handle drops.
 pub fn spawn<P: Platform>(
     platform: P,
-    paths: WatchPaths,
+    setup: WatchSetup,
     tx: Sender<Msg>,
     cancel: CancellationToken,
 ) -> (WatchHandle, JoinHandle<()>) {
     let (handle, cmds) = WatchHandle::channel();
-    let task = tokio::spawn(run(platform, paths, cmds, tx, cancel));
+    let task = tokio::spawn(run(platform, setup, cmds, tx, cancel));
     (handle, task)
 }
 
@@ -96,7 +102,7 @@ impl Current {
 
 async fn run<P: Platform>(
     platform: P,
-    paths: WatchPaths,
+    setup: WatchSetup,
     mut cmds: UnboundedReceiver<WatchCmd>,
     tx: Sender<Msg>,
     cancel: CancellationToken,
@@ -113,7 +119,7 @@ async fn run<P: Platform>(
                     run,
                     group,
                     shadow,
-                    paths: paths.clone(),
+                    setup: setup.clone(),
                 };
                 let (client, windows) = mpsc::unbounded_channel();
                 let task = tokio::spawn(drive(
@@ -155,7 +161,7 @@ struct Spec {
     run: u64,
     group: String,
     shadow: Option<String>,
-    paths: WatchPaths,
+    setup: WatchSetup,
 }
 
 /// One run, start to end.
@@ -200,8 +206,9 @@ async fn watch<P: Platform>(
     };
     let mut options = RunOptions {
         shadow: spec.shadow.clone(),
-        database: spec.paths.database.clone(),
-        ..RunOptions::new(spec.group.clone(), spec.paths.state_dir.clone())
+        database: spec.setup.database.clone(),
+        log_format: spec.setup.log_format.clone(),
+        ..RunOptions::new(spec.group.clone(), spec.setup.state_dir.clone())
     };
     match watch_run::run_with_client(platform, &options, stop, on_event, Some(windows)).await {
         Ok(_) => Ok(()),

@@ -192,7 +192,7 @@ pub fn read_stream(
     }
     let format = match parser.format() {
         Format::Auto => Format::Combined,
-        f => f,
+        f => f.clone(),
     };
     Ok(Captured {
         completeness: parser.finish(),
@@ -225,7 +225,7 @@ pub async fn from_container_with<P: Platform>(
         source_name: format!("container {name}"),
         source,
     };
-    let mut parser = LineParser::new(format).map_err(parse_err)?;
+    let mut parser = LineParser::new(format.clone()).map_err(parse_err)?;
     let mut stderr = match format {
         Format::Auto => LineParser::per_line(),
         _ => LineParser::new(format).map_err(parse_err)?,
@@ -256,7 +256,7 @@ pub async fn from_container_with<P: Platform>(
     }
     let format = match parser.format() {
         Format::Auto => Format::Combined,
-        f => f,
+        f => f.clone(),
     };
     let mut completeness = parser.finish();
     completeness.lines += stderr_requests;

@@ -15,13 +15,16 @@ mod envoy;
 mod haproxy;
 mod har;
 mod jsonl;
+pub mod log_format;
 pub mod time;
 mod uvicorn;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::domain::traffic::{Completeness, Record};
+pub use log_format::{LogTemplate, TemplateError};
 
 /// A UTF-8 byte order mark, ignored at the start of a source.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -30,7 +33,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub const FIRST_REJECTED: usize = 20;
 
 /// A source format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Format {
     /// Detect from the content.
     #[default]
@@ -41,15 +44,22 @@ pub enum Format {
     Jsonl,
     /// A HAR 1.2 document.
     Har,
+    /// An access log in a format the user named (nginx `log_format` or
+    /// Apache `LogFormat` syntax).
+    Template(Arc<LogTemplate>),
 }
 
 impl Format {
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Self::Auto => "auto",
             Self::Combined => "combined",
             Self::Jsonl => "jsonl",
             Self::Har => "har",
+            Self::Template(t) => match t.syntax() {
+                log_format::Syntax::Nginx => "nginx log_format",
+                log_format::Syntax::Apache => "Apache LogFormat",
+            },
         }
     }
 }
@@ -63,7 +73,11 @@ impl fmt::Display for Format {
 impl FromStr for Format {
     type Err = ParseError;
 
+    /// A name, or a log format (text with a `$` or `%`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.contains(['$', '%']) {
+            return Ok(Self::Template(Arc::new(LogTemplate::compile(s)?)));
+        }
         match s {
             "auto" => Ok(Self::Auto),
             "combined" | "common" | "clf" | "nginx" | "apache" => Ok(Self::Combined),
@@ -90,6 +104,10 @@ pub enum Reason {
     BadBytes,
     /// A HAR entry whose request never got an answer (status 0).
     NoResponse,
+    /// A literal of a named log format is not where the format puts it.
+    NotInFormat,
+    /// A named log format's duration field holds no number.
+    BadDuration,
 }
 
 impl Reason {
@@ -107,6 +125,8 @@ impl Reason {
             Self::BadStatus => "bad status",
             Self::BadBytes => "bad bytes",
             Self::NoResponse => "no response",
+            Self::NotInFormat => "not in the log format",
+            Self::BadDuration => "bad duration",
         }
     }
 }
@@ -120,8 +140,14 @@ impl fmt::Display for Reason {
 /// Errors that concern a whole source, not one line.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("unknown format {0:?}; use auto, combined, jsonl or har")]
+    #[error(
+        "unknown format {0:?}; use auto, combined, jsonl, har, or the log format itself \
+         (nginx: '$remote_addr - [$time_local] \"$request\" $status ...', \
+         Apache: '%h %l %u %t \"%r\" %>s %b %D')"
+    )]
     UnknownFormat(String),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
     #[error("line {line}, column {column}: not a JSON document: {message}")]
     Json {
         line: usize,
@@ -214,10 +240,21 @@ impl LineParser {
         }
     }
 
+    /// A parser reading every line in a named log format.
+    pub fn in_format(template: Arc<LogTemplate>) -> Self {
+        Self {
+            format: Format::Template(template),
+            per_line: false,
+            clf: clf::ClfParser::default(),
+            line_no: 0,
+            completeness: Completeness::default(),
+        }
+    }
+
     /// The format in use (`Auto` before the first non-blank line, and
     /// always for a [`LineParser::per_line`] parser).
-    pub fn format(&self) -> Format {
-        self.format
+    pub fn format(&self) -> &Format {
+        &self.format
     }
 
     /// The next line of the source (without its `\n`). Blank lines count
@@ -245,17 +282,25 @@ impl LineParser {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Line::Blank;
         }
-        let shape = match line.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') => Format::Jsonl,
-            _ => Format::Combined,
-        };
-        if self.format == Format::Auto && !self.per_line {
-            self.format = shape;
-        }
-        let format = if self.per_line { shape } else { self.format };
-        let parsed = match format {
-            Format::Jsonl => jsonl::parse(line, self.line_no),
-            _ => self.clf.parse(line, self.line_no, time_ms),
+        let parsed = if let Format::Template(template) = &self.format {
+            template.parse(line, self.line_no, time_ms)
+        } else {
+            let shape = match line.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'{') => Format::Jsonl,
+                _ => Format::Combined,
+            };
+            if self.format == Format::Auto && !self.per_line {
+                self.format = shape.clone();
+            }
+            let format = if self.per_line {
+                shape
+            } else {
+                self.format.clone()
+            };
+            match format {
+                Format::Jsonl => jsonl::parse(line, self.line_no),
+                _ => self.clf.parse(line, self.line_no, time_ms),
+            }
         };
         match parsed {
             Ok(r) => {
@@ -379,7 +424,7 @@ mod tests {
         assert_eq!(read[1], Line::Blank);
         assert!(matches!(&read[2], Line::Parsed(r) if r.path == "/a" && r.status == 201));
         assert!(matches!(&read[3], Line::Parsed(r) if r.path == "/api/products/42"));
-        assert_eq!(each.format(), Format::Auto);
+        assert_eq!(*each.format(), Format::Auto);
         let c = each.finish();
         assert_eq!((c.lines, c.parsed, c.rejected), (3, 2, 1));
     }
@@ -442,7 +487,9 @@ mod tests {
         let e = "xml".parse::<Format>().unwrap_err();
         assert_eq!(
             e.to_string(),
-            "unknown format \"xml\"; use auto, combined, jsonl or har"
+            "unknown format \"xml\"; use auto, combined, jsonl, har, or the log format itself \
+             (nginx: '$remote_addr - [$time_local] \"$request\" $status ...', \
+             Apache: '%h %l %u %t \"%r\" %>s %b %D')"
         );
         assert!(LineParser::new(Format::Har).is_err());
     }

@@ -9,6 +9,7 @@
 //! container goes away reports it and ends: not fatal.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use futures::StreamExt;
@@ -24,6 +25,7 @@ use crate::domain::traffic::Record;
 use crate::metrics::container_stats::StatsDeriver;
 use crate::platform::{LogOptions, LogStream, Platform, find_group};
 use crate::shadow::naming;
+use crate::traffic::parse::LogTemplate;
 use crate::watch::entry_log::{self, EntryLog};
 use crate::watch::log_clock::LogClock;
 
@@ -204,6 +206,7 @@ async fn pick_shadow<P: Platform>(
 pub fn spawn<P: Platform>(
     platform: &P,
     targets: &Targets,
+    log_format: Option<&Arc<LogTemplate>>,
     start: SystemTime,
     tx: &Sender<Feed>,
     cancel: &CancellationToken,
@@ -214,6 +217,9 @@ pub fn spawn<P: Platform>(
             set.spawn(follow_log(
                 platform.clone(),
                 c.clone(),
+                log_format
+                    .map(|f| EntryLog::in_format(f.clone()))
+                    .unwrap_or_default(),
                 start,
                 tx.clone(),
                 cancel.clone(),
@@ -235,6 +241,7 @@ pub fn spawn<P: Platform>(
 async fn follow_log<P: Platform>(
     platform: P,
     c: Followed,
+    mut log: EntryLog,
     start: SystemTime,
     tx: Sender<Feed>,
     cancel: CancellationToken,
@@ -245,7 +252,6 @@ async fn follow_log<P: Platform>(
         tail: None,
     };
     let mut lines = platform.logs(&c.id, &options);
-    let mut log = EntryLog::default();
     let mut clock = LogClock::default();
     let began = tokio::time::Instant::now();
     let silent_at = began + entry_log::SILENT_AFTER;

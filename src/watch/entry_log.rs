@@ -19,7 +19,9 @@ use std::time::Duration;
 
 use crate::domain::series::Environment;
 use crate::domain::traffic::Record;
-use crate::traffic::parse::{Line, LineParser, Reason};
+use std::sync::Arc;
+
+use crate::traffic::parse::{Line, LineParser, LogTemplate, Reason};
 
 /// Lines read, none a request, before the log is called unread.
 pub const UNREAD_AFTER_LINES: u64 = 20;
@@ -38,6 +40,8 @@ pub struct EntryLog {
     stderr: LineParser,
     first_rejected: Option<(String, Reason)>,
     told: bool,
+    /// The format named with `--log-format`, if any (for the notice).
+    format: Option<Arc<LogTemplate>>,
 }
 
 impl Default for EntryLog {
@@ -47,11 +51,23 @@ impl Default for EntryLog {
             stderr: LineParser::per_line(),
             first_rejected: None,
             told: false,
+            format: None,
         }
     }
 }
 
 impl EntryLog {
+    /// An entry log whose lines are all in `format` (`--log-format`).
+    pub fn in_format(format: Arc<LogTemplate>) -> Self {
+        Self {
+            stdout: LineParser::in_format(format.clone()),
+            stderr: LineParser::in_format(format.clone()),
+            first_rejected: None,
+            told: false,
+            format: Some(format),
+        }
+    }
+
     /// The request on stdout `line`, if it is one; `time_ms`, the engine's
     /// stamp, is the time of a line that writes none (uvicorn's).
     pub fn push(&mut self, line: &str, time_ms: Option<i64>) -> Option<Record> {
@@ -86,6 +102,15 @@ impl EntryLog {
         }
         self.told = true;
         let (first, reason) = self.first_rejected.as_ref()?;
+        if let Some(format) = &self.format {
+            return Some(format!(
+                "the access log of {instance} gave {} lines and none in the log format \
+                 given (--log-format '{format}'); the first: \"{first}\" ({reason}). \
+                 Its request metrics (rate, latency, errors) stay empty and its load reads \
+                 as none",
+                read.lines
+            ));
+        }
         Some(format!(
             "the access log of {instance} gave {} lines and no request \
              (understudy reads nginx/Apache combined or common, Traefik, Envoy, \

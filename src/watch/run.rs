@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,7 @@ use crate::metrics::requests::RequestAggregator;
 use crate::metrics::scrape::TargetStatus;
 use crate::platform::Platform;
 use crate::store::{NewRun, Store};
+use crate::traffic::parse::LogTemplate;
 use crate::traffic::report::LoadReport;
 
 use super::collect::{self, CollectError, Feed, Targets};
@@ -57,6 +59,9 @@ pub struct RunOptions {
     pub replay: Option<Replay>,
     /// Series that alert beyond the built-in set (`--page`).
     pub page: Vec<SeriesPattern>,
+    /// The entries' access-log format (`--log-format`); `None`: each line's
+    /// dialect is recognised by its shape.
+    pub log_format: Option<Arc<LogTemplate>>,
 }
 
 impl RunOptions {
@@ -75,6 +80,7 @@ impl RunOptions {
             scrape_every: Duration::from_secs(5),
             replay: None,
             page: Vec::new(),
+            log_format: None,
         }
     }
 }
@@ -596,7 +602,14 @@ pub async fn run_with_client<P: Platform>(
         open_history(options, targets.shadow.as_deref(), start_ms, &mut on_event).await;
     let (tx, mut rx) = mpsc::channel(4096);
     let followers_cancel = cancel.child_token();
-    let mut followers = collect::spawn(platform, &targets, start, &tx, &followers_cancel);
+    let mut followers = collect::spawn(
+        platform,
+        &targets,
+        options.log_format.as_ref(),
+        start,
+        &tx,
+        &followers_cancel,
+    );
     let replay = spawn_sources(
         options,
         &mut followers,

@@ -40,8 +40,12 @@ pub struct ProfileArgs {
     /// Write the profile JSON to this file.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The source's format: auto, combined, jsonl or har.
-    #[arg(long, default_value = "auto", value_parser = parse_format)]
+    /// The source's format: auto, combined, jsonl, har, or the log format
+    /// itself as the server's configuration writes it, an nginx
+    /// `log_format` ('$remote_addr [$time_local] "$request" $status
+    /// $body_bytes_sent $request_time') or an Apache `LogFormat` ('%h %l %u
+    /// %t "%r" %>s %b %D').
+    #[arg(long, alias = "log-format", default_value = "auto", value_parser = parse_format)]
     pub format: Format,
     /// Read the log stream (stdout) of this production container.
     #[arg(long, value_name = "NAME")]
@@ -93,7 +97,7 @@ pub async fn run(args: ProfileArgs) -> anyhow::Result<ExitCode> {
 /// The profile of the log source, if one was given.
 async fn read_logs(args: &ProfileArgs) -> anyhow::Result<Option<TrafficProfile>> {
     if let Some(source) = &args.source {
-        let format = args.format;
+        let format = args.format.clone();
         let source = source.clone();
         let profile = tokio::task::spawn_blocking(move || capture::profile_source(&source, format))
             .await
@@ -106,8 +110,10 @@ async fn read_logs(args: &ProfileArgs) -> anyhow::Result<Option<TrafficProfile>>
     let docker = Docker::connect().await?;
     let mut x = Extractor::new();
     let captured =
-        capture::from_container_with(&docker, name, args.since, args.format, |r| x.push(&r))
-            .await?;
+        capture::from_container_with(&docker, name, args.since, args.format.clone(), |r| {
+            x.push(&r);
+        })
+        .await?;
     let label = match args.since {
         Some(d) => format!("container {name} (last {})", format_duration(d)),
         None => format!("container {name}"),

@@ -49,8 +49,9 @@ pub struct ReplayArgs {
     /// Write the load report (`understudy.load/v1`) here; `-` for stdout.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Log format of a non-profile source.
-    #[arg(long, default_value = "auto")]
+    /// Format of a non-profile source: auto, combined, jsonl, har, or an
+    /// nginx `log_format` / Apache `LogFormat` (see `traffic profile`).
+    #[arg(long, alias = "log-format", default_value = "auto")]
     pub format: String,
 }
 

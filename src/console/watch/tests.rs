@@ -78,10 +78,11 @@ async fn next(rx: &mut mpsc::Receiver<Msg>) -> WatchNews {
     }
 }
 
-fn paths(dir: &tempfile::TempDir) -> WatchPaths {
-    WatchPaths {
+fn paths(dir: &tempfile::TempDir) -> WatchSetup {
+    WatchSetup {
         state_dir: dir.path().to_owned(),
         database: None,
+        log_format: None,
     }
 }
 

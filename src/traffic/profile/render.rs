@@ -101,7 +101,8 @@ fn write_mix(out: &mut String, p: &TrafficProfile) {
         .max()
         .unwrap_or(0)
         .clamp(8, 56);
-    let _ = writeln!(out, "mix          {} endpoints", p.mix.len());
+    let plural = if p.mix.len() == 1 { "" } else { "s" };
+    let _ = writeln!(out, "mix          {} endpoint{plural}", p.mix.len());
     let _ = writeln!(
         out,
         "  {:>7} {:>8}  {:<width$}  {:>9}  {:>20}  status",

@@ -9,6 +9,7 @@ use crate::domain::series::Environment;
 use crate::domain::traffic::Record;
 use crate::fixtures::fake::Fake;
 use crate::platform::{LogLine, LogStream};
+use crate::watch::entry_log::EntryLog;
 
 /// Follows production's gateway on a fake engine whose log gives `lines`
 /// (stdout) and then stays open and silent.
@@ -53,6 +54,11 @@ fn stamped(text: &str, time_ms: i64) -> LogLine {
 
 /// Follows production's gateway on `fake`.
 fn follow_on(fake: Fake) -> (mpsc::Receiver<Feed>, CancellationToken) {
+    follow_as(fake, EntryLog::default())
+}
+
+/// [`follow_on`] reading the log with `log`.
+fn follow_as(fake: Fake, log: EntryLog) -> (mpsc::Receiver<Feed>, CancellationToken) {
     let gateway = Followed {
         environment: Environment::Prod,
         service: "gateway".into(),
@@ -65,6 +71,7 @@ fn follow_on(fake: Fake) -> (mpsc::Receiver<Feed>, CancellationToken) {
     tokio::spawn(follow_log(
         fake,
         gateway,
+        log,
         // The watch began when the fake's lines were written (T0).
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_773_600),
         tx,
@@ -241,5 +248,51 @@ async fn a_log_is_measured_against_the_engines_stamp() {
     assert!(text.contains("run 1 h behind the watch's clock"), "{text}");
     let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
     assert_eq!(record.start_ms, 1_795_773_600_000 + 3_600_000);
+    cancel.cancel();
+}
+
+/// `--log-format`: Apache's `%D` (microseconds), which no guess reads, is
+/// the request's latency; lines not in the format are named with it.
+#[tokio::test(start_paused = true)]
+async fn a_named_log_format_reads_what_a_guess_cannot() {
+    let format = r#"%h %l %u %t "%r" %>s %b %D"#;
+    let template =
+        std::sync::Arc::new(crate::traffic::parse::LogTemplate::compile(format).unwrap());
+    let line = |n: usize| {
+        let text = format!(
+            r#"172.18.0.1 - - [27/Nov/2026:10:00:0{n} +0000] "GET /api/p/{n} HTTP/1.1" 200 6 1406"#
+        );
+        stamped(&text, 1_795_773_600_000 + 1000 * n as i64)
+    };
+    let fake = Fake::new();
+    fake.with(|s| s.logs = Some(vec![line(1)]));
+    let (mut rx, cancel) = follow_as(fake, EntryLog::in_format(template.clone()));
+    let (_, _, record) = fed_record(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert_eq!(
+        (record.path.as_str(), record.duration_ms, record.start_ms),
+        ("/api/p/1", Some(1.406), 1_795_773_601_000)
+    );
+    assert!(quiet(&mut rx).await);
+    cancel.cancel();
+
+    let combined: Vec<LogLine> = (0..20)
+        .map(|n| {
+            let text =
+                r#"172.18.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 6 "-" "curl""#;
+            stamped(text, 1_795_773_600_000 + n)
+        })
+        .collect();
+    let fake = Fake::new();
+    fake.with(|s| s.logs = Some(combined));
+    let (mut rx, cancel) = follow_as(fake, EntryLog::in_format(template));
+    let text = notice(timeout(Duration::from_secs(1), rx.recv()).await.unwrap());
+    assert!(
+        text.starts_with(&format!(
+            "the access log of shop_gateway_1 gave 20 lines and none in the log format given \
+             (--log-format '{format}'); the first: "
+        )),
+        "{text}"
+    );
+    assert!(text.contains("(bad duration)"), "{text}");
     cancel.cancel();
 }

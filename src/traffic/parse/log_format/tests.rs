@@ -1,0 +1,277 @@
+//! The lines below were written by Debian's nginx 1.22.1 and Apache 2.4.71
+//! on this machine (loopback, curl), with the formats given beside them.
+
+use super::*;
+
+/// 2026-12-07T13:35:46Z in ms.
+const T_NGINX: i64 = 1_796_650_546_000;
+/// 2026-12-07T13:36:04Z in ms.
+const T_APACHE: i64 = 1_796_650_564_000;
+
+fn compile(format: &str) -> LogTemplate {
+    LogTemplate::compile(format).unwrap()
+}
+
+fn read(format: &str, line: &str) -> Record {
+    compile(format).parse(line.as_bytes(), 3, None).unwrap()
+}
+
+/// (method, path, status, bytes, duration, start)
+fn summary(r: &Record) -> (&str, &str, u16, u64, Option<f64>, i64) {
+    (
+        &r.method,
+        &r.path,
+        r.status,
+        r.bytes,
+        r.duration_ms,
+        r.start_ms,
+    )
+}
+
+#[test]
+fn an_nginx_format_with_its_request_time_as_a_key() {
+    let format = r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent rt=$request_time ua="$http_user_agent""#;
+    let r = read(
+        format,
+        r#"127.0.0.1 [07/Dec/2026:13:35:46 +0000] "GET /index.html?x=1&y=2 HTTP/1.1" 200 6 rt=0.000 ua="curl/7.88.1""#,
+    );
+    assert_eq!(
+        summary(&r),
+        (
+            "GET",
+            "/index.html?x=1&y=2",
+            200,
+            6,
+            Some(0.0),
+            T_NGINX + 500
+        )
+    );
+    assert_eq!(r.line, 3);
+    let r = read(
+        format,
+        r#"127.0.0.1 [07/Dec/2026:13:35:46 +0000] "GET /a%20b HTTP/1.1" 404 153 rt=0.012 ua="Mozilla \x22quoted\x22 agent""#,
+    );
+    assert_eq!(
+        summary(&r),
+        ("GET", "/a%20b", 404, 153, Some(12.0), T_NGINX + 488)
+    );
+}
+
+#[test]
+fn nginx_uri_is_args_args_is_one_target_and_its_dash_is_no_query() {
+    let format =
+        "$time_iso8601 $request_method $uri$is_args$args $status $bytes_sent $request_time";
+    let template = compile(format);
+    let lines = [
+        "2026-12-07T13:35:46+00:00 GET /index.html?x=1&y=2 200 240 0.000",
+        "2026-12-07T13:35:46+00:00 POST /missing- 404 308 0.000",
+        "2026-12-07T13:35:46+00:00 GET /a b- 404 308 0.250",
+    ];
+    let read: Vec<_> = lines
+        .iter()
+        .map(|l| template.parse(l.as_bytes(), 1, None).unwrap())
+        .collect();
+    assert_eq!(
+        summary(&read[0]),
+        (
+            "GET",
+            "/index.html?x=1&y=2",
+            200,
+            240,
+            Some(0.0),
+            T_NGINX + 500
+        )
+    );
+    assert_eq!(
+        summary(&read[1]),
+        ("POST", "/missing", 404, 308, Some(0.0), T_NGINX + 500)
+    );
+    assert_eq!(
+        summary(&read[2]),
+        ("GET", "/a b", 404, 308, Some(250.0), T_NGINX + 250)
+    );
+}
+
+#[test]
+fn nginx_msec_is_the_end_to_the_millisecond() {
+    let r = read(
+        r#"$msec $status "$request" $request_time"#,
+        r#"1796650546.208 404 "POST /missing HTTP/1.1" 0.008"#,
+    );
+    assert_eq!(
+        summary(&r),
+        ("POST", "/missing", 404, 0, Some(8.0), T_NGINX + 200)
+    );
+}
+
+#[test]
+fn nginx_upstream_times_add_up_when_there_is_no_request_time() {
+    let format = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $upstream_response_time"#;
+    let line = r#"127.0.0.1 - - [07/Dec/2026:13:35:46 +0000] "GET /up HTTP/1.1" 200 3 "-" "curl/7.88.1" 0.000"#;
+    assert_eq!(read(format, line).duration_ms, Some(0.0));
+    let tried = line.replace("0.000", "0.010, 0.004 : 0.002");
+    assert_eq!(read(format, &tried).duration_ms, Some(16.0));
+    let none = line.replace("0.000", "-");
+    assert_eq!(
+        read(format, &none).duration_ms,
+        None,
+        "the request is kept without a latency"
+    );
+}
+
+#[test]
+fn apache_percent_d_is_microseconds_and_t_stamps_the_start() {
+    let format = r#"%h %l %u %t \"%r\" %>s %b %D"#;
+    let template = compile(format);
+    let line = r#"127.0.0.1 - - [07/Dec/2026:13:36:04 +0000] "GET /index.html?x=1&y=2 HTTP/1.1" 200 6 1406"#;
+    let r = template.parse(line.as_bytes(), 1, None).unwrap();
+    assert_eq!(
+        summary(&r),
+        ("GET", "/index.html?x=1&y=2", 200, 6, Some(1.406), T_APACHE)
+    );
+    let escaped = r#"127.0.0.1 - - [07/Dec/2026:13:36:04 +0000] "GET /q\"x HTTP/1.1" 404 236 94"#;
+    let r = template.parse(escaped.as_bytes(), 1, None).unwrap();
+    assert_eq!(
+        summary(&r),
+        ("GET", "/q\"x", 404, 236, Some(0.094), T_APACHE)
+    );
+    // The same line guessed at (no format named): a bare integer is no duration.
+    let (guessed, _) =
+        crate::traffic::parse::parse_text(line, crate::traffic::parse::Format::Combined).unwrap();
+    assert_eq!(guessed[0].duration_ms, None);
+}
+
+#[test]
+fn apache_ms_t_and_a_pasted_log_format_directive() {
+    let pasted =
+        r#"LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\" %{ms}T" withms"#;
+    let r = read(
+        pasted,
+        r#"127.0.0.1 - - [07/Dec/2026:13:36:04 +0000] "POST /missing HTTP/1.1" 404 236 "-" "curl/7.88.1" 7"#,
+    );
+    assert_eq!(
+        summary(&r),
+        ("POST", "/missing", 404, 236, Some(7.0), T_APACHE)
+    );
+}
+
+#[test]
+fn apache_end_msec_and_path_with_query() {
+    let template = compile("%{end:msec}t %m %U%q %>s %B %T");
+    let r = template
+        .parse(b"1796650564108 GET /index.html?x=1&y=2 200 6 0", 1, None)
+        .unwrap();
+    assert_eq!(
+        summary(&r),
+        (
+            "GET",
+            "/index.html?x=1&y=2",
+            200,
+            6,
+            Some(0.0),
+            T_APACHE + 108
+        )
+    );
+    let r = template
+        .parse(b"1796650564122 GET /a b 404 236 2", 1, None)
+        .unwrap();
+    assert_eq!(
+        summary(&r),
+        ("GET", "/a b", 404, 236, Some(2000.0), T_APACHE + 122 - 2000)
+    );
+}
+
+#[test]
+fn a_pasted_nginx_log_format_joins_its_pieces() {
+    let pasted = "log_format main escape=default '$remote_addr [$time_local] '\n    '\"$request\" $status $body_bytes_sent';";
+    let r = read(
+        pasted,
+        r#"10.0.0.1 [07/Dec/2026:13:35:46 +0000] "GET / HTTP/1.1" 200 5"#,
+    );
+    assert_eq!(summary(&r), ("GET", "/", 200, 5, None, T_NGINX));
+}
+
+#[test]
+fn a_format_without_a_time_places_lines_at_the_engines_stamp() {
+    let template = compile(r#""$request" $status $request_time"#);
+    let line = br#""GET /a HTTP/1.1" 200 0.004"#;
+    assert_eq!(template.parse(line, 1, None), Err(Reason::NoTime));
+    let r = template.parse(line, 1, Some(T_NGINX + 10)).unwrap();
+    assert_eq!(r.start_ms, T_NGINX + 6);
+}
+
+#[test]
+fn lines_that_do_not_fit_say_why() {
+    let template = compile(r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent"#);
+    let reason = |line: &str| template.parse(line.as_bytes(), 1, None).unwrap_err();
+    assert_eq!(reason("a startup banner"), Reason::NotInFormat);
+    assert_eq!(
+        reason(r#"1.2.3.4 [yesterday] "GET / HTTP/1.1" 200 5"#),
+        Reason::BadTime
+    );
+    assert_eq!(
+        reason(r#"1.2.3.4 [07/Dec/2026:13:35:46 +0000] "-" 400 0"#),
+        Reason::NoRequestLine
+    );
+    assert_eq!(
+        reason(r#"1.2.3.4 [07/Dec/2026:13:35:46 +0000] "GET / HTTP/1.1" 2000 5"#),
+        Reason::BadStatus
+    );
+    assert_eq!(
+        reason(r#"1.2.3.4 [07/Dec/2026:13:35:46 +0000] "GET / HTTP/1.1" 200 many"#),
+        Reason::BadBytes
+    );
+    assert_eq!(
+        reason(r#"1.2.3.4 [07/Dec/2026:13:35:46 +0000] "GET / HTTP/1.1 200 5"#),
+        Reason::NotInFormat
+    );
+    let timed = compile(r#"[$time_local] "$request" $status $request_time"#);
+    let combined = br#"[07/Dec/2026:13:35:46 +0000] "GET / HTTP/1.1" 200 "-" "curl/7.88.1""#;
+    assert_eq!(timed.parse(combined, 1, None), Err(Reason::BadDuration));
+}
+
+#[test]
+fn formats_that_cannot_be_read_are_refused_with_the_place_and_the_text() {
+    let error = |format: &str| LogTemplate::compile(format).unwrap_err();
+    let e = error(r#"%h %t "%r" %>s %Z"#);
+    assert_eq!((e.column, e.text.as_str()), (16, "%Z"));
+    assert_eq!(
+        e.to_string(),
+        r#"log format, column 16: "%Z" is not an Apache log directive"#
+    );
+    let e = error(r#"%{%d/%b/%Y}t "%r" %>s"#);
+    assert_eq!(e.column, 1);
+    assert!(e.message.contains("strftime"), "{e}");
+    let e = error(r#"$remote_addr "$request" $status$body_bytes_sent"#);
+    assert_eq!((e.column, e.text.as_str()), (25, "$status$body_bytes_sent"));
+    assert!(e.message.contains("nothing between"), "{e}");
+    let e = error(r"$remote_addr [$time_local] $status");
+    assert!(e.message.contains("$request"), "{e}");
+    let e = error(r#"%h %t "%r" %b"#);
+    assert!(e.message.contains("%>s"), "{e}");
+    assert!(error("plain words").message.contains("$variable"));
+    assert!(error(r"%{Referer").message.contains("'}'"));
+}
+
+#[test]
+fn a_format_is_a_format_argument() {
+    use crate::traffic::parse::Format;
+    let f: Format = r#"%h %t "%r" %>s %b %D"#.parse().unwrap();
+    assert_eq!(f.name(), "Apache LogFormat");
+    let f: Format = r#"$remote_addr "$request" $status"#.parse().unwrap();
+    assert_eq!(f.name(), "nginx log_format");
+    let e = r"$remote_addr $status".parse::<Format>().unwrap_err();
+    assert!(e.to_string().contains("column 1"), "{e}");
+    let e = "nginxx".parse::<Format>().unwrap_err();
+    assert!(e.to_string().contains("or the log format itself"), "{e}");
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_line_is_read_or_rejected(line in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
+        for format in [r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time"#,
+                       "%{end:msec}t %m %U%q %>s %B %T"] {
+            let _ = compile(format).parse(&line, 1, Some(0));
+        }
+    }
+}
