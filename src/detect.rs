@@ -11,7 +11,7 @@
 //!
 //! Every point costs O(1) time (10 - 16 M points/s on one core, by the
 //! machine's day, `cargo bench --bench detect`) and the detector holds
-//! 1440 bytes, 1453 with a series' names (test
+//! 1536 bytes, 1549 with a series' names (test
 //! `state_fits_in_two_kilobytes`). No look-ahead: a point's score depends on
 //! it and earlier points only (proptest `prefix_scores_equal_full_scores`).
 //!
@@ -33,10 +33,19 @@
 //!    at all), a series that stopped moving — a stuck sensor, a frozen
 //!    exporter, a flatline at an ordinary value, which no residual shows.
 //!    The live watch turns it off (`watch::core::live_detector`: at 1 s an
-//!    idle container's CPU is 0.0 for minutes).
+//!    idle container's CPU is 0.0 for minutes). And the **decorrelation
+//!    chart**: the drop of the clipped residual's lag-1 autocorrelation over
+//!    the last ~80 points (`EWMA(z z') / max(0.75, EWMA z^2)`) below its
+//!    long-run value (span 2000): a series whose residuals wandered
+//!    smoothly and turn into point-to-point noise or an oscillation around
+//!    the same level, with no shift and no extreme point. It is not scored
+//!    while the seasonal forecaster is in use (its residuals change their
+//!    correlation as the profile learns), explains itself as flapping, and
+//!    the live watch turns it off too (its long-run value takes half an
+//!    hour at 1 s to learn).
 //! 3. **Novelty** (`novelty`): each statistic is divided by its record, the
 //!    largest value it reached on this series (floors 4 / 1.6 / 1.0 / 3.0
-//!    / 20 points for a series with no history; the flapping chart is about
+//!    / 20 points / 0.6 for a series with no history; the flapping chart is about
 //!    1.4 on Gaussian noise; a still run must beat its record by 1.5). This is what makes one configuration fit a
 //!    quiet CPU gauge and a bursty tweet count: a series learns its own
 //!    extremes (an extreme-value take on Numenta's anomaly likelihood).
@@ -142,6 +151,12 @@
 //! | the shift and drift charts on the residual over its local volatility (`z / max(m, sqrt(EWMA z^2))`, span 50 - 1000, m 0.5 - 1.5: a shift during a volatile stretch counts less, GARCH-style): lower everywhere (tune 63.1 - 69.6, A 69.3 - 73.3, B 58.6 - 69.8, the pool 55.7 - 57.7) (dropped) | 63.1 - 69.6 |
 //! | a second pipeline on `sign(x) ln(1 + \|x\| / m)` (m the mean `\|x\|` of the first 50 or 200 points; multiplicative noise; without its own seasonal profile it would fit the 2 KB budget), beside ours by the larger score (weight 0.1 - 1) or alone: lower everywhere (beside: tune 80.1 - 82.4, the pool 65.7 - 68.3; alone: tune 55.8 - 61.3) (dropped) | 55.8 - 82.4 |
 //! | the charts' records over a sliding window instead of a decaying maximum (the largest value of the last 4 - 32 blocks of 128 - 1024 points, no decay; for the shift chart alone or all three; 32 settings): a stationary bursty series breaks a true maximum of its recent past less often than a decayed one, but lower everywhere (tune 71.5 - 75.7, A 67.4 - 79.1, B 73.4 - 81.2, the pool 61.9 - 67.9): the decay's bias towards the latest large excursion is what finds the windows (dropped) | 71.5 - 75.7 |
+//! | *round 14: a lab like round 13's (82.63 / 80.95 / 84.65 / the pool 68.75, at the tune threshold 56.97, reproduced); held-out scored once, for the kept chart* | |
+//! | a Hampel spike (`\|x - median of the last 5 - 9 values\| / max(1.4826 MAD, f spread)`, a point record; 48 settings): lower (tune 72.4 - 80.7) or at best equal, never above on either fold; on bursty series it fires at the onsets the spike already sees (dropped) | 72.4 - 82.63 |
+//! | a local-volatility spike (`\|z\| / max(m, sqrt(EWMA z^2))`, span 16 - 256, a point record, 62 settings): a noisy ridge to 83.02 whose gain is one window found a little earlier; around the best A +0.05, B -0.12 (dropped) | 79.2 - 83.02 |
+//! | bounded Bayesian online changepoint detection (Normal-Gamma, 8 or 16 run-length hypotheses, hazard 1/100 - 1/1000; the mass on short runs as an episodic record; 29 settings): to a Gaussian likelihood a burst is a changepoint (1 % of a tweet file's points carry 0.87 of the mass on short runs); lower, or unchanged at margin 4 (dropped) | 65.7 - 82.63 |
+//! | a "fresh" spike (`min(\|z\|, \|x - x'\| / spread)`) instead of or beside the spike; a crossing-rate chart (how often `x` crosses its fast EWMA, against its long-run rate; 16 settings): lower or unchanged (dropped) | 61.4 - 82.86 |
+//! | **decorrelation chart**: the drop of the clipped residual's lag-1 autocorrelation (`EWMA(z z') / max(v, EWMA z^2)`, span 32 - 256) below its long-run value (span 500 - 8000, all equal), an episodic record (floor 0.5 - 0.8), not scored while the seasonal forecaster is used (ungated it adds 13 - 16 false positives on the `art_daily_*` files). Over span 64 - 96 x floor 0.5 - 0.7 x variance floor 0.5 - 2 (30 settings) tune 85.4 - 86.9, A 86.1 - 90.25, B 84.65 - 84.97 (never lower), the pool 69.6 - 72.4, at the tune threshold 60.2 - 62.3 (from 56.97); span 128 and up finds nothing, 32 - 48 is lower. It finds fe7f93's third window (which rounds 5 and 9 called a window without evidence) 21 points in, at 0.071 against a threshold of 0.025, and costs one false positive. Over the hold gain / hold decay / spike margin neighbourhood A +8.8 to +9.3 at all 27 points, B -1.52 to +0.42 (mean -0.17). Chosen: span 80, variance floor 0.75, floor 0.6. **Held-out (the eighth look, aggregate only): 74.6 / 65.4 / 80.3, from 68.0 / 60.2 / 73.1**, the second change whose gain carried; 0.4 short of the goal of 75 | 86.9 / 83.5 / 89.9 |
 //!
 //! Round 3 ran in a scratch lab whose scorer agrees with `nab_score.py`
 //! (81.05 vs 81.0545 on the tune set) and looked at the held-out files
@@ -158,7 +173,9 @@
 //! lab like round 6's) kept the still run, which changes no score on the
 //! real files, and scored the held-out files once for it (the seventh
 //! configuration). Round 8 (the same lab) kept nothing and did not score
-//! the held-out files; nor did rounds 9, 10, 11, 12 and 13.
+//! the held-out files; nor did rounds 9, 10, 11, 12 and 13. Round 14 kept
+//! the decorrelation chart and scored the held-out files once for it (the
+//! eighth configuration).
 //!
 //! Held-out checkpoints (round 1, the previous defaults, hold 0.99 / 2):
 //! all 26 66.8 / 58.8 / 71.4, held-out 54.7 / 54.7 / 58.5; the previous
@@ -167,10 +184,17 @@
 //! held-out files twice, aggregate scores only, never to choose: after the
 //! coordinate descent (63.9 / 57.0 / 67.6) and for its defaults (below).
 //!
-//! **The defaults below** (round 4, with the alarm budget, and round 7's
-//! still run, which changes none of these figures): all 26
-//! 75.5 / 68.3 / 80.0, tune 82.6 / 79.5 / 85.6, held-out 68.0 / 60.2 / 73.1.
-//! The budget passed the two-fold check (both folds up, at every point of
+//! **The defaults below** (round 14, with the decorrelation chart): all 26
+//! 80.6 / 72.7 / 85.2, tune 86.9 / 83.5 / 89.9, held-out 74.6 / 65.4 / 80.3.
+//! The goal of 75 on held-out data is missed by 0.4. On all 26 files 80.6
+//! is above every published detector (ARTime 75.3, CAD OSE 73.3), but all
+//! 26 include the tune set; on the held-out files alone two published
+//! detectors still lead (below). `decorrelation_span: 0.0` restores round
+//! 4's detector (with round 7's still run) exactly.
+//!
+//! Round 4's defaults (the alarm budget and round 7's still run, which
+//! changes none of these figures): all 26 75.5 / 68.3 / 80.0, tune 82.6 /
+//! 79.5 / 85.6, held-out 68.0 / 60.2 / 73.1. The budget passed the two-fold check (both folds up, at every point of
 //! the neighbourhood) but its gain did not carry: held-out -0.5 / -0.9 /
 //! -0.3 (about one false positive's worth at 12 windows), all 26 -0.8 /
 //! -1.6 / -0.5 (one threshold for all files). It was kept because the
@@ -206,8 +230,9 @@
 //! from the per-file scores NAB publishes, at each detector's corpus-wide
 //! threshold): held-out ARTime 80.0, CAD OSE 79.7, HTM 63.3; tune 72.6 /
 //! 67.5 / 71.6; all 26 75.1 / 71.6 / 68.8. The held-out files are not
-//! unusually hard: two published detectors do 12 points better there than
-//! ours (68.0), while ours leads on the files it was tuned on. Those
+//! unusually hard: two published detectors do 5 points better there than
+//! ours (74.6; 12 before round 14), while ours leads on the files it was
+//! tuned on. Those
 //! detectors are handed the file's minimum, maximum and length before its
 //! first row (NAB's `nab/detectors/base.py`: `inputMin`, `inputMax`, the
 //! probationary period); ARTime normalises, discretises and snaps values
@@ -322,6 +347,14 @@ pub struct Config {
     pub still_floor: f64,
     /// A still run must exceed its record by this factor.
     pub still_margin: f64,
+    /// Span in points of the decorrelation chart (the residuals' lag-1
+    /// autocorrelation, against its long-run value); 0 turns it off.
+    pub decorrelation_span: f64,
+    /// Residual variances below this count as this in the autocorrelation.
+    pub decorrelation_var_floor: f64,
+    /// Smallest record of the decorrelation chart (a drop of the
+    /// autocorrelation).
+    pub decorrelation_floor: f64,
 }
 
 impl Default for Config {
@@ -356,6 +389,9 @@ impl Default for Config {
             budget_decay: 0.9999,
             still_floor: 20.0,
             still_margin: 1.5,
+            decorrelation_span: 80.0,
+            decorrelation_var_floor: 0.75,
+            decorrelation_floor: 0.6,
         }
     }
 }

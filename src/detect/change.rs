@@ -11,6 +11,12 @@
 //! Clipping keeps a lone spike from looking like a shift; it is the spike
 //! detector's job. Whether a chart value is unusual for *this* series is
 //! `novelty`'s job.
+//!
+//! Also owns [`Decorrelation`]: the lag-1 autocorrelation of the clipped
+//! residual over the last ~`span` points against its long-run value. A
+//! series whose residuals wander smoothly (autocorrelated) and turn into
+//! point-to-point noise or an oscillation around the same level drops it,
+//! with no change in the mean or (necessarily) the size of the residuals.
 
 /// Fast, slow and flapping EWMA charts of the clipped standardized residual.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,9 +68,61 @@ impl Shift {
     }
 }
 
+/// Span in points of the long-run autocorrelation.
+const DECORRELATION_LONG: f64 = 2000.0;
+
+/// Fast and long-run lag-1 autocorrelation of the clipped residual.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decorrelation {
+    previous: f64,
+    /// EWMAs of `z z'` and `z^2`, fast and long-run.
+    cov_fast: f64,
+    var_fast: f64,
+    cov_long: f64,
+    var_long: f64,
+}
+
+impl Decorrelation {
+    /// Learns the clipped residual `zc`, the `n`-th one learned (from 0);
+    /// returns the drop of the fast autocorrelation below the long-run one
+    /// (0 if it rose). Variances below `var_floor` count as `var_floor`.
+    pub fn update(&mut self, zc: f64, n: u64, span: f64, var_floor: f64) -> f64 {
+        let weight = |span: f64| (2.0 / (span + 1.0)).max(1.0 / (n as f64 + 1.0));
+        let (fast, long) = (weight(span), weight(DECORRELATION_LONG));
+        let lagged = zc * self.previous;
+        self.cov_fast += fast * (lagged - self.cov_fast);
+        self.var_fast += fast * (zc * zc - self.var_fast);
+        self.cov_long += long * (lagged - self.cov_long);
+        self.var_long += long * (zc * zc - self.var_long);
+        self.previous = zc;
+        let rho_fast = self.cov_fast / self.var_fast.max(var_floor);
+        let rho_long = self.cov_long / self.var_long.max(var_floor);
+        (rho_long - rho_fast).max(0.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Shift, Spans};
+    use super::{Decorrelation, Shift, Spans};
+
+    #[test]
+    fn an_alternating_residual_drops_the_autocorrelation_a_steady_one_keeps_it() {
+        let mut d = Decorrelation::default();
+        // A residual that moves slowly: z z' is about z^2, rho about 1.
+        let mut drop = 0.0;
+        for n in 0..3000u64 {
+            let z = 2.0 * (n as f64 / 200.0).sin();
+            drop = d.update(z, n, 80.0, 0.75);
+        }
+        assert!(drop < 0.1, "steady: {drop}");
+        // Now it alternates: z z' = -z^2, the fast rho goes to -1.
+        let mut peak: f64 = 0.0;
+        for n in 3000..3100u64 {
+            let z = if n % 2 == 0 { 1.5 } else { -1.5 };
+            peak = peak.max(d.update(z, n, 80.0, 0.75));
+        }
+        assert!(peak > 1.5, "alternating: {peak}");
+    }
 
     const SPANS: Spans = Spans {
         fast: 12.0,

@@ -9,7 +9,7 @@
 //! pieces live in `baseline`, `change` and `novelty`.
 
 use super::baseline::{self, Level, Seasonal};
-use super::change::{Shift, Spans};
+use super::change::{Decorrelation, Shift, Spans};
 use super::explain::{Cause, Explanation};
 use super::novelty::{Budget, Hold, Record, Typical};
 use super::{Config, Series};
@@ -56,7 +56,12 @@ pub struct Detector {
     level_error: f64,
     seasonal_error: f64,
     shift: Shift,
-    records: [Record; 5],
+    /// The residuals' lag-1 autocorrelation chart, and its latest drop
+    /// below the long-run value (None while the seasonal forecast is used,
+    /// or when the chart is off: then neither scored nor learned).
+    decorrelation: Decorrelation,
+    decorrelation_drop: Option<f64>,
+    records: [Record; 6],
     /// Typical block maximum of `|z|`, a floor on the spike's record.
     typical: Typical,
     hold: Hold,
@@ -106,6 +111,8 @@ impl Detector {
             level_error: 0.0,
             seasonal_error: 0.0,
             shift: Shift::default(),
+            decorrelation: Decorrelation::default(),
+            decorrelation_drop: None,
             records: Default::default(),
             typical: Typical::default(),
             hold: Hold::default(),
@@ -166,6 +173,21 @@ impl Detector {
                 flap: self.config.flap_span.max(1.0),
             },
         );
+        self.decorrelation_drop = if self.config.decorrelation_span > 0.0 && n >= 2 {
+            let c = &self.config;
+            let zc = z.clamp(-c.z_clip, c.z_clip);
+            let drop = self.decorrelation.update(
+                zc,
+                n - 2,
+                c.decorrelation_span,
+                c.decorrelation_var_floor,
+            );
+            // A seasonal forecast's residuals change their correlation as
+            // the profile learns: not scored there.
+            (!forecast.seasonal).then_some(drop)
+        } else {
+            None
+        };
         self.track_run(t, z);
         let explanation = Explanation {
             cause: Cause::Normal,
@@ -318,7 +340,7 @@ impl Detector {
     /// The largest record ratio among the statistics, and its cause.
     fn novelty(&mut self, z: f64) -> (f64, Cause) {
         let c = &self.config;
-        let [spike, shift, drift, flap, still] = &mut self.records;
+        let [spike, shift, drift, flap, still, decorrelation] = &mut self.records;
         let spike_floor = c.spike_floor.max(c.spike_typical * self.typical.value());
         self.typical.update(z.abs(), c.typical_block);
         let candidates = [
@@ -349,6 +371,12 @@ impl Detector {
                     0.0
                 },
                 Cause::Still,
+            ),
+            (
+                self.decorrelation_drop.map_or(0.0, |drop| {
+                    decorrelation.episode(drop, c.decorrelation_floor, c.record_decay)
+                }),
+                Cause::Flapping,
             ),
         ];
         candidates

@@ -449,3 +449,52 @@ fn repeats_a_series_always_had_are_not_stuck() {
         .count();
     assert_eq!(stuck, 0);
 }
+
+/// A series that wandered smoothly (a slow wave) turns into point-to-point
+/// noise of the same size around the same level: no point is extreme, the
+/// mean does not move and the steps stay under the flapping chart's floor,
+/// but the residual's lag-1 autocorrelation falls from about 1 to 0, which
+/// the decorrelation chart sees.
+#[test]
+fn a_smooth_series_turning_into_noise_is_flagged_by_its_lost_autocorrelation() {
+    let mut noise = Noise(21);
+    let values: Vec<f64> = (0..1800)
+        .map(|i| {
+            if i < 1500 {
+                50.0 + 3.0 * (f64::from(i) * std::f64::consts::TAU / 300.0).sin()
+                    + 0.1 * noise.normal()
+            } else {
+                50.0 + 2.1 * noise.normal()
+            }
+        })
+        .collect();
+    let run = |config: Config| {
+        let mut d = Detector::new(Series::new("cpu", "%"), config);
+        push_all(&mut d, &values)
+    };
+    let with = run(Config::default());
+    let without = run(Config {
+        decorrelation_span: 0.0,
+        ..Config::default()
+    });
+    let s: Vec<f64> = with.iter().map(|x| x.score).collect();
+    assert!(
+        max(&s[300..1500]) < 0.03,
+        "quiet before: {}",
+        max(&s[300..1500])
+    );
+    let first = |scored: &[super::Scored]| (1500..1800).find(|&i| scored[i].score > 0.03);
+    let found = first(&with);
+    assert!(
+        matches!(found, Some(i) if i < 1560),
+        "first alarm {found:?}, max {}",
+        max(&s[1500..])
+    );
+    let i = found.unwrap_or_default();
+    assert_eq!(with[i].explanation.cause, Cause::Flapping);
+    assert!(
+        first(&without).is_none_or(|j| j > i + 50),
+        "without the chart: {:?}",
+        first(&without)
+    );
+}

@@ -99,11 +99,17 @@ pub struct WatchConfig {
 /// NAB-tuned defaults, learning for 30 points instead of 200 (a watch is
 /// useful after half a minute, not after three), without the still run (at
 /// 1 s an idle container's CPU is 0.0 and its memory the same for minutes:
-/// ordinary, not stuck; a dead scrape target is reported stale instead).
+/// ordinary, not stuck; a dead scrape target is reported stale instead),
+/// and without the decorrelation chart: it measures a series' lag-1
+/// autocorrelation against its long-run value (2000 points, half an hour
+/// at 1 s), which a watch's first minutes have not learned; and a 1 s
+/// container gauge alternates between busy and idle seconds as a matter of
+/// course.
 pub fn live_detector() -> detect::Config {
     detect::Config {
         warmup: 30,
         still_floor: 0.0,
+        decorrelation_span: 0.0,
         ..detect::Config::default()
     }
 }
