@@ -16,15 +16,16 @@ fn read(format: &str, line: &str) -> Record {
     compile(format).parse(line.as_bytes(), 3, None).unwrap()
 }
 
-/// (method, path, status, bytes, duration, start)
-fn summary(r: &Record) -> (&str, &str, u16, u64, Option<f64>, i64) {
-    (
-        &r.method,
-        &r.path,
+/// `METHOD path status bytes duration @start`, the start in ms after `t0`.
+fn summary(r: &Record, t0: i64) -> String {
+    let duration = r.duration_ms.map_or("-".to_owned(), |d| format!("{d}ms"));
+    format!(
+        "{} {} {} {}B {duration} @{}",
+        r.method,
+        r.path,
         r.status,
         r.bytes,
-        r.duration_ms,
-        r.start_ms,
+        r.start_ms - t0
     )
 }
 
@@ -36,25 +37,15 @@ fn an_nginx_format_with_its_request_time_as_a_key() {
         r#"127.0.0.1 [07/Dec/2026:13:35:46 +0000] "GET /index.html?x=1&y=2 HTTP/1.1" 200 6 rt=0.000 ua="curl/7.88.1""#,
     );
     assert_eq!(
-        summary(&r),
-        (
-            "GET",
-            "/index.html?x=1&y=2",
-            200,
-            6,
-            Some(0.0),
-            T_NGINX + 500
-        )
+        summary(&r, T_NGINX),
+        r#"GET /index.html?x=1&y=2 200 6B 0ms @500"#
     );
     assert_eq!(r.line, 3);
     let r = read(
         format,
         r#"127.0.0.1 [07/Dec/2026:13:35:46 +0000] "GET /a%20b HTTP/1.1" 404 153 rt=0.012 ua="Mozilla \x22quoted\x22 agent""#,
     );
-    assert_eq!(
-        summary(&r),
-        ("GET", "/a%20b", 404, 153, Some(12.0), T_NGINX + 488)
-    );
+    assert_eq!(summary(&r, T_NGINX), r#"GET /a%20b 404 153B 12ms @488"#);
 }
 
 #[test]
@@ -72,23 +63,16 @@ fn nginx_uri_is_args_args_is_one_target_and_its_dash_is_no_query() {
         .map(|l| template.parse(l.as_bytes(), 1, None).unwrap())
         .collect();
     assert_eq!(
-        summary(&read[0]),
-        (
-            "GET",
-            "/index.html?x=1&y=2",
-            200,
-            240,
-            Some(0.0),
-            T_NGINX + 500
-        )
+        summary(&read[0], T_NGINX),
+        r#"GET /index.html?x=1&y=2 200 240B 0ms @500"#
     );
     assert_eq!(
-        summary(&read[1]),
-        ("POST", "/missing", 404, 308, Some(0.0), T_NGINX + 500)
+        summary(&read[1], T_NGINX),
+        r#"POST /missing 404 308B 0ms @500"#
     );
     assert_eq!(
-        summary(&read[2]),
-        ("GET", "/a b", 404, 308, Some(250.0), T_NGINX + 250)
+        summary(&read[2], T_NGINX),
+        r#"GET /a b 404 308B 250ms @250"#
     );
 }
 
@@ -98,10 +82,7 @@ fn nginx_msec_is_the_end_to_the_millisecond() {
         r#"$msec $status "$request" $request_time"#,
         r#"1796650546.208 404 "POST /missing HTTP/1.1" 0.008"#,
     );
-    assert_eq!(
-        summary(&r),
-        ("POST", "/missing", 404, 0, Some(8.0), T_NGINX + 200)
-    );
+    assert_eq!(summary(&r, T_NGINX), r#"POST /missing 404 0B 8ms @200"#);
 }
 
 #[test]
@@ -126,15 +107,12 @@ fn apache_percent_d_is_microseconds_and_t_stamps_the_start() {
     let line = r#"127.0.0.1 - - [07/Dec/2026:13:36:04 +0000] "GET /index.html?x=1&y=2 HTTP/1.1" 200 6 1406"#;
     let r = template.parse(line.as_bytes(), 1, None).unwrap();
     assert_eq!(
-        summary(&r),
-        ("GET", "/index.html?x=1&y=2", 200, 6, Some(1.406), T_APACHE)
+        summary(&r, T_APACHE),
+        r#"GET /index.html?x=1&y=2 200 6B 1.406ms @0"#
     );
     let escaped = r#"127.0.0.1 - - [07/Dec/2026:13:36:04 +0000] "GET /q\"x HTTP/1.1" 404 236 94"#;
     let r = template.parse(escaped.as_bytes(), 1, None).unwrap();
-    assert_eq!(
-        summary(&r),
-        ("GET", "/q\"x", 404, 236, Some(0.094), T_APACHE)
-    );
+    assert_eq!(summary(&r, T_APACHE), r#"GET /q"x 404 236B 0.094ms @0"#);
     // The same line guessed at (no format named): a bare integer is no duration.
     let (guessed, _) =
         crate::traffic::parse::parse_text(line, crate::traffic::parse::Format::Combined).unwrap();
@@ -149,10 +127,7 @@ fn apache_ms_t_and_a_pasted_log_format_directive() {
         pasted,
         r#"127.0.0.1 - - [07/Dec/2026:13:36:04 +0000] "POST /missing HTTP/1.1" 404 236 "-" "curl/7.88.1" 7"#,
     );
-    assert_eq!(
-        summary(&r),
-        ("POST", "/missing", 404, 236, Some(7.0), T_APACHE)
-    );
+    assert_eq!(summary(&r, T_APACHE), r#"POST /missing 404 236B 7ms @0"#);
 }
 
 #[test]
@@ -162,23 +137,13 @@ fn apache_end_msec_and_path_with_query() {
         .parse(b"1796650564108 GET /index.html?x=1&y=2 200 6 0", 1, None)
         .unwrap();
     assert_eq!(
-        summary(&r),
-        (
-            "GET",
-            "/index.html?x=1&y=2",
-            200,
-            6,
-            Some(0.0),
-            T_APACHE + 108
-        )
+        summary(&r, T_APACHE),
+        r#"GET /index.html?x=1&y=2 200 6B 0ms @108"#
     );
     let r = template
         .parse(b"1796650564122 GET /a b 404 236 2", 1, None)
         .unwrap();
-    assert_eq!(
-        summary(&r),
-        ("GET", "/a b", 404, 236, Some(2000.0), T_APACHE + 122 - 2000)
-    );
+    assert_eq!(summary(&r, T_APACHE), r#"GET /a b 404 236B 2000ms @-1878"#);
 }
 
 #[test]
@@ -188,7 +153,7 @@ fn a_pasted_nginx_log_format_joins_its_pieces() {
         pasted,
         r#"10.0.0.1 [07/Dec/2026:13:35:46 +0000] "GET / HTTP/1.1" 200 5"#,
     );
-    assert_eq!(summary(&r), ("GET", "/", 200, 5, None, T_NGINX));
+    assert_eq!(summary(&r, T_NGINX), r#"GET / 200 5B - @0"#);
 }
 
 #[test]
