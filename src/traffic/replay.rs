@@ -208,7 +208,7 @@ impl<'a> Picker<'a> {
         }
         self.requests.push(RequestSpec {
             method: method.to_owned(),
-            path: path.to_owned(),
+            path: wire_path(path),
             headers,
             body: body.map(Bytes::from),
             endpoint,
@@ -330,6 +330,25 @@ pub fn parse_body_override(text: &str) -> Result<(String, String), ReplayError> 
 /// endpoint wins).
 pub fn parse_body_overrides(texts: &[String]) -> Result<BTreeMap<String, String>, ReplayError> {
     texts.iter().map(|t| parse_body_override(t)).collect()
+}
+
+/// A path as it goes on the wire: spaces, controls and non-ASCII bytes
+/// percent-encoded (a log that writes the decoded path, nginx's `$uri` or
+/// Apache's `%U`, gives `/a b`; the request line needs `/a%20b`). A `%`
+/// already there is kept: the path is taken to be encoded as far as it is.
+pub fn wire_path(path: &str) -> String {
+    if !path.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+        return path.to_owned();
+    }
+    let mut out = String::with_capacity(path.len() + 8);
+    for b in path.bytes() {
+        if b <= b' ' || b >= 0x7f {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -229,3 +229,24 @@ proptest! {
         prop_assert_eq!(a.target.iter().sum::<u32>(), total);
     }
 }
+
+#[test]
+fn a_decoded_path_goes_on_the_wire_encoded() {
+    assert_eq!(wire_path("/api/products/1?x=1"), "/api/products/1?x=1");
+    assert_eq!(wire_path("/a b"), "/a%20b");
+    assert_eq!(wire_path("/caf\u{e9}\t"), "/caf%C3%A9%09");
+    assert_eq!(wire_path("/already%20encoded"), "/already%20encoded");
+    // A profile whose example paths were decoded by the log (Apache `%U`)
+    // plans requests the engine can send.
+    let mut p = profile(vec![50; 2]);
+    p.mix = vec![entry("GET", "/files/{id}", 1.0, &["/files/a b"], &[])];
+    let r = plan(&p, &ReplayOptions::default()).unwrap();
+    assert!(
+        r.requests.iter().all(|q| q.path == "/files/a%20b"),
+        "{:?}",
+        r.requests
+    );
+    for q in &r.requests {
+        crate::traffic::http1::encode_request(q, "127.0.0.1:1", "").unwrap();
+    }
+}
