@@ -343,7 +343,10 @@ pub fn wire_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len() + 8);
     for b in path.bytes() {
         if b <= b' ' || b >= 0x7f {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         } else {
             out.push(char::from(b));
         }
