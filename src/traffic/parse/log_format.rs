@@ -204,17 +204,15 @@ impl LogTemplate {
     fn split<'a>(&self, line: &'a [u8]) -> Result<Fields<'a>, Reason> {
         let mut fields = Fields::default();
         let mut budget = SPLIT_BUDGET;
-        if self.split_from(line, 0, 0, &mut fields, &mut budget) {
-            Ok(fields)
-        } else {
-            Err(Reason::NotInFormat)
-        }
+        self.split_from(line, 0, 0, &mut fields, &mut budget)?;
+        Ok(fields)
     }
 
     /// Matches `parts[k..]` against `line[i..]`. A field ends at an
     /// occurrence of the literal after it; when what follows does not fit
     /// (a decoded path with a space before ` $status`), the next occurrence
-    /// is tried, at most `budget` times in all.
+    /// is tried, at most `budget` times in all. A failure says what did not
+    /// fit last (a field's shape, else "not in the log format").
     fn split_from<'a>(
         &self,
         line: &'a [u8],
@@ -222,38 +220,58 @@ impl LogTemplate {
         i: usize,
         fields: &mut Fields<'a>,
         budget: &mut u32,
-    ) -> bool {
+    ) -> Result<(), Reason> {
         let Some(part) = self.parts.get(k) else {
-            return i == line.len();
+            return if i == line.len() {
+                Ok(())
+            } else {
+                Err(Reason::NotInFormat)
+            };
         };
         let field = match part {
-            Part::Literal(l) => {
-                return line[i..].starts_with(l)
-                    && self.split_from(line, k + 1, i + l.len(), fields, budget);
+            Part::Literal(l) if line[i..].starts_with(l) => {
+                return self.split_from(line, k + 1, i + l.len(), fields, budget);
             }
+            Part::Literal(_) => return Err(Reason::NotInFormat),
             Part::Field(field) => *field,
         };
         // The last field runs to the end: there is no other end to try, so
         // its value's own check says what is wrong with it.
         let Some(Part::Literal(literal)) = self.parts.get(k + 1) else {
             fields.set(field, &line[i..]);
-            return true;
+            return Ok(());
         };
+        let mut failure = Reason::NotInFormat;
         let mut from = i;
         while let Some(end) = field_end(line, i, from, field, literal) {
             if *budget == 0 {
-                return false;
+                return Err(Reason::NotInFormat);
             }
             *budget -= 1;
             if fits(field, &line[i..end]) {
                 fields.set(field, &line[i..end]);
-                if self.split_from(line, k + 1, end, fields, budget) {
-                    return true;
+                match self.split_from(line, k + 1, end, fields, budget) {
+                    Ok(()) => return Ok(()),
+                    Err(reason) => failure = reason,
                 }
+            } else {
+                failure = misfit(field);
             }
             from = end + 1;
         }
-        false
+        Err(failure)
+    }
+}
+
+/// The reason a line is rejected for when `field` fits no end.
+fn misfit(field: Field) -> Reason {
+    match field {
+        Field::ClfTime(_) | Field::IsoTime(_) | Field::Epoch(..) => Reason::BadTime,
+        Field::Status => Reason::BadStatus,
+        Field::Bytes | Field::BytesSent => Reason::BadBytes,
+        Field::Duration(_) | Field::UpstreamDuration(_) => Reason::BadDuration,
+        Field::Method => Reason::BadMethod,
+        _ => Reason::NotInFormat,
     }
 }
 
@@ -271,6 +289,11 @@ fn fits(field: Field, text: &[u8]) -> bool {
             all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b':' | b' ' | b'-'))
         }
         Field::Epoch(..) => all(|b| b.is_ascii_digit() || *b == b'.'),
+        // `27/Nov/2026:10:00:00 +0000` holds a space: a shorter end is no time.
+        Field::ClfTime(_) => {
+            let inner = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]"));
+            super::time::parse_clf(inner.unwrap_or(text)).is_some()
+        }
         Field::Method => all(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_')),
         _ => true,
     }
@@ -295,7 +318,7 @@ impl<'a> Fields<'a> {
     fn set(&mut self, field: Field, text: &'a [u8]) {
         match field {
             Field::ClfTime(_) | Field::IsoTime(_) | Field::Epoch(..) => {
-                self.time.get_or_insert((text, field));
+                self.time = Some((text, field));
             }
             Field::Request => self.request = Some(text),
             Field::Method => self.method = Some(text),

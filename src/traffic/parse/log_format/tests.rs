@@ -74,6 +74,16 @@ fn nginx_uri_is_args_args_is_one_target_and_its_dash_is_no_query() {
 }
 
 #[test]
+fn an_unbracketed_local_time_keeps_its_zone() {
+    // `$time_local` holds a space before its zone, like the literal after it.
+    let r = read(
+        r#"$time_local $status "$request" $request_time"#,
+        r#"07/Dec/2026:13:35:46 +0100 200 "GET /a HTTP/1.1" 0.004"#,
+    );
+    assert_eq!(summary(&r, T_NGINX), "GET /a 200 0B 4ms @-3599504");
+}
+
+#[test]
 fn nginx_msec_is_the_end_to_the_millisecond() {
     let r = read(
         r#"$msec $status "$request" $request_time"#,
