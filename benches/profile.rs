@@ -124,8 +124,25 @@ fn bench(c: &mut Criterion) {
             x.finish(c, "bench")
         });
     });
+    // The same lines read in their named nginx format (`--format`).
+    let named: Format = NGINX_FORMAT.parse().unwrap();
+    let completeness = parse_bytes_with(&data, named.clone(), |_| {}).unwrap();
+    assert_eq!(completeness.parsed, LINES as u64);
+    group.bench_function("parse, named format", |b| {
+        b.iter(|| {
+            let mut n = 0u64;
+            parse_bytes_with(black_box(&data), named.clone(), |r| {
+                n += black_box(&r).bytes;
+            })
+            .unwrap();
+            n
+        });
+    });
     group.finish();
 }
+
+/// The nginx `log_format` the generated lines are in.
+const NGINX_FORMAT: &str = r#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time"#;
 
 criterion_group!(benches, bench);
 criterion_main!(benches);

@@ -289,10 +289,12 @@ fn fits(field: Field, text: &[u8]) -> bool {
             all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b':' | b' ' | b'-'))
         }
         Field::Epoch(..) => all(|b| b.is_ascii_digit() || *b == b'.'),
-        // `27/Nov/2026:10:00:00 +0000` holds a space: a shorter end is no time.
+        // `27/Nov/2026:10:00:00 +0000` holds a space: an end before its
+        // zone is no time (the shape only; the time is read once, later).
         Field::ClfTime(_) => {
             let inner = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]"));
-            super::time::parse_clf(inner.unwrap_or(text)).is_some()
+            let t = inner.unwrap_or(text);
+            t.len() == 26 && t[20] == b' ' && matches!(t[21], b'+' | b'-')
         }
         Field::Method => all(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_')),
         _ => true,
@@ -356,7 +358,11 @@ fn field_end(
         return (close >= from).then_some(close);
     }
     let mut i = from;
-    while let Some(p) = memchr::memmem::find(line.get(i..)?, literal) {
+    let find = |hay: &[u8]| match literal {
+        [byte] => memchr::memchr(*byte, hay),
+        _ => memchr::memmem::find(hay, literal),
+    };
+    while let Some(p) = find(line.get(i..)?) {
         let at = i + p;
         let backslashes = line[start..at]
             .iter()
