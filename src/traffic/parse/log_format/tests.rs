@@ -73,23 +73,25 @@ fn nginx_uri_is_args_args_is_one_target_and_its_dash_is_no_query() {
     assert_eq!(summary(&read[2], T_NGINX), "GET /a b 404 308B 250ms @250");
 }
 
+/// `$time_local` unbracketed holds a space before its zone, like the
+/// literal after it; `$msec` is the end to the millisecond.
 #[test]
-fn an_unbracketed_local_time_keeps_its_zone() {
-    // `$time_local` holds a space before its zone, like the literal after it.
-    let r = read(
-        r#"$time_local $status "$request" $request_time"#,
-        r#"07/Dec/2026:13:35:46 +0100 200 "GET /a HTTP/1.1" 0.004"#,
-    );
-    assert_eq!(summary(&r, T_NGINX), "GET /a 200 0B 4ms @-3599504");
-}
-
-#[test]
-fn nginx_msec_is_the_end_to_the_millisecond() {
-    let r = read(
-        r#"$msec $status "$request" $request_time"#,
-        r#"1796650546.208 404 "POST /missing HTTP/1.1" 0.008"#,
-    );
-    assert_eq!(summary(&r, T_NGINX), "POST /missing 404 0B 8ms @200");
+fn nginx_times_unbracketed_and_in_milliseconds() {
+    let cases = [
+        (
+            r#"$time_local $status "$request" $request_time"#,
+            r#"07/Dec/2026:13:35:46 +0100 200 "GET /a HTTP/1.1" 0.004"#,
+            "GET /a 200 0B 4ms @-3599504",
+        ),
+        (
+            r#"$msec $status "$request" $request_time"#,
+            r#"1796650546.208 404 "POST /missing HTTP/1.1" 0.008"#,
+            "POST /missing 404 0B 8ms @200",
+        ),
+    ];
+    for (format, line, expected) in cases {
+        assert_eq!(summary(&read(format, line), T_NGINX), expected, "{format}");
+    }
 }
 
 #[test]
