@@ -1,7 +1,8 @@
 //! How the watch reads an entry container's live output (pure): each
 //! line as an access-log request, its format decided per line
 //! (an access-log line, `traffic::parse`'s dialects, or a JSON line, as
-//! `traffic profile` reads them),
+//! `traffic profile` reads them) unless one is named (`--log-format`: every
+//! line in that nginx or Apache format),
 //! and the one notice a log deserves when it gives lines but no request,
 //! or nothing at all for [`SILENT_AFTER`].
 //!
@@ -15,12 +16,11 @@
 //! read would otherwise leave its environment's request metrics empty
 //! without a word, and the judge would read production's load as none.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::domain::series::Environment;
 use crate::domain::traffic::Record;
-use std::sync::Arc;
-
 use crate::traffic::parse::{Line, LineParser, LogTemplate, Reason};
 
 /// Lines read, none a request, before the log is called unread.
