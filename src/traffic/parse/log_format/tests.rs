@@ -1,5 +1,7 @@
 //! The lines below were written by Debian's nginx 1.22.1 and Apache 2.4.71
-//! on this machine (loopback, curl), with the formats given beside them.
+//! on this machine (loopback, curl), with the formats given beside them;
+//! where the real run gave `0.000`, some carry another duration (or zone)
+//! so the readings can be told apart.
 
 use super::*;
 
