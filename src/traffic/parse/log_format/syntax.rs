@@ -211,7 +211,9 @@ fn apache_directive(format: &str, at: usize) -> Result<(Field, usize), TemplateE
             "ends the format without a directive letter",
         ));
     };
-    let text = &format[at..=i];
+    // The directive as written, up to its letter (which may be a
+    // multi-byte character: the text then runs to the end).
+    let text = format.get(at..=i).unwrap_or(&format[at..]);
     let field = match letter {
         b't' => apache_time(argument, text, at)?,
         b'T' => match argument.unwrap_or("s") {

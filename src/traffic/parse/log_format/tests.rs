@@ -244,6 +244,11 @@ fn a_format_is_a_format_argument() {
 
 proptest::proptest! {
     #[test]
+    fn any_format_compiles_or_is_refused(format in "[%$a-z{}<>^ \"\\\\é]{0,24}") {
+        let _ = LogTemplate::compile(&format);
+    }
+
+    #[test]
     fn any_line_is_read_or_rejected(line in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
         for format in [r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time"#,
                        "%{end:msec}t %m %U%q %>s %B %T"] {
