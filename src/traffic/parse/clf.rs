@@ -127,15 +127,7 @@ pub(super) fn split_request(request: &[u8]) -> Result<(&[u8], &[u8]), Reason> {
         return Err(Reason::NoRequestLine);
     }
     let sp = memchr(b' ', request, 0).ok_or(Reason::BadRequestLine)?;
-    let method = &request[..sp];
-    if method.is_empty()
-        || method.len() > 24
-        || !method
-            .iter()
-            .all(|b| b.is_ascii_alphabetic() || *b == b'-' || *b == b'_')
-    {
-        return Err(Reason::BadMethod);
-    }
+    let method = method_word(&request[..sp])?;
     let mut target = &request[sp + 1..];
     if let Some(last) = target.iter().rposition(|&b| b == b' ') {
         if target[last + 1..].starts_with(b"HTTP/") {
@@ -149,41 +141,69 @@ pub(super) fn split_request(request: &[u8]) -> Result<(&[u8], &[u8]), Reason> {
     Ok((method, target))
 }
 
-/// ` NNN`: three digits, 100..=599.
+/// ` NNN`: three digits, 100..=599 ([`status_word`]).
 pub(super) fn status(line: &[u8], i: &mut usize) -> Result<u16, Reason> {
-    let s = line.get(*i..*i + 4).ok_or(Reason::BadStatus)?;
-    if s[0] != b' ' || !s[1..].iter().all(u8::is_ascii_digit) {
-        return Err(Reason::BadStatus);
-    }
-    if line.get(*i + 4).is_some_and(|b| *b != b' ') {
-        return Err(Reason::BadStatus);
-    }
-    let v = s[1..]
-        .iter()
-        .fold(0u16, |v, d| v * 10 + u16::from(d - b'0'));
-    if !(100..=599).contains(&v) {
-        return Err(Reason::BadStatus);
-    }
-    *i += 4;
-    Ok(v)
+    let word = next_word(line, i).ok_or(Reason::BadStatus)?;
+    status_word(word)
 }
 
-/// ` N` or ` -` (nothing sent).
+/// ` N` or ` -` (nothing sent; [`bytes_word`]).
 pub(super) fn body_bytes(line: &[u8], i: &mut usize) -> Result<u64, Reason> {
+    let word = next_word(line, i).ok_or(Reason::BadBytes)?;
+    bytes_word(word)
+}
+
+/// The word after the space at `*i` (to the next space or the end), moving
+/// `*i` past it; `None` without that space.
+fn next_word<'a>(line: &'a [u8], i: &mut usize) -> Option<&'a [u8]> {
     if line.get(*i) != Some(&b' ') {
-        return Err(Reason::BadBytes);
+        return None;
     }
     let start = *i + 1;
-    let end = memchr(b' ', line, start).unwrap_or(line.len());
-    let field = &line[start..end];
-    *i = end;
-    if field == b"-" {
+    *i = memchr(b' ', line, start).unwrap_or(line.len());
+    Some(&line[start..*i])
+}
+
+/// A method: letters, `-` or `_`, at most 24.
+pub(super) fn method_word(word: &[u8]) -> Result<&[u8], Reason> {
+    let ok = !word.is_empty()
+        && word.len() <= 24
+        && word
+            .iter()
+            .all(|b| b.is_ascii_alphabetic() || *b == b'-' || *b == b'_');
+    if ok { Ok(word) } else { Err(Reason::BadMethod) }
+}
+
+/// A status: three digits, 100..=599.
+pub(super) fn status_word(word: &[u8]) -> Result<u16, Reason> {
+    if word.len() != 3 || !word.iter().all(u8::is_ascii_digit) {
+        return Err(Reason::BadStatus);
+    }
+    let v = word.iter().fold(0u16, |v, d| v * 10 + u16::from(d - b'0'));
+    if (100..=599).contains(&v) {
+        Ok(v)
+    } else {
+        Err(Reason::BadStatus)
+    }
+}
+
+/// A size: digits, or `-` for nothing sent.
+pub(super) fn bytes_word(word: &[u8]) -> Result<u64, Reason> {
+    if word == b"-" {
         return Ok(0);
     }
-    if field.is_empty() || field.len() > 19 || !field.iter().all(u8::is_ascii_digit) {
+    if word.is_empty() || word.len() > 19 || !word.iter().all(u8::is_ascii_digit) {
         return Err(Reason::BadBytes);
     }
-    Ok(field.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0')))
+    Ok(word.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0')))
+}
+
+/// A plain decimal number (digits and `.`, no sign or exponent).
+pub(super) fn decimal(word: &[u8]) -> Option<f64> {
+    if word.is_empty() || !word.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        return None;
+    }
+    std::str::from_utf8(word).ok()?.parse().ok()
 }
 
 /// After the bytes: skips `"referer" "agent"` if present, then reads the
@@ -238,11 +258,7 @@ fn duration_word(word: &[u8], first: bool) -> Option<f64> {
     } else {
         return None;
     };
-    if number.is_empty() || !number.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        return None;
-    }
-    let value: f64 = std::str::from_utf8(number).ok()?.parse().ok()?;
-    Some(value * scale)
+    Some(decimal(number)? * scale)
 }
 
 /// The record of an access-log line's request (`METHOD`, target as

@@ -13,7 +13,7 @@
 //! dropped and a negative one (aborted) is none. A status of -1 (no
 //! response) is rejected as a bad status, `<BADREQ>` as a bad request line.
 
-use super::clf::{memchr, request, split_request};
+use super::clf::{memchr, request, split_request, status_word};
 use super::{Reason, time};
 use crate::domain::traffic::Record;
 
@@ -37,11 +37,7 @@ pub fn parse(line: &[u8], line_no: u64) -> Result<Record, Reason> {
     words.next();
     words.next();
     let timers = words.next().ok_or(Reason::BadStatus)?;
-    let status = words
-        .next()
-        .and_then(|w| std::str::from_utf8(w).ok()?.parse::<u16>().ok())
-        .filter(|s| (100..=599).contains(s))
-        .ok_or(Reason::BadStatus)?;
+    let status = status_word(words.next().ok_or(Reason::BadStatus)?)?;
     let bytes = words
         .next()
         .map(|w| w.strip_prefix(b"+").unwrap_or(w))

@@ -26,10 +26,10 @@ mod values;
 use std::fmt;
 
 use super::Reason;
-use super::clf::{request, split_request};
+use super::clf::{bytes_word, decimal, method_word, request, split_request, status_word};
 use crate::domain::traffic::Record;
 pub use syntax::Syntax;
-use values::{bytes, duration, method, start_ms, status};
+use values::{duration, start_ms};
 
 /// Whether a time field stamps the start or the end of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,12 +170,12 @@ impl LogTemplate {
         let fields = self.split(line)?;
         let (method, target) = match (fields.request, fields.method, fields.path) {
             (Some(r), _, _) => split_request(r)?,
-            (None, Some(m), Some(p)) => (method(m)?, p),
+            (None, Some(m), Some(p)) => (method_word(m)?, p),
             _ => return Err(Reason::NoRequestLine),
         };
-        let status = status(fields.status.ok_or(Reason::NoStatus)?)?;
+        let status = status_word(fields.status.ok_or(Reason::NoStatus)?)?;
         let bytes = match fields.bytes.or(fields.bytes_sent) {
-            Some(b) => bytes(b)?,
+            Some(b) => bytes_word(b)?,
             None => 0,
         };
         let duration_ms = match (fields.duration, fields.upstream) {
@@ -278,25 +278,23 @@ fn misfit(field: Field) -> Reason {
 /// Ends of fields tried per line before it is called not in the format.
 const SPLIT_BUDGET: u32 = 64;
 
-/// Whether `text` can be a `field` (its shape only; the value is checked
-/// when read): what lets the matcher try a later end.
+/// Whether `text` can be a `field`, by the same checks its value gets
+/// when read (a time by its shape only: it is read once, later): what lets
+/// the matcher try a later end.
 fn fits(field: Field, text: &[u8]) -> bool {
-    let all = |ok: fn(&u8) -> bool| !text.is_empty() && text.iter().all(ok);
     match field {
-        Field::Status => all(u8::is_ascii_digit),
-        Field::Bytes | Field::BytesSent => text == b"-" || all(u8::is_ascii_digit),
-        Field::Duration(_) | Field::UpstreamDuration(_) => {
-            all(|b| b.is_ascii_digit() || matches!(b, b'.' | b',' | b':' | b' ' | b'-'))
-        }
-        Field::Epoch(..) => all(|b| b.is_ascii_digit() || *b == b'.'),
+        Field::Status => status_word(text).is_ok(),
+        Field::Bytes | Field::BytesSent => bytes_word(text).is_ok(),
+        Field::Duration(unit) | Field::UpstreamDuration(unit) => duration(text, unit).is_ok(),
+        Field::Epoch(..) => decimal(text).is_some(),
         // `27/Nov/2026:10:00:00 +0000` holds a space: an end before its
-        // zone is no time (the shape only; the time is read once, later).
+        // zone is no time.
         Field::ClfTime(_) => {
             let inner = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]"));
             let t = inner.unwrap_or(text);
             t.len() == 26 && t[20] == b' ' && matches!(t[21], b'+' | b'-')
         }
-        Field::Method => all(|b| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_')),
+        Field::Method => method_word(text).is_ok(),
         _ => true,
     }
 }

@@ -1,8 +1,10 @@
 //! A named log format's field texts to values (pure): the request's start
-//! from its time field (or the engine's stamp), the method, status, size
-//! and duration, each refused with the reason a line is rejected for.
+//! from its time field (or the engine's stamp) and the duration, each
+//! refused with the reason a line is rejected for. The method, status and
+//! size are read as the access-log dialects read them (`clf`'s words).
 
 use super::{Field, Stamp, Unit};
+use crate::traffic::parse::clf::decimal;
 use crate::traffic::parse::{Reason, time};
 
 /// The request's start: a time that stamps the start is it; one that stamps
@@ -25,7 +27,7 @@ pub(super) fn start_ms(
             (ms, stamp, ms % 1000 == 0)
         }
         Some((text, Field::Epoch(unit, stamp))) => {
-            let v = number(text).ok_or(Reason::BadTime)?;
+            let v = decimal(text).ok_or(Reason::BadTime)?;
             let ms = unit.ms(v);
             if !(0.0..4e12).contains(&ms) {
                 return Err(Reason::BadTime);
@@ -44,40 +46,6 @@ pub(super) fn start_ms(
     })
 }
 
-/// A method: letters, `-` or `_`, at most 24.
-pub(super) fn method(text: &[u8]) -> Result<&[u8], Reason> {
-    let ok = !text.is_empty()
-        && text.len() <= 24
-        && text
-            .iter()
-            .all(|b| b.is_ascii_alphabetic() || *b == b'-' || *b == b'_');
-    if ok { Ok(text) } else { Err(Reason::BadMethod) }
-}
-
-/// Three digits, 100..=599.
-pub(super) fn status(text: &[u8]) -> Result<u16, Reason> {
-    if text.len() != 3 || !text.iter().all(u8::is_ascii_digit) {
-        return Err(Reason::BadStatus);
-    }
-    let v = text.iter().fold(0u16, |v, d| v * 10 + u16::from(d - b'0'));
-    if (100..=599).contains(&v) {
-        Ok(v)
-    } else {
-        Err(Reason::BadStatus)
-    }
-}
-
-/// Digits, or `-` for nothing sent.
-pub(super) fn bytes(text: &[u8]) -> Result<u64, Reason> {
-    if text == b"-" {
-        return Ok(0);
-    }
-    if text.is_empty() || text.len() > 19 || !text.iter().all(u8::is_ascii_digit) {
-        return Err(Reason::BadBytes);
-    }
-    Ok(text.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0')))
-}
-
 /// A duration in `unit` as ms; several (`0.010, 0.004` or `0.010 : 0.004`,
 /// the upstreams nginx tried) add up; `-` (none measured: the request is
 /// kept without a latency) among them counts nothing. Anything else is not
@@ -89,15 +57,8 @@ pub(super) fn duration(text: &[u8], unit: Unit) -> Result<Option<f64>, Reason> {
         if word.is_empty() || word == b"-" {
             continue;
         }
-        total += number(word).ok_or(Reason::BadDuration)?;
+        total += decimal(word).ok_or(Reason::BadDuration)?;
         any = true;
     }
     Ok(any.then_some(unit.ms(total)))
-}
-
-fn number(text: &[u8]) -> Option<f64> {
-    if text.is_empty() || !text.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        return None;
-    }
-    std::str::from_utf8(text).ok()?.parse().ok()
 }
