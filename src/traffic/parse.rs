@@ -217,13 +217,7 @@ impl LineParser {
         if format == Format::Har {
             return Err(ParseError::HarNotStreamable);
         }
-        Ok(Self {
-            format,
-            per_line: false,
-            clf: clf::ClfParser::default(),
-            line_no: 0,
-            completeness: Completeness::default(),
-        })
+        Ok(Self::reading(format, false))
     }
 
     /// A parser that decides each line's format by its shape (`{`: JSON
@@ -231,20 +225,18 @@ impl LineParser {
     /// output, where a startup banner or another program's lines can come
     /// before the first request and decide nothing.
     pub fn per_line() -> Self {
-        Self {
-            format: Format::Auto,
-            per_line: true,
-            clf: clf::ClfParser::default(),
-            line_no: 0,
-            completeness: Completeness::default(),
-        }
+        Self::reading(Format::Auto, true)
     }
 
     /// A parser reading every line in a named log format.
     pub fn in_format(template: Arc<LogTemplate>) -> Self {
+        Self::reading(Format::Template(template), false)
+    }
+
+    fn reading(format: Format, per_line: bool) -> Self {
         Self {
-            format: Format::Template(template),
-            per_line: false,
+            format,
+            per_line,
             clf: clf::ClfParser::default(),
             line_no: 0,
             completeness: Completeness::default(),

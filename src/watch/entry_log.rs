@@ -62,9 +62,8 @@ impl EntryLog {
         Self {
             stdout: LineParser::in_format(format.clone()),
             stderr: LineParser::in_format(format.clone()),
-            first_rejected: None,
-            told: false,
             format: Some(format),
+            ..Self::default()
         }
     }
 
