@@ -56,11 +56,8 @@ pub struct Detector {
     level_error: f64,
     seasonal_error: f64,
     shift: Shift,
-    /// The residuals' lag-1 autocorrelation chart, and its latest drop
-    /// below the long-run value (None while the seasonal forecast is used,
-    /// or when the chart is off: then neither scored nor learned).
+    /// The residuals' lag-1 autocorrelation chart (learned only while on).
     decorrelation: Decorrelation,
-    decorrelation_drop: Option<f64>,
     records: [Record; 6],
     /// Typical block maximum of `|z|`, a floor on the spike's record.
     typical: Typical,
@@ -112,7 +109,6 @@ impl Detector {
             seasonal_error: 0.0,
             shift: Shift::default(),
             decorrelation: Decorrelation::default(),
-            decorrelation_drop: None,
             records: Default::default(),
             typical: Typical::default(),
             hold: Hold::default(),
@@ -173,7 +169,9 @@ impl Detector {
                 flap: self.config.flap_span.max(1.0),
             },
         );
-        self.decorrelation_drop = if self.config.decorrelation_span > 0.0 && n >= 2 {
+        // Its drop below the long-run value; none (not scored) while the
+        // seasonal forecast is used or the chart is off.
+        let decorrelation = if self.config.decorrelation_span > 0.0 && n >= 2 {
             let c = &self.config;
             let zc = z.clamp(-c.z_clip, c.z_clip);
             let drop = self.decorrelation.update(
@@ -211,7 +209,7 @@ impl Detector {
                 },
             };
         }
-        let (ratio, cause) = self.novelty(z);
+        let (ratio, cause) = self.novelty(z, decorrelation);
         let c = &self.config;
         let out = self.hold.pass(
             (ratio - 1.0).max(0.0) / self.budget.divisor(c.budget_gain),
@@ -337,8 +335,9 @@ impl Detector {
         self.previous = value;
     }
 
-    /// The largest record ratio among the statistics, and its cause.
-    fn novelty(&mut self, z: f64) -> (f64, Cause) {
+    /// The largest record ratio among the statistics, and its cause;
+    /// `decorrelation` is the decorrelation chart's value, if scored.
+    fn novelty(&mut self, z: f64, decorrelation_drop: Option<f64>) -> (f64, Cause) {
         let c = &self.config;
         let [spike, shift, drift, flap, still, decorrelation] = &mut self.records;
         let spike_floor = c.spike_floor.max(c.spike_typical * self.typical.value());
@@ -373,7 +372,7 @@ impl Detector {
                 Cause::Still,
             ),
             (
-                self.decorrelation_drop.map_or(0.0, |drop| {
+                decorrelation_drop.map_or(0.0, |drop| {
                     decorrelation.episode(drop, c.decorrelation_floor, c.record_decay)
                 }),
                 Cause::Flapping,
