@@ -141,10 +141,17 @@ pub(super) fn split_request(request: &[u8]) -> Result<(&[u8], &[u8]), Reason> {
     Ok((method, target))
 }
 
-/// ` NNN`: three digits, 100..=599 ([`status_word`]).
+/// ` NNN`: three digits, 100..=599 ([`status_word`]), then a space or the
+/// end (its place is known: no search on this hot path).
 pub(super) fn status(line: &[u8], i: &mut usize) -> Result<u16, Reason> {
-    let word = next_word(line, i).ok_or(Reason::BadStatus)?;
-    status_word(word)
+    let spaced = line.get(*i) == Some(&b' ') && line.get(*i + 4).is_none_or(|b| *b == b' ');
+    let word = line
+        .get(*i + 1..*i + 4)
+        .filter(|_| spaced)
+        .ok_or(Reason::BadStatus)?;
+    let v = status_word(word)?;
+    *i += 4;
+    Ok(v)
 }
 
 /// ` N` or ` -` (nothing sent; [`bytes_word`]).
