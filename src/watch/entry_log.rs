@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use crate::domain::series::Environment;
 use crate::domain::traffic::Record;
-use crate::traffic::parse::{Line, LineParser, LogTemplate, Reason};
+use crate::traffic::parse::{Format, Line, LineParser, LogTemplate, Reason};
 
 /// Lines read, none a request, before the log is called unread.
 pub const UNREAD_AFTER_LINES: u64 = 20;
@@ -40,8 +40,6 @@ pub struct EntryLog {
     stderr: LineParser,
     first_rejected: Option<(String, Reason)>,
     told: bool,
-    /// The format named with `--log-format`, if any (for the notice).
-    format: Option<Arc<LogTemplate>>,
 }
 
 impl Default for EntryLog {
@@ -51,7 +49,6 @@ impl Default for EntryLog {
             stderr: LineParser::per_line(),
             first_rejected: None,
             told: false,
-            format: None,
         }
     }
 }
@@ -61,8 +58,7 @@ impl EntryLog {
     pub fn in_format(format: Arc<LogTemplate>) -> Self {
         Self {
             stdout: LineParser::in_format(format.clone()),
-            stderr: LineParser::in_format(format.clone()),
-            format: Some(format),
+            stderr: LineParser::in_format(format),
             ..Self::default()
         }
     }
@@ -101,7 +97,7 @@ impl EntryLog {
         }
         self.told = true;
         let (first, reason) = self.first_rejected.as_ref()?;
-        if let Some(format) = &self.format {
+        if let Format::Template(format) = self.stdout.format() {
             return Some(format!(
                 "the access log of {instance} gave {} lines and none in the log format \
                  given (--log-format '{format}'); the first: \"{first}\" ({reason}). \
