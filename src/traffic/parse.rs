@@ -277,21 +277,23 @@ impl LineParser {
         let parsed = if let Format::Template(template) = &self.format {
             template.parse(line, self.line_no, time_ms)
         } else {
-            let shape = match line.iter().find(|b| !b.is_ascii_whitespace()) {
-                Some(b'{') => Format::Jsonl,
-                _ => Format::Combined,
-            };
+            let json_shaped = line.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
             if self.format == Format::Auto && !self.per_line {
-                self.format = shape.clone();
+                self.format = if json_shaped {
+                    Format::Jsonl
+                } else {
+                    Format::Combined
+                };
             }
-            let format = if self.per_line {
-                shape
+            let json = if self.per_line {
+                json_shaped
             } else {
-                self.format.clone()
+                self.format == Format::Jsonl
             };
-            match format {
-                Format::Jsonl => jsonl::parse(line, self.line_no),
-                _ => self.clf.parse(line, self.line_no, time_ms),
+            if json {
+                jsonl::parse(line, self.line_no)
+            } else {
+                self.clf.parse(line, self.line_no, time_ms)
             }
         };
         match parsed {
