@@ -290,13 +290,19 @@ fn fits(field: Field, text: &[u8]) -> bool {
         // `27/Nov/2026:10:00:00 +0000` holds a space: an end before its
         // zone is no time.
         Field::ClfTime(_) => {
-            let inner = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]"));
-            let t = inner.unwrap_or(text);
+            let t = unbracketed(text);
             t.len() == 26 && t[20] == b' ' && matches!(t[21], b'+' | b'-')
         }
         Field::Method => method_word(text).is_ok(),
         _ => true,
     }
+}
+
+/// A CLF time without the brackets Apache's `%t` writes around it.
+fn unbracketed(text: &[u8]) -> &[u8] {
+    text.strip_prefix(b"[")
+        .and_then(|t| t.strip_suffix(b"]"))
+        .unwrap_or(text)
 }
 
 /// The texts of a line's fields.

@@ -3,7 +3,7 @@
 //! refused with the reason a line is rejected for. The method, status and
 //! size are read as the access-log dialects read them (`clf`'s words).
 
-use super::{Field, Stamp, Unit};
+use super::{Field, Stamp, Unit, unbracketed};
 use crate::traffic::parse::clf::decimal;
 use crate::traffic::parse::{Reason, time};
 
@@ -17,8 +17,7 @@ pub(super) fn start_ms(
 ) -> Result<i64, Reason> {
     let (ms, stamp, whole_seconds) = match time {
         Some((text, Field::ClfTime(stamp))) => {
-            let inner = text.strip_prefix(b"[").and_then(|t| t.strip_suffix(b"]"));
-            let ms = time::parse_clf(inner.unwrap_or(text)).ok_or(Reason::BadTime)?;
+            let ms = time::parse_clf(unbracketed(text)).ok_or(Reason::BadTime)?;
             (ms, stamp, ms % 1000 == 0)
         }
         Some((text, Field::IsoTime(stamp))) => {
