@@ -13,8 +13,8 @@ chosen for the 26).
 
     python3 bench/nab/published.py [DATA]     # DATA: ../shared/data/nab
 
-With DATA a folder made by second_held_out.py it scores the second held-out
-set and the 17 files never tuned on instead (a set is scored where DATA has
+With DATA a folder made by copied_sets.py it scores that copied set alone
+and beside the first held-out set instead (a set is scored where DATA has
 the windows of all its files).
 """
 import json
@@ -63,6 +63,17 @@ RAW = {
     'realTraffic/occupancy_t4013.csv': (1.61446, 1.39503, 1.73603),
     'realTraffic/speed_6005.csv': (0.83932, 0.72932, 0.85954),
     'realTraffic/speed_7578.csv': (3.10773, 1.23650, 3.14471),
+    # the third held-out set (third-held-out.txt), from the same three files
+    'realAWSCloudwatch/ec2_cpu_utilization_53ea38.csv': (0.39804, 1.30437, 1.12270),
+    'realAWSCloudwatch/ec2_cpu_utilization_5f5533.csv': (1.69767, 1.71603, 1.51401),
+    'realAWSCloudwatch/ec2_cpu_utilization_77c1ca.csv': (0.25006, 0.80735, 0.46329),
+    'realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv': (0.81955, 0.95572, 0.81109),
+    'realAWSCloudwatch/ec2_cpu_utilization_ac20cd.csv': (0.62421, 0.87573, 0.86067),
+    'realAWSCloudwatch/ec2_disk_write_bytes_1ef3de.csv': (0.46730, 0.81212, 0.46065),
+    'realAWSCloudwatch/ec2_disk_write_bytes_c0d644.csv': (0.28106, 0.50069, 0.33698),
+    'realAWSCloudwatch/ec2_network_in_5abac7.csv': (1.03483, -0.31971, 1.54381),
+    'realAWSCloudwatch/elb_request_count_8c0756.csv': (1.36359, 1.70512, 1.71596),
+    'realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv': (1.40600, 1.71242, 1.50706),
 }
 NAMES = ('ARTime', 'Numenta HTM', 'CAD OSE')
 
@@ -78,8 +89,10 @@ def main():
         'tune (19 files)': read_list(os.path.join(HERE, 'tune.txt')),
     }
     sets['all 26'] = sets['held-out (7 files)'] + sets['tune (19 files)']
-    sets['second held-out (10 files)'] = read_list(os.path.join(HERE, 'second-held-out.txt'))
-    sets['never tuned on (17 files)'] = sets['held-out (7 files)'] + sets['second held-out (10 files)']
+    for which in ('second', 'third'):
+        copied = read_list(os.path.join(HERE, f'{which}-held-out.txt'))
+        sets[f'{which} held-out (10 files)'] = copied
+        sets[f'first + {which} (17 files)'] = sets['held-out (7 files)'] + copied
     for name, files in sets.items():
         if any(f not in windows for f in files):
             continue

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""The copied held-out sets: NAB files that are not in ../shared/data/nab,
+copied into this folder, and a data folder that scores one of them beside the
+first held-out set (held-out.txt).
+
+- second (second-held-out.txt, second-held-out-data/): the ten labelled NAB
+  files under 65,000 characters; fixed and scored once on 2026-12-07, then
+  development data.
+- third (third-held-out.txt, third-held-out-data/): the ten other
+  realAWSCloudwatch files; fixed on 2026-12-07 before they were read.
+
+Both were copied verbatim, a 16,000-character page at a time, from the
+stored copy of the public github.com/numenta/NAB repository (MIT licence,
+NAB_LICENSE.txt in each folder); their windows are NAB's
+labels/combined_windows.json at commit 450b949, the version whose windows
+equal ../shared/data/nab/combined_windows.json on the 15 local files
+compared. The versions are those NAB's published results count the rows of
+(the stored default of occupancy_6005.csv is an older 2400-row version; the
+copy is the 2380-row one at commit b72e306, the commit of the other
+realTraffic files; the AWS files at the commits whose versions of the local
+AWS files equal ours). Each copy was checked against the stored file's
+length in characters (SIZES, with the file's own line endings: CRLF for the
+realAdExchange files, no final newline for three realTraffic files), its
+header, row syntax, timestamp order and row count (NAB's Total_Count). An
+audit copied one page of each file a second time, independently (the page
+drawn at random): all twenty came out identical to the first copy, 316,827
+characters in all, and a control page of a local file (TravelTime_451.csv)
+copied the same way came out byte for byte.
+
+    python3 bench/nab/copied_sets.py OUT second|third [DATA]   # DATA: ../shared/data/nab
+    cd ../shared/bench/nab && ./run_detector.sh --jobs 2 --data OUT \\
+        --set OUT/FILES.txt "PATH/TO/understudy detect --stdin"   # the 17 never tuned on
+    (--set OUT/COPIED.txt: the ten copied files alone; --set OUT/HELD-OUT.txt: the first seven)
+"""
+import json
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# stored length of each file in characters (read_file's total_chars)
+SIZES = {
+    'second': {
+        'realAWSCloudwatch/iio_us-east-1_i-a2eb1cd9_NetworkIn.csv': 37339,
+        'realAdExchange/exchange-2_cpc_results.csv': 58887,
+        'realAdExchange/exchange-3_cpc_results.csv': 55474,
+        'realAdExchange/exchange-4_cpc_results.csv': 60212,
+        'realAdExchange/exchange-4_cpm_results.csv': 58931,
+        'realTraffic/TravelTime_387.csv': 59846,
+        'realTraffic/occupancy_6005.csv': 59122,
+        'realTraffic/occupancy_t4013.csv': 62609,
+        'realTraffic/speed_6005.csv': 57538,
+        'realTraffic/speed_7578.csv': 25928,
+    },
+    'third': {
+        'realAWSCloudwatch/ec2_cpu_utilization_53ea38.csv': 116041,
+        'realAWSCloudwatch/ec2_cpu_utilization_5f5533.csv': 119229,
+        'realAWSCloudwatch/ec2_cpu_utilization_77c1ca.csv': 106007,
+        'realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv': 113675,
+        'realAWSCloudwatch/ec2_cpu_utilization_ac20cd.csv': 116980,
+        'realAWSCloudwatch/ec2_disk_write_bytes_1ef3de.csv': 116626,
+        'realAWSCloudwatch/ec2_disk_write_bytes_c0d644.csv': 101626,
+        'realAWSCloudwatch/ec2_network_in_5abac7.csv': 120827,
+        'realAWSCloudwatch/elb_request_count_8c0756.csv': 101052,
+        'realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv': 113599,
+    },
+}
+
+
+def read_list(path):
+    return [l.strip() for l in open(path) if l.strip() and not l.startswith('#')]
+
+
+def main():
+    if len(sys.argv) < 3 or sys.argv[2] not in SIZES:
+        sys.exit(__doc__)
+    out, which = sys.argv[1], sys.argv[2]
+    data = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'nab')
+    copies = os.path.join(HERE, f'{which}-held-out-data')
+    first = read_list(os.path.join(HERE, 'held-out.txt'))
+    copied = read_list(os.path.join(HERE, f'{which}-held-out.txt'))
+    sizes = SIZES[which]
+    if sorted(copied) != sorted(sizes):
+        sys.exit(f'{which}-held-out.txt and SIZES name different files')
+    local_windows = json.load(open(os.path.join(data, 'combined_windows.json')))
+    copied_windows = json.load(open(os.path.join(copies, 'combined_windows.json')))
+    windows = {}
+    for name in first:
+        os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
+        shutil.copyfile(os.path.join(data, name), os.path.join(out, name))
+        windows[name] = local_windows[name]
+    for name in copied:
+        src = os.path.join(copies, name)
+        size = os.path.getsize(src)
+        if size != sizes[name]:
+            sys.exit(f'{src}: {size} bytes, the stored file has {sizes[name]}')
+        os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
+        shutil.copyfile(src, os.path.join(out, name))
+        windows[name] = copied_windows[name]
+    json.dump(windows, open(os.path.join(out, 'combined_windows.json'), 'w'), indent=1)
+    for list_name, files in (('FILES.txt', first + copied), ('COPIED.txt', copied), ('HELD-OUT.txt', first)):
+        open(os.path.join(out, list_name), 'w').write('\n'.join(files) + '\n')
+    n = sum(len(windows[f]) for f in first + copied)
+    print(f'{out}: {len(first)} + {len(copied)} files, {n} windows')
+
+
+if __name__ == '__main__':
+    main()
