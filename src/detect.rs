@@ -44,19 +44,20 @@
 //!    the live watch turns it off too (its long-run value takes half an
 //!    hour at 1 s to learn).
 //! 3. **Novelty** (`novelty`): each statistic is divided by its record, the
-//!    largest value it reached on this series (floors 4 / 1.6 / 1.0 / 3.0
+//!    largest value it reached on this series (floors 4 / 1.6 / 0.75 / 3.0
 //!    / 20 points / 0.6 for a series with no history; the flapping chart is about
 //!    1.4 on Gaussian noise; a still run must beat its record by 1.5). This is what makes one configuration fit a
 //!    quiet CPU gauge and a bursty tweet count: a series learns its own
 //!    extremes (an extreme-value take on Numenta's anomaly likelihood).
 //!    Charts are compared with the record from before their excursion
 //!    (records decay 0.02 % per point). The spike's record decays faster
-//!    (0.1 % per point, so one giant outlier does not blind the detector
-//!    for thousands of points) but never below 2.8x the typical block
-//!    maximum of `|z|` (an EWMA of the largest `|z|` in each block of 384
-//!    points, about a day at 5-minute samples), so a long bursty series
+//!    (0.3 % per point, a half-life of 230 points, so one giant outlier
+//!    does not blind the detector and a like spike a few days later on an
+//!    hourly series is flagged again) but never below 1.2x the typical
+//!    block maximum of `|z|` (an EWMA of the largest `|z|` in each block of
+//!    384 points, about a day at 5-minute samples), so a long bursty series
 //!    does not alarm on its everyday extremes; a spike must then beat that
-//!    by a margin of 1.4.
+//!    by a margin of 1.2.
 //! 4. **Combination**: the largest ratio `r` gives `out = r - 1`, divided
 //!    by `1 + alarms`, an alarm budget: `alarms` counts the series' earlier
 //!    scores above 0.03 (decaying 0.01 % per point), so a series that has
@@ -164,6 +165,9 @@
 //! | *round 16: two labs side by side (scratch crates compiling `src/detect`, constants from the environment; 86.89 / 90.25 / 84.65 / the pool 72.29, at the tune threshold 60.46, reproduced byte for byte), one on the forecaster, one on new statistics; 411 settings, nothing kept, held-out not scored* | |
 //! | forecasters: a damped-trend (Holt) forecaster as a third candidate, or for the shift / drift charts only (48 settings; at best exactly the baseline: the tune set's false positives sit on bursty series, not ramps); a Trigg-adaptive level (the span shortens while the tracking signal is large; 20); inverse-error blending of level and seasonal forecasts instead of the hard choice (12); seven weekday offsets on the level or the profile (14; a 168-slot weekly profile does not fit the 2 KB); a frugal streaming quantile of the residual as the spread (20). Lower, or the baseline at best (dropped) | 60.1 - 86.89 |
 //! | new statistics, each an episodic record ratio beside the others: the Trigg tracking signal (bounded at 1, it breaks its record on noise; as `-ln(1 - \|TS\|)` a plateau at 87.12 / 90.45 / 84.65 that is an artefact: it scores only at points 200 - 216, inside NAB's probation, where its record is empty, and those outputs charge the alarm budget that then hides one false positive; learned through the warm-up it is exactly the baseline); a skew chart (`sign(z) \|z\|^p`, and the normalised skewness); the rank of each point against a 32-sample sketch (three variants); the quiet time since the last `\|z\| > 3`; a sustained excursion (the smallest same-signed `z` of the last 3 - 24 points: real new evidence on the pool, 7 more windows at the tune threshold, but on tune and fold B a knife edge over the hold neighbourhood, -2.9 to +1.1); a slope chart; a vanished tail; one refractory hold per statistic (189 settings, and 108 in neighbourhoods). Per window at the tune threshold, the late and weak windows are found by the shift chart crossing its record by 3 - 10 %: a smoothed statistic scores its overshoot at the first crossing and the hold absorbs the rest, so new evidence must cross its record with a jump (dropped) | 68.2 - 87.13 |
+//! | *round 17: more labelled data. Ten more NAB files (the second held-out set, `bench/nab/second-held-out.txt`: the labelled files under 65,000 characters not on this machine) were copied verbatim from the stored numenta/NAB repository, fixed before any was read and scored once with round 14's detector: **49.0 / 44.2 / 52.1 on the ten, 57.4 / 51.0 / 61.4 on them with the first seven held-out files** (ARTime 75.1 / 76.7, CAD OSE 74.3 / 76.1, HTM 49.7 / 54.2 at their corpus thresholds). The 74.6 on seven files had flattered the detector: 16 rounds on 19 files had fitted them. The ten then joined the tune set as development data (29 files, 48 windows: 65.6; folds D1 / D2, fold A or B plus alternate second-set files, 61.3 / 70.0), and a third set (the ten other realAWSCloudwatch files) was fixed before it was read* | |
+//! | the spike's path, which the new files showed silent on plain recurring spikes (exchange-4_cpm's 14x and 16x spikes, TravelTime_387's 20x one, occupancy_t4013's second: score 0). Three things hid them: the floor at 2.8x the typical block maximum (a block holding one spike sets it, on a series whose spikes are rare), the margin of 1.4 over a record that had learned the previous spike, and the record's slow decay (0.1 % per point, two weeks at hourly samples). A grid (spike floor factor 1 - 1.5, margin 1.05 - 1.25, decay 0.9975 - 0.9985, budget gain, hold decay; 108 settings) and 740 random settings of ten constants: 65 - 76 on the 29 files. Robust centre: floor 1.2x, margin 1.2, decay 0.997, and the drift chart's floor 0.75 (0.6 - 0.85 a plateau): 76.2 / 69.7 / 80.6, folds 72.8 / 79.9; over the 27 neighbours (floor 1.1 - 1.3, margin 1.15 - 1.25, decay 0.9965 - 0.9975) mean 75.6, worst 74.5, folds never below 69.8 / 78.2. The tune set falls to 82.8 (fold A 87.1, B 81.7), the synthetic pool stays at 72.3. Also tried and dropped: a median of the last 9 block maxima as the typical one (69 - 74), a spike record decaying by time instead of points (half-life 8 - 42 h: 74.8 - 76.5, no better), Anscombe-transformed counts for integer series (74.8 on 39 files against 75.1) | 82.8 / 75.3 / 87.2 |
+//! | **third held-out set, scored once** (pre-registered: the standard score over the 17 files never tuned on, the first seven and these ten, decides the goal): **73.8 / 67.1 / 78.9**, the ten alone 74.4 / 67.8 / 80.7 (round 14's detector: 72.4 on the ten). Published on the same 17 at their corpus thresholds: ARTime 76.8, CAD OSE 80.1, HTM 72.9; on the ten: 74.5 / 80.4 / 79.6. **The goal of 75 on data not tuned on is missed by 1.2.** The first seven alone now give 76.2 / 68.4 / 81.4 and all 26 80.6 / 73.0 / 85.2, but those seven are not the pre-registered test | |
 //!
 //! Round 3 ran in a scratch lab whose scorer agrees with `nab_score.py`
 //! (81.05 vs 81.0545 on the tune set) and looked at the held-out files
@@ -183,7 +187,9 @@
 //! the held-out files; nor did rounds 9, 10, 11, 12 and 13. Round 14 kept
 //! the decorrelation chart and scored the held-out files once for it (the
 //! eighth configuration); rounds 15 and 16 kept nothing and did not score
-//! them.
+//! them. Round 17 scored them twice more, inside the second and third sets'
+//! pre-registered tests (aggregates over 17 files), and once alone for the
+//! record after the third set's test.
 //!
 //! Held-out checkpoints (round 1, the previous defaults, hold 0.99 / 2):
 //! all 26 66.8 / 58.8 / 71.4, held-out 54.7 / 54.7 / 58.5; the previous
@@ -192,9 +198,18 @@
 //! held-out files twice, aggregate scores only, never to choose: after the
 //! coordinate descent (63.9 / 57.0 / 67.6) and for its defaults (below).
 //!
-//! **The defaults below** (round 14, with the decorrelation chart): all 26
-//! 80.6 / 72.7 / 85.2, tune 86.9 / 83.5 / 89.9, held-out 74.6 / 65.4 / 80.3.
-//! The goal of 75 on held-out data is missed by 0.4. On all 26 files 80.6
+//! **The defaults below** (round 17: the spike's floor, margin and decay and
+//! the drift chart's floor chosen on 29 development files): all 26 80.6 /
+//! 73.0 / 85.2, tune 82.8 / 75.3 / 87.2, held-out 76.2 / 68.4 / 81.4; the
+//! pre-registered test, the first held-out seven with the third set's ten,
+//! 73.8 / 67.1 / 78.9. The goal of 75 on data not tuned on is missed by
+//! 1.2; published detectors on those 17 files: ARTime 76.8, CAD OSE 80.1,
+//! HTM 72.9. `spike_decay: 0.999, spike_typical: 2.8, spike_margin: 1.4,
+//! drift_floor: 1.0` restores round 14's detector exactly.
+//!
+//! Round 14's defaults (with the decorrelation chart): all 26 80.6 / 72.7 /
+//! 85.2, tune 86.9 / 83.5 / 89.9, held-out 74.6 / 65.4 / 80.3; on the
+//! second held-out set 49.0, with the first seven 57.4. On all 26 files 80.6
 //! is above every published detector (ARTime 75.3, CAD OSE 73.3), but all
 //! 26 include the tune set; on the held-out files alone two published
 //! detectors still lead (below). `decorrelation_span: 0.0` restores round
