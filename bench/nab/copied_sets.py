@@ -7,7 +7,11 @@ first held-out set (held-out.txt).
   files under 65,000 characters; fixed and scored once on 2026-12-07, then
   development data.
 - third (third-held-out.txt, third-held-out-data/): the ten other
-  realAWSCloudwatch files; fixed on 2026-12-07 before they were read.
+  realAWSCloudwatch files; fixed on 2026-12-07 before they were read and
+  scored once, then development data.
+- fourth (fourth-held-out.txt, fourth-held-out-data/): the nine remaining
+  stored files (seven realTweets, two realKnownCause); fixed on 2026-12-07
+  before they were read.
 
 Both were copied verbatim, a 16,000-character page at a time, from the
 stored copy of the public github.com/numenta/NAB repository (MIT licence,
@@ -23,11 +27,14 @@ length in characters (SIZES, with the file's own line endings: CRLF for the
 realAdExchange files, no final newline for three realTraffic files), its
 header, row syntax, timestamp order and row count (NAB's Total_Count). An
 audit copied one page of each file a second time, independently (the page
-drawn at random): all twenty came out identical to the first copy, 316,827
-characters in all, and a control page of a local file (TravelTime_451.csv)
-copied the same way came out byte for byte.
+drawn at random, plus two pages in question): all thirty-one came out
+identical to the first copy, about 490,000 characters in all, and a control
+page of a local file (TravelTime_451.csv) copied the same way came out byte
+for byte. machine_temperature_system_failure.csv repeats the hour 02:00 -
+02:55 of 2014-01-07 (its page read twice, identical both times): the stored
+file has it, and the detector skips rows that go back in time.
 
-    python3 bench/nab/copied_sets.py OUT second|third [DATA]   # DATA: ../shared/data/nab
+    python3 bench/nab/copied_sets.py OUT second|third|fourth [DATA]   # DATA: ../shared/data/nab
     cd ../shared/bench/nab && ./run_detector.sh --jobs 2 --data OUT \\
         --set OUT/FILES.txt "PATH/TO/understudy detect --stdin"   # the 17 never tuned on
     (--set OUT/COPIED.txt: the ten copied files alone; --set OUT/HELD-OUT.txt: the first seven)
@@ -64,6 +71,17 @@ SIZES = {
         'realAWSCloudwatch/ec2_network_in_5abac7.csv': 120827,
         'realAWSCloudwatch/elb_request_count_8c0756.csv': 101052,
         'realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv': 113599,
+    },
+    'fourth': {
+        'realKnownCause/cpu_utilization_asg_misconfiguration.csv': 539274,
+        'realKnownCause/machine_temperature_system_failure.csv': 732223,
+        'realTweets/Twitter_volume_AAPL.csv': 368111,
+        'realTweets/Twitter_volume_AMZN.csv': 364666,
+        'realTweets/Twitter_volume_CRM.csv': 350820,
+        'realTweets/Twitter_volume_FB.csv': 359760,
+        'realTweets/Twitter_volume_KO.csv': 355283,
+        'realTweets/Twitter_volume_PFE.csv': 348926,
+        'realTweets/Twitter_volume_UPS.csv': 350182,
     },
 }
 

@@ -74,6 +74,16 @@ RAW = {
     'realAWSCloudwatch/ec2_network_in_5abac7.csv': (1.03483, -0.31971, 1.54381),
     'realAWSCloudwatch/elb_request_count_8c0756.csv': (1.36359, 1.70512, 1.71596),
     'realAWSCloudwatch/rds_cpu_utilization_e47b3b.csv': (1.40600, 1.71242, 1.50706),
+    # the fourth held-out set (fourth-held-out.txt), from the same three files
+    'realKnownCause/cpu_utilization_asg_misconfiguration.csv': (-0.25747, -0.57305, -0.19297),
+    'realKnownCause/machine_temperature_system_failure.csv': (2.55633, 2.89322, 1.63828),
+    'realTweets/Twitter_volume_AAPL.csv': (2.91610, 1.20961, 1.58811),
+    'realTweets/Twitter_volume_AMZN.csv': (2.73663, 0.94280, -0.38862),
+    'realTweets/Twitter_volume_CRM.csv': (2.10073, 0.71958, 2.58271),
+    'realTweets/Twitter_volume_FB.csv': (1.21424, 1.38958, 1.72048),
+    'realTweets/Twitter_volume_KO.csv': (2.22524, 2.35256, 0.72093),
+    'realTweets/Twitter_volume_PFE.csv': (2.58683, 2.68833, 3.45696),
+    'realTweets/Twitter_volume_UPS.csv': (3.21377, 0.05634, 2.13708),
 }
 NAMES = ('ARTime', 'Numenta HTM', 'CAD OSE')
 
@@ -89,7 +99,7 @@ def main():
         'tune (19 files)': read_list(os.path.join(HERE, 'tune.txt')),
     }
     sets['all 26'] = sets['held-out (7 files)'] + sets['tune (19 files)']
-    for which in ('second', 'third'):
+    for which in ('second', 'third', 'fourth'):
         copied = read_list(os.path.join(HERE, f'{which}-held-out.txt'))
         sets[f'{which} held-out (10 files)'] = copied
         sets[f'first + {which} (17 files)'] = sets['held-out (7 files)'] + copied
