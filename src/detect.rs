@@ -168,6 +168,7 @@
 //! | *round 17: more labelled data. Ten more NAB files (the second held-out set, `bench/nab/second-held-out.txt`: the labelled files under 65,000 characters not on this machine) were copied verbatim from the stored numenta/NAB repository, fixed before any was read and scored once with round 14's detector: **49.0 / 44.2 / 52.1 on the ten, 57.4 / 51.0 / 61.4 on them with the first seven held-out files** (ARTime 75.1 / 76.7, CAD OSE 74.3 / 76.1, HTM 49.7 / 54.2 at their corpus thresholds). The 74.6 on seven files had flattered the detector: 16 rounds on 19 files had fitted them. The ten then joined the tune set as development data (29 files, 48 windows: 65.6; folds D1 / D2, fold A or B plus alternate second-set files, 61.3 / 70.0), and a third set (the ten other realAWSCloudwatch files) was fixed before it was read* | |
 //! | the spike's path, which the new files showed silent on plain recurring spikes (exchange-4_cpm's 14x and 16x spikes, TravelTime_387's 20x one, occupancy_t4013's second: score 0). Three things hid them: the floor at 2.8x the typical block maximum (a block holding one spike sets it, on a series whose spikes are rare), the margin of 1.4 over a record that had learned the previous spike, and the record's slow decay (0.1 % per point, two weeks at hourly samples). A grid (spike floor factor 1 - 1.5, margin 1.05 - 1.25, decay 0.9975 - 0.9985, budget gain, hold decay; 108 settings) and 740 random settings of ten constants: 65 - 76 on the 29 files. Robust centre: floor 1.2x, margin 1.2, decay 0.997, and the drift chart's floor 0.75 (0.6 - 0.85 a plateau): 76.2 / 69.7 / 80.6, folds 72.8 / 79.9; over the 27 neighbours (floor 1.1 - 1.3, margin 1.15 - 1.25, decay 0.9965 - 0.9975) mean 75.6, worst 74.5, folds never below 69.8 / 78.2. The tune set falls to 82.8 (fold A 87.1, B 81.7), the synthetic pool stays at 72.3. Also tried and dropped: a median of the last 9 block maxima as the typical one (69 - 74), a spike record decaying by time instead of points (half-life 8 - 42 h: 74.8 - 76.5, no better), Anscombe-transformed counts for integer series (74.8 on 39 files against 75.1) | 82.8 / 75.3 / 87.2 |
 //! | **third held-out set, scored once** (pre-registered: the standard score over the 17 files never tuned on, the first seven and these ten, decides the goal): **73.8 / 67.1 / 78.9**, the ten alone 74.4 / 67.8 / 80.7 (round 14's detector: 72.4 on the ten). Published on the same 17 at their corpus thresholds: ARTime 76.8, CAD OSE 80.1, HTM 72.9; on the ten: 74.5 / 80.4 / 79.6. **The goal of 75 on data not tuned on is missed by 1.2.** The first seven alone now give 76.2 / 68.4 / 81.4 and all 26 80.6 / 73.0 / 85.2, but those seven are not the pre-registered test | |
+//! | **fourth held-out set, scored once** (the nine remaining stored NAB files, seven of them tweet counts; fixed before it was read, the same configuration, the same rule with the first seven: 16 files, 42 windows): **64.6 / 54.7 / 73.3**, the nine alone 62.0 / 50.8 / 71.6. Published on the 16: ARTime 81.5, CAD OSE 74.3, HTM 67.7. The tweet series' bursts of small counts raise many small false alarms (165 at the chosen threshold, 38 of 42 windows found). Every stored NAB file (55 of 58, tuned on 29): 70.7 / 61.5 / 77.0, against ARTime 77.0, CAD OSE 73.7, HTM 66.4 | |
 //!
 //! Round 3 ran in a scratch lab whose scorer agrees with `nab_score.py`
 //! (81.05 vs 81.0545 on the tune set) and looked at the held-out files
@@ -201,10 +202,11 @@
 //! **The defaults below** (round 17: the spike's floor, margin and decay and
 //! the drift chart's floor chosen on 29 development files): all 26 80.6 /
 //! 73.0 / 85.2, tune 82.8 / 75.3 / 87.2, held-out 76.2 / 68.4 / 81.4; the
-//! pre-registered test, the first held-out seven with the third set's ten,
-//! 73.8 / 67.1 / 78.9. The goal of 75 on data not tuned on is missed by
-//! 1.2; published detectors on those 17 files: ARTime 76.8, CAD OSE 80.1,
-//! HTM 72.9. `spike_decay: 0.999, spike_typical: 2.8, spike_margin: 1.4,
+//! pre-registered tests, the first held-out seven with the third set's ten
+//! and with the fourth set's nine, 73.8 / 67.1 / 78.9 and 64.6 / 54.7 /
+//! 73.3; every stored NAB file (55) 70.7 / 61.5 / 77.0. The goal of 75 on
+//! data not tuned on is not met; published detectors on the two tests:
+//! ARTime 76.8 and 81.5, CAD OSE 80.1 and 74.3, HTM 72.9 and 67.7. `spike_decay: 0.999, spike_typical: 2.8, spike_margin: 1.4,
 //! drift_floor: 1.0` restores round 14's detector exactly.
 //!
 //! Round 14's defaults (with the decorrelation chart): all 26 80.6 / 72.7 /

@@ -35,6 +35,7 @@ for byte. machine_temperature_system_failure.csv repeats the hour 02:00 -
 file has it, and the detector skips rows that go back in time.
 
     python3 bench/nab/copied_sets.py OUT second|third|fourth [DATA]   # DATA: ../shared/data/nab
+    python3 bench/nab/copied_sets.py OUT all [DATA]   # every stored NAB file: the 26 and the 29 copied
     cd ../shared/bench/nab && ./run_detector.sh --jobs 2 --data OUT \\
         --set OUT/FILES.txt "PATH/TO/understudy detect --stdin"   # the 17 never tuned on
     (--set OUT/COPIED.txt: the ten copied files alone; --set OUT/HELD-OUT.txt: the first seven)
@@ -91,10 +92,13 @@ def read_list(path):
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[2] not in SIZES:
+    if len(sys.argv) < 3 or sys.argv[2] not in [*SIZES, 'all']:
         sys.exit(__doc__)
     out, which = sys.argv[1], sys.argv[2]
     data = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'nab')
+    if which == 'all':
+        assemble_all(out, data)
+        return
     copies = os.path.join(HERE, f'{which}-held-out-data')
     first = read_list(os.path.join(HERE, 'held-out.txt'))
     copied = read_list(os.path.join(HERE, f'{which}-held-out.txt'))
@@ -121,6 +125,26 @@ def main():
         open(os.path.join(out, list_name), 'w').write('\n'.join(files) + '\n')
     n = sum(len(windows[f]) for f in first + copied)
     print(f'{out}: {len(first)} + {len(copied)} files, {n} windows')
+
+
+def assemble_all(out, data):
+    """Every stored NAB file: the local ones and all three copied sets."""
+    local_windows = json.load(open(os.path.join(data, 'combined_windows.json')))
+    windows = {}
+    for name, w in local_windows.items():
+        os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
+        shutil.copyfile(os.path.join(data, name), os.path.join(out, name))
+        windows[name] = w
+    for which in SIZES:
+        copies = os.path.join(HERE, f'{which}-held-out-data')
+        copied_windows = json.load(open(os.path.join(copies, 'combined_windows.json')))
+        for name in read_list(os.path.join(HERE, f'{which}-held-out.txt')):
+            os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
+            shutil.copyfile(os.path.join(copies, name), os.path.join(out, name))
+            windows[name] = copied_windows[name]
+    json.dump(windows, open(os.path.join(out, 'combined_windows.json'), 'w'), indent=1)
+    open(os.path.join(out, 'FILES.txt'), 'w').write('\n'.join(windows) + '\n')
+    print(f'{out}: {len(windows)} files, {sum(len(w) for w in windows.values())} windows')
 
 
 if __name__ == '__main__':
