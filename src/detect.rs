@@ -188,9 +188,9 @@
 //! the held-out files; nor did rounds 9, 10, 11, 12 and 13. Round 14 kept
 //! the decorrelation chart and scored the held-out files once for it (the
 //! eighth configuration); rounds 15 and 16 kept nothing and did not score
-//! them. Round 17 scored them twice more, inside the second and third sets'
-//! pre-registered tests (aggregates over 17 files), and once alone for the
-//! record after the third set's test.
+//! them. Round 17 scored them three times more, inside the second, third
+//! and fourth sets' pre-registered tests (aggregates over 16 - 17 files),
+//! and once alone for the record after the third set's test.
 //!
 //! Held-out checkpoints (round 1, the previous defaults, hold 0.99 / 2):
 //! all 26 66.8 / 58.8 / 71.4, held-out 54.7 / 54.7 / 58.5; the previous
