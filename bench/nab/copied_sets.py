@@ -91,60 +91,50 @@ def read_list(path):
     return [l.strip() for l in open(path) if l.strip() and not l.startswith('#')]
 
 
+def place(out, src_dir, name, size=None):
+    """Copies one data file into OUT (checking its length against the stored
+    file's, for a copied one)."""
+    src = os.path.join(src_dir, name)
+    if size is not None and os.path.getsize(src) != size:
+        sys.exit(f'{src}: {os.path.getsize(src)} bytes, the stored file has {size}')
+    os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
+    shutil.copyfile(src, os.path.join(out, name))
+
+
+def copied_set(which):
+    """The files of one copied set, their folder and windows."""
+    files = read_list(os.path.join(HERE, f'{which}-held-out.txt'))
+    if sorted(files) != sorted(SIZES[which]):
+        sys.exit(f'{which}-held-out.txt and SIZES name different files')
+    folder = os.path.join(HERE, f'{which}-held-out-data')
+    return files, folder, json.load(open(os.path.join(folder, 'combined_windows.json')))
+
+
 def main():
     if len(sys.argv) < 3 or sys.argv[2] not in [*SIZES, 'all']:
         sys.exit(__doc__)
     out, which = sys.argv[1], sys.argv[2]
     data = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'nab')
-    if which == 'all':
-        assemble_all(out, data)
-        return
-    copies = os.path.join(HERE, f'{which}-held-out-data')
-    first = read_list(os.path.join(HERE, 'held-out.txt'))
-    copied = read_list(os.path.join(HERE, f'{which}-held-out.txt'))
-    sizes = SIZES[which]
-    if sorted(copied) != sorted(sizes):
-        sys.exit(f'{which}-held-out.txt and SIZES name different files')
     local_windows = json.load(open(os.path.join(data, 'combined_windows.json')))
-    copied_windows = json.load(open(os.path.join(copies, 'combined_windows.json')))
+    first = list(local_windows) if which == 'all' else read_list(os.path.join(HERE, 'held-out.txt'))
     windows = {}
     for name in first:
-        os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
-        shutil.copyfile(os.path.join(data, name), os.path.join(out, name))
+        place(out, data, name)
         windows[name] = local_windows[name]
-    for name in copied:
-        src = os.path.join(copies, name)
-        size = os.path.getsize(src)
-        if size != sizes[name]:
-            sys.exit(f'{src}: {size} bytes, the stored file has {sizes[name]}')
-        os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
-        shutil.copyfile(src, os.path.join(out, name))
-        windows[name] = copied_windows[name]
+    copied = []
+    for each in SIZES if which == 'all' else [which]:
+        files, folder, copied_windows = copied_set(each)
+        for name in files:
+            place(out, folder, name, SIZES[each][name])
+            windows[name] = copied_windows[name]
+        copied += files
     json.dump(windows, open(os.path.join(out, 'combined_windows.json'), 'w'), indent=1)
     for list_name, files in (('FILES.txt', first + copied), ('COPIED.txt', copied), ('HELD-OUT.txt', first)):
+        if which == 'all' and list_name == 'HELD-OUT.txt':
+            continue
         open(os.path.join(out, list_name), 'w').write('\n'.join(files) + '\n')
-    n = sum(len(windows[f]) for f in first + copied)
+    n = sum(len(w) for w in windows.values())
     print(f'{out}: {len(first)} + {len(copied)} files, {n} windows')
-
-
-def assemble_all(out, data):
-    """Every stored NAB file: the local ones and all three copied sets."""
-    local_windows = json.load(open(os.path.join(data, 'combined_windows.json')))
-    windows = {}
-    for name, w in local_windows.items():
-        os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
-        shutil.copyfile(os.path.join(data, name), os.path.join(out, name))
-        windows[name] = w
-    for which in SIZES:
-        copies = os.path.join(HERE, f'{which}-held-out-data')
-        copied_windows = json.load(open(os.path.join(copies, 'combined_windows.json')))
-        for name in read_list(os.path.join(HERE, f'{which}-held-out.txt')):
-            os.makedirs(os.path.join(out, os.path.dirname(name)), exist_ok=True)
-            shutil.copyfile(os.path.join(copies, name), os.path.join(out, name))
-            windows[name] = copied_windows[name]
-    json.dump(windows, open(os.path.join(out, 'combined_windows.json'), 'w'), indent=1)
-    open(os.path.join(out, 'FILES.txt'), 'w').write('\n'.join(windows) + '\n')
-    print(f'{out}: {len(windows)} files, {sum(len(w) for w in windows.values())} windows')
 
 
 if __name__ == '__main__':
