@@ -38,7 +38,7 @@ file has it, and the detector skips rows that go back in time.
     python3 bench/nab/copied_sets.py OUT all [DATA]   # every stored NAB file: the 26 and the 29 copied
     cd ../shared/bench/nab && ./run_detector.sh --jobs 2 --data OUT \\
         --set OUT/FILES.txt "PATH/TO/understudy detect --stdin"   # the 17 never tuned on
-    (--set OUT/COPIED.txt: the ten copied files alone; --set OUT/HELD-OUT.txt: the first seven)
+    (--set OUT/COPIED.txt: the copied files alone; --set OUT/HELD-OUT.txt: the first seven)
 """
 import json
 import os
@@ -116,9 +116,10 @@ def main():
     out, which = sys.argv[1], sys.argv[2]
     data = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'nab')
     local_windows = json.load(open(os.path.join(data, 'combined_windows.json')))
-    first = list(local_windows) if which == 'all' else read_list(os.path.join(HERE, 'held-out.txt'))
+    # beside one copied set the first held-out seven; beside all of them every local file
+    local = list(local_windows) if which == 'all' else read_list(os.path.join(HERE, 'held-out.txt'))
     windows = {}
-    for name in first:
+    for name in local:
         place(out, data, name)
         windows[name] = local_windows[name]
     copied = []
@@ -129,12 +130,13 @@ def main():
             windows[name] = copied_windows[name]
         copied += files
     json.dump(windows, open(os.path.join(out, 'combined_windows.json'), 'w'), indent=1)
-    for list_name, files in (('FILES.txt', first + copied), ('COPIED.txt', copied), ('HELD-OUT.txt', first)):
-        if which == 'all' and list_name == 'HELD-OUT.txt':
-            continue
+    lists = {'FILES.txt': local + copied, 'COPIED.txt': copied}
+    if which != 'all':
+        lists['HELD-OUT.txt'] = local
+    for list_name, files in lists.items():
         open(os.path.join(out, list_name), 'w').write('\n'.join(files) + '\n')
     n = sum(len(w) for w in windows.values())
-    print(f'{out}: {len(first)} + {len(copied)} files, {n} windows')
+    print(f'{out}: {len(local)} + {len(copied)} files, {n} windows')
 
 
 if __name__ == '__main__':
