@@ -244,8 +244,8 @@ fn bursty_spikes(config: Config) -> Vec<(usize, f64)> {
 #[test]
 fn everyday_spikes_of_a_long_bursty_series_stay_quiet() {
     // Spikes after the floor is learned that score at least 0.01: below
-    // that a score is noise to every consumer (the lowest threshold NAB
-    // picks for this detector is 0.006 - 0.02, the live watch alerts at 0.5).
+    // that a score is noise to every consumer (the thresholds NAB picks for
+    // this detector run 0.005 - 0.025, the live watch alerts at 0.5).
     let late = |spikes: &[(usize, f64)]| -> Vec<(usize, f64)> {
         spikes
             .iter()
