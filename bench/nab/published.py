@@ -100,12 +100,13 @@ def main():
         'tune (19 files)': read_list(os.path.join(HERE, 'tune.txt')),
     }
     sets['all 26'] = sets['held-out (7 files)'] + sets['tune (19 files)']
+    every_copied = []
     for which in ('second', 'third', 'fourth'):
         copied = read_list(os.path.join(HERE, f'{which}-held-out.txt'))
         sets[f'{which} held-out ({len(copied)} files)'] = copied
         sets[f'first + {which} ({7 + len(copied)} files)'] = sets['held-out (7 files)'] + copied
-    sets['all stored (55 files)'] = sets['all 26'] + [
-        f for which in ('second', 'third', 'fourth') for f in read_list(os.path.join(HERE, f'{which}-held-out.txt'))]
+        every_copied += copied
+    sets[f'all stored ({26 + len(every_copied)} files)'] = sets['all 26'] + every_copied
     for name, files in sets.items():
         if any(f not in windows for f in files):
             continue
