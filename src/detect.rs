@@ -169,6 +169,9 @@
 //! | the spike's path, which the new files showed silent on plain recurring spikes (exchange-4_cpm's 14x and 16x spikes, TravelTime_387's 20x one, occupancy_t4013's second: score 0). Three things hid them: the floor at 2.8x the typical block maximum (a block holding one spike sets it, on a series whose spikes are rare), the margin of 1.4 over a record that had learned the previous spike, and the record's slow decay (0.1 % per point: a half-life of 29 days at hourly samples). A grid (spike floor factor 1 - 1.5, margin 1.05 - 1.25, decay 0.9975 - 0.9985, budget gain, hold decay; 108 settings), two finer ones (54), 157 random settings of 10 - 12 constants and 27 one-at-a-time checks of 14 others: 46 - 76.4 on the 29 files. Robust centre: floor 1.2x, margin 1.2, decay 0.997, and the drift chart's floor 0.75 (0.6 - 0.85 a plateau): 76.2 / 69.7 / 80.6, folds 72.8 / 79.9; over the 27 neighbours (floor 1.1 - 1.3, margin 1.15 - 1.25, decay 0.9965 - 0.9975) mean 75.6, worst 74.45, folds never below 69.8 / 78.2. The tune set falls to 82.8 (fold A 87.1, B 81.7), the synthetic pool stays at 72.3. Also tried and dropped: a median of the last 9 block maxima as the typical one (69 - 74), a spike record decaying by time instead of points (half-life 8 - 222 h: 74.8 - 76.5, no better), Anscombe-transformed counts for integer series (74.8 on 39 files against 75.1) | 82.8 / 75.3 / 87.2 |
 //! | **third held-out set, scored once** (pre-registered: the standard score over the 17 files never tuned on, the first seven and these ten, decides the goal): **73.8 / 67.1 / 78.9**, the ten alone 74.4 / 67.8 / 80.7 (round 14's detector: 72.4 on the ten). Published on the same 17 at their corpus thresholds: ARTime 76.8, CAD OSE 80.1, HTM 72.9; on the ten: 74.5 / 80.4 / 79.6. **The goal of 75 on data not tuned on is missed by 1.2.** The first seven alone now give 76.2 / 68.4 / 81.4 and all 26 80.6 / 73.0 / 85.2, but those seven are not the pre-registered test | |
 //! | **fourth held-out set, scored once** (the nine remaining stored NAB files, seven of them tweet counts; fixed before it was read, the same configuration, the same rule with the first seven: 16 files, 42 windows): **64.6 / 54.7 / 73.3**, the nine alone 62.0 / 50.8 / 71.6. Published on the 16: ARTime 81.5, CAD OSE 74.3, HTM 67.7. 125 of the 165 false alarms at the chosen threshold (38 of 42 windows found) are on the eight tweet series, bursts of small counts. Every stored NAB file (55 of 58, tuned on 29): 70.7 / 61.5 / 77.0, against ARTime 77.0, CAD OSE 73.7, HTM 66.4 | |
+//! | *round 18: the three labelled NAB files with no stored data file (nyc_taxi, rogue_agent_key_hold, rogue_agent_key_updown) rebuilt from NAB's published results files as a fifth held-out set, fixed with its protocol before they were read (`bench/nab/fifth-held-out.txt`); the other 55 files all development data (a lab like round 17's, 0.8 s a run on the 55, halves by alternate files 75.5 / 68.1)* | |
+//! | the spike's decay 0.997 - 0.999 x typical floor 1.2 - 2.8 (9), the hold (9), the budget's gain and alarm level (8), a weight per statistic on the output (12: spike, shift, drift, flapping at 0.3 - 1.5), a spread learned slower than the level (span 1500 - 16000), spread learning frozen while a residual is beyond 2 - 6 spreads (a machine-temperature failure whose slow fall widened the spread from 7 to 18 and kept `z` between -2.2 and -4.2 as the value fell from 99 to 2; 61.8 - 63.5), 20 one-at-a-time changes (68 settings): 61.8 - 72.1. A plateau: the best changes with both halves up (the budget's alarm level 0.01 at gain 0.5, the flapping weight 0.3) gain 1.3 - 1.4, about one window, and only the three new files could check them; round 17's constants kept, so the protocol's deciding figure is round 17 on every file it was never tuned on | 70.7 (the 55) |
+//! | **the 29 files round 17 was never tuned on** (the first seven, the third, fourth and fifth sets; 68 windows), scored once: **65.2 / 54.3 / 72.4**; the fifth set alone 53.1 / 49.4 / 57.6, with the first seven 66.3. Published on the 29: ARTime 75.6, CAD OSE 69.2, HTM 68.6; on the fifth 49.6 / 24.4 / 51.6. All 58 labelled NAB files: 69.2 / 60.6 / 75.4 (ARTime 74.9, HTM 70.1, CAD OSE 69.9, NAB's published scores) | |
 //!
 //! Round 3 ran in a scratch lab whose scorer agrees with `nab_score.py`
 //! (81.05 vs 81.0545 on the tune set) and looked at the held-out files
@@ -190,7 +193,9 @@
 //! eighth configuration); rounds 15 and 16 kept nothing and did not score
 //! them. Round 17 scored them three times more, inside the second, third
 //! and fourth sets' pre-registered tests (aggregates over 16 - 17 files),
-//! and once alone for the record after the third set's test.
+//! and once alone for the record after the third set's test. Round 18
+//! scored them once more, inside the fifth set's deciding figure (29
+//! files), for round 17's unchanged detector.
 //!
 //! Held-out checkpoints (round 1, the previous defaults, hold 0.99 / 2):
 //! all 26 66.8 / 58.8 / 71.4, held-out 54.7 / 54.7 / 58.5; the previous
@@ -204,9 +209,11 @@
 //! 73.0 / 85.2, tune 82.8 / 75.3 / 87.2, held-out 76.2 / 68.4 / 81.4; the
 //! pre-registered tests, the first held-out seven with the third set's ten
 //! and with the fourth set's nine, 73.8 / 67.1 / 78.9 and 64.6 / 54.7 /
-//! 73.3; every stored NAB file (55) 70.7 / 61.5 / 77.0. The goal of 75 on
-//! data not tuned on is not met; published detectors on the two tests:
-//! ARTime 76.8 and 81.5, CAD OSE 80.1 and 74.3, HTM 72.9 and 67.7. `spike_decay: 0.999, spike_typical: 2.8, spike_margin: 1.4,
+//! 73.3; every stored NAB file (55) 70.7 / 61.5 / 77.0. Kept by round 18
+//! and scored on all 29 files never tuned on (the fifth set's protocol):
+//! 65.2 / 54.3 / 72.4; all 58 labelled NAB files 69.2 / 60.6 / 75.4. The
+//! goal of 75 on data not tuned on is not met; published detectors on the
+//! 29: ARTime 75.6, CAD OSE 69.2, HTM 68.6. `spike_decay: 0.999, spike_typical: 2.8, spike_margin: 1.4,
 //! drift_floor: 1.0` restores round 14's detector exactly.
 //!
 //! Round 14's defaults (with the decorrelation chart): all 26 80.6 / 72.7 /

@@ -11,10 +11,25 @@ first held-out set (held-out.txt).
   scored once, then development data.
 - fourth (fourth-held-out.txt, fourth-held-out-data/): the nine remaining
   stored files (seven realTweets, two realKnownCause); fixed on 2026-12-07
-  before they were read.
+  before they were read, scored once, then development data.
+- fifth (fifth-held-out.txt, fifth-held-out-data/): the three labelled NAB
+  files with no stored data file (nyc_taxi, rogue_agent_key_hold,
+  rogue_agent_key_updown, all realKnownCause), fixed on 2026-12-07 before
+  they were read. Their timestamp and value columns were rebuilt from NAB's
+  published results of its null detector (results/null/realKnownCause/
+  null_<file>.csv at bf2de21, c94f411 and 38b9ff1: one row per data row)
+  by from_results.py, which checks that the rows labelled there are
+  exactly the rows inside the windows below; their row counts equal NAB's
+  Total_Count (10320, 1882, 5315). The results files were copied a page
+  at a time like the others; one page of each, drawn at random, copied a
+  second time, independently, came out identical (48,000 characters). A
+  control rebuilt TravelTime_451.csv the same way from
+  null_TravelTime_451.csv: every timestamp and value equal to the local
+  file's (2162 rows; values written `248.0` for `248`).
 
-Both were copied verbatim, a 16,000-character page at a time, from the
-stored copy of the public github.com/numenta/NAB repository (MIT licence,
+The second, third and fourth were copied verbatim, a 16,000-character page
+at a time, from the stored copy of the public github.com/numenta/NAB
+repository (MIT licence,
 NAB_LICENSE.txt in each folder); their windows are NAB's
 labels/combined_windows.json at commit 450b949, the version whose windows
 equal ../shared/data/nab/combined_windows.json on the 15 local files
@@ -34,10 +49,11 @@ for byte. machine_temperature_system_failure.csv repeats the hour 02:00 -
 02:55 of 2014-01-07 (its page read twice, identical both times): the stored
 file has it, and the detector skips rows that go back in time.
 
-    python3 bench/nab/copied_sets.py OUT second|third|fourth [DATA]   # DATA: ../shared/data/nab
-    python3 bench/nab/copied_sets.py OUT all [DATA]   # every stored NAB file: the 26 and the 29 copied
+    python3 bench/nab/copied_sets.py OUT second|third|fourth|fifth [DATA]   # DATA: ../shared/data/nab
+    python3 bench/nab/copied_sets.py OUT untuned [DATA]   # the 29 round 17 was never tuned on
+    python3 bench/nab/copied_sets.py OUT all [DATA]   # every labelled NAB file: the 26 and the 32 copied
     cd ../shared/bench/nab && ./run_detector.sh --jobs 2 --data OUT \\
-        --set OUT/FILES.txt "PATH/TO/understudy detect --stdin"   # the 17 never tuned on
+        --set OUT/FILES.txt "PATH/TO/understudy detect --stdin"   # the first seven and the copied set(s)
     (--set OUT/COPIED.txt: the copied files alone; --set OUT/HELD-OUT.txt: the first seven)
 """
 import json
@@ -84,6 +100,13 @@ SIZES = {
         'realTweets/Twitter_volume_PFE.csv': 348926,
         'realTweets/Twitter_volume_UPS.csv': 350182,
     },
+    # rebuilt by from_results.py from NAB's null detector's results files
+    # (stored lengths 472269, 86292 and 227819): these are the rebuilt files'
+    'fifth': {
+        'realKnownCause/nyc_taxi.csv': 286412,
+        'realKnownCause/rogue_agent_key_hold.csv': 52328,
+        'realKnownCause/rogue_agent_key_updown.csv': 132061,
+    },
 }
 
 
@@ -110,8 +133,13 @@ def copied_set(which):
     return files, folder, json.load(open(os.path.join(folder, 'combined_windows.json')))
 
 
+# the modes that gather several copied sets: the 29 files round 17's detector
+# was never tuned on (beside the first seven), and every labelled NAB file
+GROUPS = {'untuned': ['third', 'fourth', 'fifth'], 'all': list(SIZES)}
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[2] not in [*SIZES, 'all']:
+    if len(sys.argv) < 3 or sys.argv[2] not in [*SIZES, *GROUPS]:
         sys.exit(__doc__)
     out, which = sys.argv[1], sys.argv[2]
     data = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'nab')
@@ -123,7 +151,7 @@ def main():
         place(out, data, name)
         windows[name] = local_windows[name]
     copied = []
-    for each in SIZES if which == 'all' else [which]:
+    for each in GROUPS.get(which, [which]):
         files, folder, copied_windows = copied_set(each)
         for name in files:
             place(out, folder, name, SIZES[each][name])
