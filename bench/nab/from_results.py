@@ -23,8 +23,11 @@ import json
 import sys
 
 
-def parse(ts):
-    return datetime.datetime.fromisoformat(ts.split('.')[0])
+def parse(ts, where='windows'):
+    try:
+        return datetime.datetime.fromisoformat(ts.split('.')[0])
+    except ValueError:
+        sys.exit(f'{where}: timestamp "{ts}" is not YYYY-MM-DD HH:MM:SS')
 
 
 def main():
@@ -41,8 +44,11 @@ def main():
     for line, row in enumerate(body, start=2):
         if len(row) != len(header):
             sys.exit(f'{results}:{line}: {len(row)} columns, the header has {len(header)}')
-        t = parse(row[0])
-        float(row[1])
+        t = parse(row[0], f'{results}:{line}')
+        try:
+            float(row[1])
+        except ValueError:
+            sys.exit(f'{results}:{line}: value "{row[1]}" is not a number')
         if previous is not None and t < previous:
             sys.exit(f'{results}:{line}: timestamp "{row[0]}" goes back in time')
         previous = t

@@ -116,7 +116,7 @@ def main():
         every_copied += copied
         if which != 'second':
             untuned += copied
-    sets[f'round 17 untuned ({len(untuned)})'] = untuned
+    sets[f'never tuned on ({len(untuned)} files)'] = untuned
     sets[f'all labelled ({26 + len(every_copied)} files)'] = sets['all 26'] + every_copied
     for name, files in sets.items():
         if any(f not in windows for f in files):
