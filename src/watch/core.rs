@@ -15,9 +15,15 @@
 //! the condition lasts, so an *open* alert is also held open while the
 //! value stays [`WatchConfig::sustain_z`] spreads or more from the baseline
 //! and spread the detector had learned when the alert opened (frozen: the
-//! detector's own baseline slowly absorbs a lasting shift). Alerts open on one point at or above `open_above`
-//! (the detector has already demanded that the point beat the series' own
-//! record) and close after `close_after` quiet points.
+//! detector's own baseline slowly absorbs a lasting shift). An alert opens
+//! on a point at or above `open_above` (the detector has already demanded
+//! that the point beat the series' own record) confirmed by the next one:
+//! still [`WatchConfig::sustain_z`] spreads, and relevant, away from the
+//! baseline learned before the first (`open_after` 2). One deviating
+//! second does not page: on two shared cores a stall of the host can
+//! double a second's p50 (seen in CI: production's p50 1.7x for the one
+//! second in which a shadow fault was applied). It closes after
+//! `close_after` quiet points.
 //!
 //! The detector's novelty has a price on a game day: once a series has
 //! seen a 200 ms fault, the same fault ten minutes later no longer beats
@@ -119,7 +125,7 @@ pub fn live_alerting() -> AlertConfig {
     AlertConfig {
         open_above: 0.5,
         close_below: 0.25,
-        open_after: 1,
+        open_after: 2,
         close_after: 10,
         warning_at: 0.6,
         critical_at: 0.85,
@@ -201,6 +207,22 @@ pub struct Verdicts {
     pub vs_baseline: Option<Verdict>,
 }
 
+/// For a series with no open alert: keeps the baseline and spread from
+/// before a point that may open one (`opening`) until the alert opens or a
+/// point fails to confirm it.
+fn track_pending(
+    pending: &mut HashMap<SeriesKey, (f64, f64)>,
+    key: &SeriesKey,
+    opening: bool,
+    e: &detect::Explanation,
+) {
+    if !opening {
+        pending.remove(key);
+    } else if !pending.contains_key(key) && e.baseline.is_finite() && e.spread.is_finite() {
+        pending.insert(key.clone(), (e.baseline, e.spread));
+    }
+}
+
 /// Whether `value` is at least `min_relative` of `baseline` away from it
 /// (always, when the baseline is zero or unknown).
 fn relevant(value: f64, baseline: f64, min_relative: f64) -> bool {
@@ -227,6 +249,9 @@ pub struct Watch {
     /// Per series with an open alert: the baseline and spread the detector
     /// had learned when it opened.
     onsets: HashMap<SeriesKey, (f64, f64)>,
+    /// A scored onset waiting for its confirming point: the baseline and
+    /// spread before it.
+    pending: HashMap<SeriesKey, (f64, f64)>,
     /// Per series that alerted: the smallest distance from the baseline
     /// its alerts opened at, above and below (infinite: none that way).
     alerted_at: HashMap<SeriesKey, [f64; 2]>,
@@ -264,6 +289,7 @@ impl Watch {
             detectors: HashMap::new(),
             alerts: BTreeMap::new(),
             onsets: HashMap::new(),
+            pending: HashMap::new(),
             alerted_at: HashMap::new(),
             start_ms,
             since_ms: start_ms,
@@ -345,10 +371,14 @@ impl Watch {
             return quiet;
         }
         let min_relative = self.config.min_relative;
-        let sustained = self.onsets.get(key).is_some_and(|&(baseline, spread)| {
+        let away = |&(baseline, spread): &(f64, f64)| {
             (value - baseline).abs() >= self.config.sustain_z * spread
                 && relevant(value, baseline, min_relative)
-        });
+        };
+        // An open alert's value still away from its onset's baseline, or
+        // the point after a scored onset confirming it.
+        let sustained = self.onsets.get(key).is_some_and(away);
+        let confirming = self.pending.get(key).is_some_and(away);
         let e = &scored.explanation;
         let deviation = value - e.baseline;
         // `duration` is time beyond two spreads, except for a still run's.
@@ -360,13 +390,21 @@ impl Watch {
                     && e.duration >= self.config.recur_after_s
                     && relevant(value, e.baseline, min_relative)
             });
-        let score = if sustained || recurring {
+        let score = if sustained || recurring || confirming {
             scored.score.max(self.config.alerting.open_above)
         } else if relevant(value, e.baseline, min_relative) {
             scored.score
         } else {
             0.0
         };
+        if !self.onsets.contains_key(key) {
+            track_pending(
+                &mut self.pending,
+                key,
+                score >= self.config.alerting.open_above,
+                &scored.explanation,
+            );
+        }
         // Rendered only when alerting keeps the text, not for every point.
         let detector = &tracked.detector;
         let explain = || {
@@ -379,19 +417,7 @@ impl Watch {
         match &event {
             AlertEvent::Opened(_) => {
                 tracked.alert_opened();
-                let e = scored.explanation;
-                if e.baseline.is_finite() && e.spread.is_finite() {
-                    self.onsets.insert(key.clone(), (e.baseline, e.spread));
-                }
-                let deviation = e.value - e.baseline;
-                if deviation.is_finite() {
-                    let at = self
-                        .alerted_at
-                        .entry(key.clone())
-                        .or_insert([f64::INFINITY; 2]);
-                    let side = &mut at[usize::from(deviation < 0.0)];
-                    *side = side.min(deviation.abs());
-                }
+                self.note_opened(key, &scored.explanation);
             }
             AlertEvent::Closed(_) => {
                 if self.config.forget_episodes {
@@ -406,6 +432,25 @@ impl Watch {
         Pushed {
             score: scored.score,
             event: Some(event),
+        }
+    }
+
+    /// An alert of `key` opened at a point explained by `e`: its onset's
+    /// baseline (from before the point that scored, if it was confirmed
+    /// by a later one) and how far from it the value was.
+    fn note_opened(&mut self, key: &SeriesKey, e: &detect::Explanation) {
+        let onset = self.pending.remove(key).unwrap_or((e.baseline, e.spread));
+        if onset.0.is_finite() && onset.1.is_finite() {
+            self.onsets.insert(key.clone(), onset);
+        }
+        let deviation = e.value - e.baseline;
+        if deviation.is_finite() {
+            let at = self
+                .alerted_at
+                .entry(key.clone())
+                .or_insert([f64::INFINITY; 2]);
+            let side = &mut at[usize::from(deviation < 0.0)];
+            *side = side.min(deviation.abs());
         }
     }
 

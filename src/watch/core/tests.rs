@@ -64,6 +64,22 @@ fn a_200ms_shift_on_the_shadow_alerts_within_10s_and_stays_open_while_it_lasts()
 }
 
 #[test]
+fn one_slow_second_does_not_page_two_do_from_the_first() {
+    // A stall of the host: one second at 3.5x, then the usual jitter.
+    let mut w = watch();
+    let events = run(&mut w, 150, |t| if t == 90 { 10.0 } else { 0.0 });
+    assert!(opened(&events).is_empty(), "{events:#?}");
+    // The same step lasting two seconds opens one alert, dated from its
+    // first second.
+    let mut w = watch();
+    let events = run(&mut w, 150, |t| if t == 90 || t == 91 { 10.0 } else { 0.0 });
+    let opened = opened(&events);
+    assert_eq!(opened.len(), 1, "{events:#?}");
+    assert_eq!(opened[0].series, key(Environment::Shadow, P50));
+    assert_eq!(opened[0].start_ms, 90_000);
+}
+
+#[test]
 fn the_alert_closes_after_the_fault_is_reverted() {
     let mut w = watch();
     let events = run(&mut w, 200, |t| {
