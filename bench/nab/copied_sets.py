@@ -19,7 +19,8 @@ first held-out set (held-out.txt).
   published results of its null detector (results/null/realKnownCause/
   null_<file>.csv at bf2de21, c94f411 and 38b9ff1: one row per data row)
   by from_results.py, which checks that the rows labelled there are
-  exactly the rows inside the windows below; their row counts equal NAB's
+  exactly the rows inside their windows (from 450b949, as below); their row
+  counts equal NAB's
   Total_Count (10320, 1882, 5315). The results files were copied a page
   at a time like the others; one page of each, drawn at random, copied a
   second time, independently, came out identical (48,000 characters). A
@@ -29,8 +30,8 @@ first held-out set (held-out.txt).
 
 The second, third and fourth were copied verbatim, a 16,000-character page
 at a time, from the stored copy of the public github.com/numenta/NAB
-repository (MIT licence,
-NAB_LICENSE.txt in each folder); their windows are NAB's
+repository (MIT licence, NAB_LICENSE.txt in each folder); their windows are
+NAB's
 labels/combined_windows.json at commit 450b949, the version whose windows
 equal ../shared/data/nab/combined_windows.json on the 15 local files
 compared. The versions are those NAB's published results count the rows of

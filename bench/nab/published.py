@@ -25,6 +25,8 @@ import json
 import os
 import sys
 
+from copied_sets import GROUPS  # which copied sets a group of files gathers
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'nab')
 
@@ -107,16 +109,13 @@ def main():
         'tune (19 files)': read_list(os.path.join(HERE, 'tune.txt')),
     }
     sets['all 26'] = sets['held-out (7 files)'] + sets['tune (19 files)']
-    every_copied = []
-    untuned = list(sets['held-out (7 files)'])
-    for which in ('second', 'third', 'fourth', 'fifth'):
-        copied = read_list(os.path.join(HERE, f'{which}-held-out.txt'))
-        sets[f'{which} held-out ({len(copied)} files)'] = copied
-        sets[f'first + {which} ({7 + len(copied)} files)'] = sets['held-out (7 files)'] + copied
-        every_copied += copied
-        if which != 'second':
-            untuned += copied
+    copied = {which: read_list(os.path.join(HERE, f'{which}-held-out.txt')) for which in GROUPS['all']}
+    for which, files in copied.items():
+        sets[f'{which} held-out ({len(files)} files)'] = files
+        sets[f'first + {which} ({7 + len(files)} files)'] = sets['held-out (7 files)'] + files
+    untuned = sets['held-out (7 files)'] + [f for which in GROUPS['untuned'] for f in copied[which]]
     sets[f'never tuned on ({len(untuned)} files)'] = untuned
+    every_copied = [f for files in copied.values() for f in files]
     sets[f'all labelled ({26 + len(every_copied)} files)'] = sets['all 26'] + every_copied
     for name, files in sets.items():
         if any(f not in windows for f in files):
