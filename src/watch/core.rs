@@ -207,20 +207,14 @@ pub struct Verdicts {
     pub vs_baseline: Option<Verdict>,
 }
 
-/// For a series with no open alert: keeps the baseline and spread from
-/// before a point that may open one (`opening`) until the alert opens or a
-/// point fails to confirm it.
-fn track_pending(
-    pending: &mut HashMap<SeriesKey, (f64, f64)>,
-    key: &SeriesKey,
-    opening: bool,
-    e: &detect::Explanation,
-) {
-    if !opening {
-        pending.remove(key);
-    } else if !pending.contains_key(key) && e.baseline.is_finite() && e.spread.is_finite() {
-        pending.insert(key.clone(), (e.baseline, e.spread));
-    }
+/// The baseline and spread the detector had learned before an episode's
+/// first scored point: pending until the next point confirms it and the
+/// alert opens, then held until the alert closes.
+#[derive(Debug, Clone, Copy)]
+struct Onset {
+    baseline: f64,
+    spread: f64,
+    open: bool,
 }
 
 /// Whether `value` is at least `min_relative` of `baseline` away from it
@@ -246,12 +240,9 @@ pub struct Watch {
     alerting: Alerting,
     /// Every alert by id, latest state.
     alerts: BTreeMap<u64, Alert>,
-    /// Per series with an open alert: the baseline and spread the detector
-    /// had learned when it opened.
-    onsets: HashMap<SeriesKey, (f64, f64)>,
-    /// A scored onset waiting for its confirming point: the baseline and
-    /// spread before it.
-    pending: HashMap<SeriesKey, (f64, f64)>,
+    /// Per series with an open alert, or a scored point waiting for its
+    /// confirmation: the episode's onset.
+    onsets: HashMap<SeriesKey, Onset>,
     /// Per series that alerted: the smallest distance from the baseline
     /// its alerts opened at, above and below (infinite: none that way).
     alerted_at: HashMap<SeriesKey, [f64; 2]>,
@@ -289,7 +280,6 @@ impl Watch {
             detectors: HashMap::new(),
             alerts: BTreeMap::new(),
             onsets: HashMap::new(),
-            pending: HashMap::new(),
             alerted_at: HashMap::new(),
             start_ms,
             since_ms: start_ms,
@@ -371,39 +361,44 @@ impl Watch {
             return quiet;
         }
         let min_relative = self.config.min_relative;
-        let away = |&(baseline, spread): &(f64, f64)| {
-            (value - baseline).abs() >= self.config.sustain_z * spread
-                && relevant(value, baseline, min_relative)
-        };
-        // An open alert's value still away from its onset's baseline, or
-        // the point after a scored onset confirming it.
-        let sustained = self.onsets.get(key).is_some_and(away);
-        let confirming = self.pending.get(key).is_some_and(away);
+        // Still away from the onset's baseline: an open alert's value, or
+        // the point after a scored one, confirming it.
+        let onset = self.onsets.get(key).copied();
+        let sustained = onset.is_some_and(|o| {
+            (value - o.baseline).abs() >= self.config.sustain_z * o.spread
+                && relevant(value, o.baseline, min_relative)
+        });
+        let open = onset.is_some_and(|o| o.open);
         let e = &scored.explanation;
         let deviation = value - e.baseline;
         // `duration` is time beyond two spreads, except for a still run's.
         let recurring = e.cause != detect::Cause::Still
-            && !self.onsets.contains_key(key)
+            && !open
             && self.alerted_at.get(key).is_some_and(|at| {
                 deviation.abs() >= at[usize::from(deviation < 0.0)] / 2.0
                     && e.z.abs() >= self.config.sustain_z
                     && e.duration >= self.config.recur_after_s
                     && relevant(value, e.baseline, min_relative)
             });
-        let score = if sustained || recurring || confirming {
+        let score = if sustained || recurring {
             scored.score.max(self.config.alerting.open_above)
         } else if relevant(value, e.baseline, min_relative) {
             scored.score
         } else {
             0.0
         };
-        if !self.onsets.contains_key(key) {
-            track_pending(
-                &mut self.pending,
-                key,
-                score >= self.config.alerting.open_above,
-                &scored.explanation,
-            );
+        if !open {
+            if score < self.config.alerting.open_above {
+                self.onsets.remove(key);
+            } else if onset.is_none() && e.baseline.is_finite() && e.spread.is_finite() {
+                let (baseline, spread) = (e.baseline, e.spread);
+                let pending = Onset {
+                    baseline,
+                    spread,
+                    open: false,
+                };
+                self.onsets.insert(key.clone(), pending);
+            }
         }
         // Rendered only when alerting keeps the text, not for every point.
         let detector = &tracked.detector;
@@ -435,13 +430,12 @@ impl Watch {
         }
     }
 
-    /// An alert of `key` opened at a point explained by `e`: its onset's
-    /// baseline (from before the point that scored, if it was confirmed
-    /// by a later one) and how far from it the value was.
+    /// An alert of `key` opened at a point explained by `e`: its onset
+    /// (from before the point that scored) is held open, and how far from
+    /// the baseline the value was is remembered.
     fn note_opened(&mut self, key: &SeriesKey, e: &detect::Explanation) {
-        let onset = self.pending.remove(key).unwrap_or((e.baseline, e.spread));
-        if onset.0.is_finite() && onset.1.is_finite() {
-            self.onsets.insert(key.clone(), onset);
+        if let Some(onset) = self.onsets.get_mut(key) {
+            onset.open = true;
         }
         let deviation = e.value - e.baseline;
         if deviation.is_finite() {
