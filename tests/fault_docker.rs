@@ -427,6 +427,24 @@ fn p50(report: &serde_json::Value) -> f64 {
     report["latency_ms"]["corrected"]["p50"].as_f64().unwrap()
 }
 
+/// Up to three 4 s medians of `url`, stopping at the first within 20 ms of
+/// `expected`. Two shared cores running the other drills in parallel can
+/// lift one 4 s median by 20 ms or more (seen in CI: 39.6 ms against a
+/// 16.4 ms baseline right after a revert); a fault that is really there
+/// (200 ms) lifts every one of them, so asking for one median within 20 ms
+/// still fails when the fault leaked or outlived its revert.
+fn p50_near(url: &str, expected: f64) -> Vec<f64> {
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let median = p50(&load(url, 20, 4));
+        seen.push(median);
+        if (median - expected).abs() < 20.0 {
+            break;
+        }
+    }
+    seen
+}
+
 /// The id `fault apply` printed (`fault 9b5b9079: latency ...`).
 fn applied_id(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout)
@@ -486,15 +504,15 @@ fn edge_latency_moves_the_shadow_median_by_200ms_and_production_not_at_all() {
     );
     let fault_id = applied_id(&out);
     let faulted_shadow = p50(&load(&shadow_url, 20, 4));
-    let faulted_prod = p50(&load(&prod_url, 20, 4));
     let added = faulted_shadow - base_shadow;
     assert!(
         (180.0..=220.0).contains(&added),
         "shadow p50 {base_shadow:.1} -> {faulted_shadow:.1} ms (added {added:.1})"
     );
+    let faulted_prod = p50_near(&prod_url, base_prod);
     assert!(
-        (faulted_prod - base_prod).abs() < 20.0,
-        "production p50 {base_prod:.1} -> {faulted_prod:.1} ms"
+        faulted_prod.iter().any(|p| (p - base_prod).abs() < 20.0),
+        "production p50 {base_prod:.1} -> {faulted_prod:.1?} ms"
     );
     let out = understudy(&["fault", "revert", &fault_id]);
     assert!(
@@ -502,10 +520,10 @@ fn edge_latency_moves_the_shadow_median_by_200ms_and_production_not_at_all() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let after = p50(&load(&shadow_url, 20, 4));
+    let after = p50_near(&shadow_url, base_shadow);
     assert!(
-        (after - base_shadow).abs() < 20.0,
-        "after revert {after:.1} ms vs baseline {base_shadow:.1} ms"
+        after.iter().any(|p| (p - base_shadow).abs() < 20.0),
+        "after revert {after:.1?} ms vs baseline {base_shadow:.1} ms"
     );
 }
 
