@@ -12,7 +12,9 @@
 //! idioms (`$uri$is_args$args`, `%U%q`), which are read as one target.
 //!
 //! What the fields give: the time (`$time_local`, `$time_iso8601`,
-//! `$msec`; `%t`, `%{sec|msec|usec}t`), the request (`$request` or
+//! `$msec`; `%t`, `%{sec|msec|usec}t`, a strftime `%{%d/%b/%Y %T}t`, whose
+//! parts may be spread over several fields with `%{msec_frac}t` or
+//! `%{usec_frac}t` for the fraction, see `strftime`), the request (`$request` or
 //! `$request_method` with `$request_uri`; `%r` or `%m` with `%U%q`), the
 //! status (required), the body size and the duration (`$request_time`, else
 //! `$upstream_response_time`, summed over the upstreams tried; `%D`, `%T`,
@@ -20,6 +22,7 @@
 //! starts (unless `%{end:...}t`). A format without a time reads container
 //! logs only, each line at the engine's stamp. Owns no I/O.
 
+mod strftime;
 mod syntax;
 mod values;
 
@@ -28,8 +31,10 @@ use std::fmt;
 use super::Reason;
 use super::clf::{bytes_word, decimal, method_word, request, split_request, status_word};
 use crate::domain::traffic::Record;
+use strftime::{Gives, Reading, Strftime};
+use syntax::MAX_STRFTIMES;
 pub use syntax::Syntax;
-use values::{duration, start_ms};
+use values::{LineTime, duration, line_time, start_ms, with_fraction};
 
 /// Whether a time field stamps the start or the end of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +70,10 @@ enum Field {
     IsoTime(Stamp),
     /// A Unix time, possibly fractional.
     Epoch(Unit, Stamp),
+    /// A strftime time: the template's strftime by index.
+    Strftime(u8, Stamp),
+    /// The fraction of the second (`%{msec_frac}t`: 3 digits of ms).
+    Fraction(Unit),
     /// `METHOD target PROTOCOL`.
     Request,
     Method,
@@ -121,6 +130,10 @@ pub struct LogTemplate {
     source: String,
     syntax: Syntax,
     parts: Vec<Part>,
+    /// The strftime times the parts name by index.
+    strftimes: Vec<Strftime>,
+    /// What the first strftime time with a time of day stamps.
+    strftime_stamp: Stamp,
 }
 
 impl fmt::Display for LogTemplate {
@@ -142,16 +155,19 @@ impl LogTemplate {
                 "has no $variable (nginx) or %directive (Apache)",
             )
         })?;
-        let parts = match syntax {
-            Syntax::Nginx => syntax::nginx(&format),
+        let (parts, strftimes) = match syntax {
+            Syntax::Nginx => (syntax::nginx(&format), Vec::new()),
             Syntax::Apache => syntax::apache(&format)?,
         };
         let parts = merge_targets(parts, syntax, &format)?;
         check_complete(&parts, syntax, &format)?;
+        let strftime_stamp = strftime_stamp(&parts, &strftimes, &format)?;
         Ok(Self {
             source: format,
             syntax,
             parts,
+            strftimes,
+            strftime_stamp,
         })
     }
 
@@ -182,7 +198,14 @@ impl LogTemplate {
             (Some((text, unit)), _) | (None, Some((text, unit))) => duration(text, unit)?,
             (None, None) => None,
         };
-        let start_ms = start_ms(fields.time, stamp_ms, duration_ms)?;
+        let time = match fields.time {
+            Some((text, field)) => Some(line_time(text, field)?),
+            None => self.strftime_time(&fields)?,
+        };
+        let time = time
+            .map(|t| with_fraction(t, fields.fraction))
+            .transpose()?;
+        let start_ms = start_ms(time, stamp_ms, duration_ms)?;
         let mut path = target.to_vec();
         if let Some(q) = fields
             .query
@@ -198,6 +221,24 @@ impl LogTemplate {
             duration_ms,
             ..request(line_no, start_ms, (method, &path), status)
         })
+    }
+
+    /// The time the line's strftime fields add up to, if the format has any.
+    fn strftime_time(&self, fields: &Fields<'_>) -> Result<Option<LineTime>, Reason> {
+        if self.strftimes.is_empty() {
+            return Ok(None);
+        }
+        let mut reading = Reading::default();
+        for (strftime, text) in self.strftimes.iter().zip(fields.strftime) {
+            let text = text.ok_or(Reason::NoTime)?;
+            reading = reading.and(strftime.read(text).ok_or(Reason::BadTime)?);
+        }
+        let ms = reading.unix_ms().ok_or(Reason::BadTime)?;
+        Ok(Some(LineTime {
+            ms,
+            stamp: self.strftime_stamp,
+            whole_seconds: true,
+        }))
     }
 
     /// Each field's text, by what it is.
@@ -248,7 +289,7 @@ impl LogTemplate {
                 return Err(Reason::NotInFormat);
             }
             *budget -= 1;
-            if fits(field, &line[i..end]) {
+            if fits(&self.strftimes, field, &line[i..end]) {
                 fields.set(field, &line[i..end]);
                 match self.split_from(line, k + 1, end, fields, budget) {
                     Ok(()) => return Ok(()),
@@ -266,7 +307,11 @@ impl LogTemplate {
 /// The reason a line is rejected for when `field` fits no end.
 fn misfit(field: Field) -> Reason {
     match field {
-        Field::ClfTime(_) | Field::IsoTime(_) | Field::Epoch(..) => Reason::BadTime,
+        Field::ClfTime(_)
+        | Field::IsoTime(_)
+        | Field::Epoch(..)
+        | Field::Strftime(..)
+        | Field::Fraction(_) => Reason::BadTime,
         Field::Status => Reason::BadStatus,
         Field::Bytes | Field::BytesSent => Reason::BadBytes,
         Field::Duration(_) | Field::UpstreamDuration(_) => Reason::BadDuration,
@@ -281,12 +326,14 @@ const SPLIT_BUDGET: u32 = 64;
 /// Whether `text` can be a `field`, by the same checks its value gets
 /// when read (a time by its shape only: it is read once, later): what lets
 /// the matcher try a later end.
-fn fits(field: Field, text: &[u8]) -> bool {
+fn fits(strftimes: &[Strftime], field: Field, text: &[u8]) -> bool {
     match field {
         Field::Status => status_word(text).is_ok(),
         Field::Bytes | Field::BytesSent => bytes_word(text).is_ok(),
         Field::Duration(unit) | Field::UpstreamDuration(unit) => duration(text, unit).is_ok(),
-        Field::Epoch(..) => decimal(text).is_some(),
+        Field::Epoch(..) | Field::Fraction(_) => decimal(text).is_some(),
+        // Its own conversions say where it ends (`%d/%b/%Y %T` holds a space).
+        Field::Strftime(index, _) => strftimes[usize::from(index)].read(text).is_some(),
         // `27/Nov/2026:10:00:00 +0000` holds a space: an end before its
         // zone is no time.
         Field::ClfTime(_) => {
@@ -309,6 +356,9 @@ fn unbracketed(text: &[u8]) -> &[u8] {
 #[derive(Debug, Default)]
 struct Fields<'a> {
     time: Option<(&'a [u8], Field)>,
+    /// The strftime fields' texts, by the template's index.
+    strftime: [Option<&'a [u8]>; MAX_STRFTIMES],
+    fraction: Option<(&'a [u8], Unit)>,
     request: Option<&'a [u8]>,
     method: Option<&'a [u8]>,
     path: Option<&'a [u8]>,
@@ -326,6 +376,8 @@ impl<'a> Fields<'a> {
             Field::ClfTime(_) | Field::IsoTime(_) | Field::Epoch(..) => {
                 self.time = Some((text, field));
             }
+            Field::Strftime(index, _) => self.strftime[usize::from(index)] = Some(text),
+            Field::Fraction(unit) => self.fraction = Some((text, unit)),
             Field::Request => self.request = Some(text),
             Field::Method => self.method = Some(text),
             Field::Path => self.path = Some(text),
@@ -413,6 +465,35 @@ fn merge_targets(
         out.push(part);
     }
     Ok(out)
+}
+
+/// What a format's strftime times stamp (the first with a time of day);
+/// refused when, together, they give no date or no time of day.
+fn strftime_stamp(
+    parts: &[Part],
+    strftimes: &[Strftime],
+    format: &str,
+) -> Result<Stamp, TemplateError> {
+    let mut gives = Gives::default();
+    let mut stamp = None;
+    for part in parts {
+        if let Part::Field(Field::Strftime(index, field_stamp)) = part {
+            let these = strftimes[usize::from(*index)].gives();
+            if these.time_of_day && stamp.is_none() {
+                stamp = Some(*field_stamp);
+            }
+            gives = gives.and(these);
+        }
+    }
+    match stamp {
+        _ if strftimes.is_empty() => Ok(Stamp::Start),
+        Some(stamp) if gives.date => Ok(stamp),
+        _ => Err(TemplateError::at(
+            0,
+            format,
+            "has a strftime time (%{...}t) without a full date (%Y or %y, %m or %b, %d) and a time of day (%H or %I): a line would not say when it was",
+        )),
+    }
 }
 
 /// A format must give the request and its status.

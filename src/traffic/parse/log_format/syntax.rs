@@ -7,7 +7,11 @@
 //! Owns the two syntaxes and what each variable or directive means; not
 //! how a line is matched against the result (`log_format`).
 
+use super::strftime::Strftime;
 use super::{Field, Part, Stamp, TemplateError, Unit};
+
+/// A format's parts, each with the column (1-based) it starts at.
+pub type PlacedParts = Vec<(Part, usize)>;
 
 /// Which syntax a format is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,9 +152,12 @@ fn nginx_field(name: &str) -> Field {
 
 /// The parts of an Apache format (mod_log_config's directives, with their
 /// `<`/`>`, status-code and `{...}` modifiers).
-pub fn apache(format: &str) -> Result<Vec<(Part, usize)>, TemplateError> {
+/// The strftime times (`%{%d/%b/%Y %T}t`) come back beside the parts,
+/// which name them by their index.
+pub fn apache(format: &str) -> Result<(PlacedParts, Vec<Strftime>), TemplateError> {
     let b = format.as_bytes();
     let mut parts = Vec::new();
+    let mut strftimes = Vec::new();
     let mut literal = Vec::new();
     let mut i = 0;
     while i < b.len() {
@@ -161,7 +168,7 @@ pub fn apache(format: &str) -> Result<Vec<(Part, usize)>, TemplateError> {
             }
             (b'%', _) => {
                 flush(&mut literal, &mut parts, i);
-                let (field, next) = apache_directive(format, i)?;
+                let (field, next) = apache_directive(format, i, &mut strftimes)?;
                 parts.push((Part::Field(field), i + 1));
                 i = next;
             }
@@ -180,11 +187,15 @@ pub fn apache(format: &str) -> Result<Vec<(Part, usize)>, TemplateError> {
         }
     }
     flush(&mut literal, &mut parts, b.len());
-    Ok(parts)
+    Ok((parts, strftimes))
 }
 
 /// The directive starting at the `%` at `at`, and the index after it.
-fn apache_directive(format: &str, at: usize) -> Result<(Field, usize), TemplateError> {
+fn apache_directive(
+    format: &str,
+    at: usize,
+    strftimes: &mut Vec<Strftime>,
+) -> Result<(Field, usize), TemplateError> {
     let b = format.as_bytes();
     let mut i = at + 1;
     while b
@@ -215,7 +226,7 @@ fn apache_directive(format: &str, at: usize) -> Result<(Field, usize), TemplateE
     // multi-byte character: the text then runs to the end).
     let text = format.get(at..=i).unwrap_or(&format[at..]);
     let field = match letter {
-        b't' => apache_time(argument, text, at)?,
+        b't' => apache_time(argument, text, at, strftimes)?,
         b'T' => match argument.unwrap_or("s") {
             "s" => Field::Duration(Unit::Seconds),
             "ms" => Field::Duration(Unit::Millis),
@@ -245,9 +256,16 @@ fn apache_directive(format: &str, at: usize) -> Result<(Field, usize), TemplateE
     Ok((field, i + 1))
 }
 
-/// `%t` (`[27/Nov/2026:10:00:00 +0000]`) or `%{[begin:|end:]sec|msec|usec}t`;
-/// Apache stamps the start of the request unless told `end:`.
-fn apache_time(argument: Option<&str>, text: &str, at: usize) -> Result<Field, TemplateError> {
+/// `%t` (`[27/Nov/2026:10:00:00 +0000]`), `%{[begin:|end:]sec|msec|usec}t`,
+/// `%{msec_frac}t` / `%{usec_frac}t` (the second's fraction) or
+/// `%{[begin:|end:]FORMAT}t` with a strftime FORMAT; Apache stamps the
+/// start of the request unless told `end:`.
+fn apache_time(
+    argument: Option<&str>,
+    text: &str,
+    at: usize,
+    strftimes: &mut Vec<Strftime>,
+) -> Result<Field, TemplateError> {
     let Some(argument) = argument else {
         return Ok(Field::ClfTime(Stamp::Start));
     };
@@ -260,14 +278,39 @@ fn apache_time(argument: Option<&str>, text: &str, at: usize) -> Result<Field, T
         "sec" => Ok(Field::Epoch(Unit::Seconds, stamp)),
         "msec" => Ok(Field::Epoch(Unit::Millis, stamp)),
         "usec" => Ok(Field::Epoch(Unit::Micros, stamp)),
-        "msec_frac" | "usec_frac" => Ok(Field::Other),
+        "msec_frac" => Ok(Field::Fraction(Unit::Millis)),
+        "usec_frac" => Ok(Field::Fraction(Unit::Micros)),
+        _ if unit.contains('%') => {
+            let strftime = Strftime::compile(unit).map_err(|e| {
+                TemplateError::at(
+                    at,
+                    text,
+                    &format!("holds {:?}, which {}", e.conversion, e.message),
+                )
+            })?;
+            let index = u8::try_from(strftimes.len())
+                .ok()
+                .filter(|&i| usize::from(i) < MAX_STRFTIMES)
+                .ok_or_else(|| {
+                    TemplateError::at(
+                        at,
+                        text,
+                        "is one strftime time too many: a line's time is read from at most 4",
+                    )
+                })?;
+            strftimes.push(strftime);
+            Ok(Field::Strftime(index, stamp))
+        }
         _ => Err(TemplateError::at(
             at,
             text,
-            "is a strftime time, which is not read: use %t or %{msec}t",
+            "is neither sec, msec, usec, msec_frac, usec_frac nor a strftime format",
         )),
     }
 }
+
+/// strftime times in one format, at most (a line holds their texts inline).
+pub const MAX_STRFTIMES: usize = 4;
 
 /// Ends the literal being gathered (if any) before the field at `at`.
 fn flush(literal: &mut Vec<u8>, parts: &mut Vec<(Part, usize)>, at: usize) {

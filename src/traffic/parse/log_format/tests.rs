@@ -157,6 +157,72 @@ fn apache_end_msec_and_path_with_query() {
     assert_eq!(summary(&r, T_APACHE), "GET /a b 404 236B 2000ms @-1878");
 }
 
+/// 2026-12-08T00:05:40Z in ms: the strftime lines below.
+const T_STRFTIME: i64 = 1_796_688_340_000;
+
+/// Apache's own example of a strftime time: the date and time, the
+/// milliseconds and the zone each in a field of their own. Written by
+/// Apache 2.4.71 with `TZ=Europe/Berlin`.
+#[test]
+fn apache_strftime_parts_in_three_fields_add_up() {
+    let template =
+        compile(r#"LogFormat "%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] \"%r\" %>s %b %D" docs"#);
+    let lines = [
+        r#"127.0.0.1 [08/Dec/2026 01:05:40.013 +0100] "GET /index.html?x=1&y=2 HTTP/1.1" 200 6 192"#,
+        r#"127.0.0.1 [08/Dec/2026 01:05:40.021 +0100] "POST /missing HTTP/1.1" 404 236 174"#,
+    ];
+    let read: Vec<_> = lines
+        .iter()
+        .map(|l| summary(&template.parse(l.as_bytes(), 1, None).unwrap(), T_STRFTIME))
+        .collect();
+    assert_eq!(
+        read,
+        [
+            "GET /index.html?x=1&y=2 200 6B 0.192ms @13",
+            "POST /missing 404 236B 0.174ms @21"
+        ]
+    );
+    let misspelt = lines[0].replace("Dec", "Dex");
+    assert_eq!(
+        template.parse(misspelt.as_bytes(), 1, None),
+        Err(Reason::BadTime)
+    );
+}
+
+/// `end:` stamps the end, to the second (so from its middle, less the
+/// duration); `%c` holds spaces, and its fraction comes after the year as
+/// the format puts it. The `%c` line was written with `TZ=UTC`: a strftime
+/// time without `%z` is read as UTC.
+#[test]
+fn apache_strftime_at_the_end_and_in_the_c_locales_long_form() {
+    let r = read(
+        "%{end:%Y-%m-%dT%H:%M:%S%z}t %m %U%q %>s %B %{ms}T",
+        "2026-12-08T01:05:40+0100 GET /index.html?x=1&y=2 200 6 0",
+    );
+    assert_eq!(
+        summary(&r, T_STRFTIME),
+        "GET /index.html?x=1&y=2 200 6B 0ms @500"
+    );
+    // A space inside the time is no end of it (its conversions say where
+    // it ends); the line is the first one's, its time written `%F %T`.
+    let r = read(
+        "%{%F %T}t %{%z}t %m %U%q %>s %B",
+        "2026-12-08 01:05:40 +0100 GET /index.html?x=1&y=2 200 6",
+    );
+    assert_eq!(
+        summary(&r, T_STRFTIME),
+        "GET /index.html?x=1&y=2 200 6B - @0"
+    );
+    let r = read(
+        r#"%h %{%c}t.%{usec_frac}t "%r" %>s %b"#,
+        r#"127.0.0.1 Tue Dec  8 00:05:34 2026.426316 "GET /index.html?x=1&y=2 HTTP/1.1" 200 6"#,
+    );
+    assert_eq!(
+        summary(&r, T_STRFTIME),
+        "GET /index.html?x=1&y=2 200 6B - @-5574"
+    );
+}
+
 #[test]
 fn a_pasted_nginx_log_format_joins_its_pieces() {
     let pasted = "log_format main escape=default '$remote_addr [$time_local] '\n    '\"$request\" $status $body_bytes_sent';";
@@ -217,7 +283,14 @@ fn formats_that_cannot_be_read_are_refused_with_the_place_and_the_text() {
     );
     let e = error(r#"%{%d/%b/%Y}t "%r" %>s"#);
     assert_eq!(e.column, 1);
-    assert!(e.message.contains("strftime"), "{e}");
+    assert!(e.message.contains("time of day"), "{e}");
+    let e = error(r#"%h %{%d week %U}t "%r" %>s"#);
+    assert_eq!((e.column, e.text.as_str()), (4, "%{%d week %U}t"));
+    assert!(e.message.contains(r#"holds "%U""#), "{e}");
+    let e = error(r#"%h %{%b %Q}t "%r" %>s"#);
+    assert!(e.message.contains(r#""%Q""#), "{e}");
+    let e = error(r#"%h %{week}t "%r" %>s"#);
+    assert!(e.message.contains("nor a strftime format"), "{e}");
     let e = error(r#"$remote_addr "$request" $status$body_bytes_sent"#);
     assert_eq!((e.column, e.text.as_str()), (25, "$status$body_bytes_sent"));
     assert!(e.message.contains("nothing between"), "{e}");
@@ -251,7 +324,8 @@ proptest::proptest! {
     #[test]
     fn any_line_is_read_or_rejected(line in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
         for format in [r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent $request_time"#,
-                       "%{end:msec}t %m %U%q %>s %B %T"] {
+                       "%{end:msec}t %m %U%q %>s %B %T",
+                       r#"%h [%{%d/%b/%Y %T}t.%{msec_frac}t %{%z}t] "%r" %>s %b %D"#] {
             let _ = compile(format).parse(&line, 1, Some(0));
         }
     }
