@@ -52,6 +52,7 @@ file has it, and the detector skips rows that go back in time.
 
     python3 bench/nab/copied_sets.py OUT second|third|fourth|fifth [DATA]   # DATA: ../shared/data/nab
     python3 bench/nab/copied_sets.py OUT untuned [DATA]   # the 29 round 17 was never tuned on
+    python3 bench/nab/copied_sets.py OUT stored [DATA]   # the 55 stored as data files: the 26 and 29 copied
     python3 bench/nab/copied_sets.py OUT all [DATA]   # every labelled NAB file: the 26 and the 32 copied
     cd ../shared/bench/nab && ./run_detector.sh --jobs 2 --data OUT \\
         --set OUT/FILES.txt "PATH/TO/understudy detect --stdin"   # the first seven and the copied set(s)
@@ -135,8 +136,11 @@ def copied_set(which):
 
 
 # the modes that gather several copied sets: the 29 files round 17's detector
-# was never tuned on (beside the first seven), and every labelled NAB file
-GROUPS = {'untuned': ['third', 'fourth', 'fifth'], 'all': list(SIZES)}
+# was never tuned on (beside the first seven), every NAB file stored as a
+# data file (55, before the fifth set) and every labelled NAB file (58)
+GROUPS = {'untuned': ['third', 'fourth', 'fifth'], 'stored': ['second', 'third', 'fourth'], 'all': list(SIZES)}
+# the groups placed beside every local file rather than the first seven
+WHOLE_CORPUS = ('stored', 'all')
 
 
 def main():
@@ -146,7 +150,7 @@ def main():
     data = sys.argv[3] if len(sys.argv) > 3 else os.path.join(HERE, '..', '..', '..', 'shared', 'data', 'nab')
     local_windows = json.load(open(os.path.join(data, 'combined_windows.json')))
     # beside one copied set the first held-out seven; beside all of them every local file
-    local = list(local_windows) if which == 'all' else read_list(os.path.join(HERE, 'held-out.txt'))
+    local = list(local_windows) if which in WHOLE_CORPUS else read_list(os.path.join(HERE, 'held-out.txt'))
     windows = {}
     for name in local:
         place(out, data, name)
@@ -160,7 +164,7 @@ def main():
         copied += files
     json.dump(windows, open(os.path.join(out, 'combined_windows.json'), 'w'), indent=1)
     lists = {'FILES.txt': local + copied, 'COPIED.txt': copied}
-    if which != 'all':
+    if which not in WHOLE_CORPUS:
         lists['HELD-OUT.txt'] = local
     for list_name, files in lists.items():
         open(os.path.join(out, list_name), 'w').write('\n'.join(files) + '\n')
