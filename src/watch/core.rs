@@ -391,10 +391,9 @@ impl Watch {
             if score < self.config.alerting.open_above {
                 self.onsets.remove(key);
             } else if onset.is_none() && e.baseline.is_finite() && e.spread.is_finite() {
-                let (baseline, spread) = (e.baseline, e.spread);
                 let pending = Onset {
-                    baseline,
-                    spread,
+                    baseline: e.baseline,
+                    spread: e.spread,
                     open: false,
                 };
                 self.onsets.insert(key.clone(), pending);
