@@ -436,7 +436,7 @@ fn field_end(
 /// Fields that follow each other with nothing between: the path-and-query
 /// idioms become one target field; any other pair is refused.
 fn merge_targets(
-    parts: Vec<(Part, usize)>,
+    parts: syntax::PlacedParts,
     syntax: Syntax,
     format: &str,
 ) -> Result<Vec<Part>, TemplateError> {

@@ -103,16 +103,22 @@ fn wall_clock(b: &[u8]) -> Option<(i64, u8, &[u8])> {
 
 /// ` +0130`: seconds east of UTC.
 fn zone_offset(zone: &[u8]) -> Option<i64> {
-    if zone.len() != 6 || zone[0] != b' ' {
-        return None;
-    }
-    let sign: i64 = match zone[1] {
+    utc_offset(zone.strip_prefix(b" ")?)
+}
+
+/// `+0130` or `+01:30` (all of `b`): seconds east of UTC.
+pub fn utc_offset(b: &[u8]) -> Option<i64> {
+    let sign: i64 = match b.first()? {
         b'+' => 1,
         b'-' => -1,
         _ => return None,
     };
-    let zh = digits(&zone[2..4])?;
-    let zm = digits(&zone[4..6])?;
+    let (hh, mm) = match b.len() {
+        5 => (&b[1..3], &b[3..5]),
+        6 if b[3] == b':' => (&b[1..3], &b[4..6]),
+        _ => return None,
+    };
+    let (zh, zm) = (digits(hh)?, digits(mm)?);
     (zm <= 59).then(|| sign * i64::from(zh * 3600 + zm * 60))
 }
 

@@ -13,6 +13,8 @@
 //! gives no offset. Conversions that give no part of a date (`%U`, `%V`,
 //! `%G`, ...) and locale variants (`%E`, `%O`) are refused by name.
 
+use crate::traffic::parse::time;
+
 /// One step of a compiled format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Conv {
@@ -208,26 +210,24 @@ pub struct Reading {
 }
 
 impl Reading {
+    /// Takes a number for `part`; `None` when it is out of its range.
     fn set(&mut self, part: Part, v: u32) -> Option<()> {
-        let (slot, ok) = match part {
-            Part::Year => {
-                self.year = Some(i64::from(v));
-                return Some(());
-            }
+        match part {
+            Part::Year => self.year = Some(i64::from(v)),
             Part::Year2 => {
-                self.year = Some(i64::from(if v >= 69 { 1900 + v } else { 2000 + v }));
-                return Some(());
+                let century = if v >= 69 { 1900 } else { 2000 };
+                self.year = Some(i64::from(century + v));
             }
-            Part::Month => (&mut self.month, (1..=12).contains(&v)),
-            Part::Day => (&mut self.day, (1..=31).contains(&v)),
-            Part::Hour => (&mut self.hour, v <= 23),
-            Part::Hour12 => (&mut self.hour12, (1..=12).contains(&v)),
-            Part::Minute => (&mut self.minute, v <= 59),
-            Part::Second => (&mut self.second, v <= 60),
-            Part::WeekdayNumber | Part::DayOfYear => return Some(()),
-        };
-        *slot = Some(v);
-        ok.then_some(())
+            Part::Month if (1..=12).contains(&v) => self.month = Some(v),
+            Part::Day if (1..=31).contains(&v) => self.day = Some(v),
+            Part::Hour if v <= 23 => self.hour = Some(v),
+            Part::Hour12 if (1..=12).contains(&v) => self.hour12 = Some(v),
+            Part::Minute if v <= 59 => self.minute = Some(v),
+            Part::Second if v <= 60 => self.second = Some(v),
+            Part::WeekdayNumber | Part::DayOfYear => {}
+            _ => return None,
+        }
+        Some(())
     }
 
     /// This reading with the parts `other` has and this one lacks.
@@ -258,7 +258,7 @@ impl Reading {
             (None, None, _) => return None,
         };
         let (year, month, day) = (self.year?, self.month?, self.day?);
-        let days = crate::traffic::parse::time::days_from_civil(year, month, day);
+        let days = time::days_from_civil(year, month, day);
         let seconds = days * 86_400
             + i64::from(hour * 3600 + self.minute.unwrap_or(0) * 60 + self.second.unwrap_or(0))
             - self.offset_s.unwrap_or(0);
@@ -354,21 +354,8 @@ fn letters(text: &[u8], i: usize) -> Option<usize> {
 
 /// `+hhmm` or `+hh:mm` at `i`: seconds east of UTC.
 fn offset(text: &[u8], i: usize) -> Option<(i64, usize)> {
-    let sign = match text.get(i)? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let colon = usize::from(text.get(i + 3) == Some(&b':'));
-    let end = i + 5 + colon;
-    let digits = |from: usize| -> Option<i64> {
-        let pair = text.get(from..from + 2)?;
-        pair.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| i64::from((pair[0] - b'0') * 10 + pair[1] - b'0'))
-    };
-    let (hours, minutes) = (digits(i + 1)?, digits(i + 3 + colon)?);
-    (minutes <= 59).then_some((sign * (hours * 3600 + minutes * 60), end))
+    let end = i + if text.get(i + 3) == Some(&b':') { 6 } else { 5 };
+    Some((time::utc_offset(text.get(i..end)?)?, end))
 }
 
 #[cfg(test)]

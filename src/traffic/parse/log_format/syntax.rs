@@ -103,7 +103,7 @@ pub fn syntax_of(format: &str) -> Option<Syntax> {
 /// not describe the request (`$remote_addr`, `$http_user_agent`, ...) are
 /// read past. `\"` in a format pasted from a double-quoted string is a
 /// quote.
-pub fn nginx(format: &str) -> Vec<(Part, usize)> {
+pub fn nginx(format: &str) -> PlacedParts {
     let b = format.as_bytes();
     let mut parts = Vec::new();
     let mut literal = Vec::new();
@@ -295,7 +295,9 @@ fn apache_time(
                     TemplateError::at(
                         at,
                         text,
-                        "is one strftime time too many: a line's time is read from at most 4",
+                        &format!(
+                            "is one strftime time too many: a line's time is read from at most {MAX_STRFTIMES}"
+                        ),
                     )
                 })?;
             strftimes.push(strftime);
@@ -313,7 +315,7 @@ fn apache_time(
 pub const MAX_STRFTIMES: usize = 4;
 
 /// Ends the literal being gathered (if any) before the field at `at`.
-fn flush(literal: &mut Vec<u8>, parts: &mut Vec<(Part, usize)>, at: usize) {
+fn flush(literal: &mut Vec<u8>, parts: &mut PlacedParts, at: usize) {
     if !literal.is_empty() {
         let len = literal.len();
         parts.push((Part::Literal(std::mem::take(literal)), at - len + 1));

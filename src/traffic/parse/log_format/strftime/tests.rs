@@ -29,6 +29,9 @@ fn the_usual_access_log_formats_read_back() {
         ("%D %r", "12/07/26 12:36:04 AM", T - 13 * 3_600_000),
         ("%s", "1796650564", T),
         ("%Y%m%d%H%M%S", "20261207133604", T),
+        // Two-digit years pivot at 69 (POSIX).
+        ("%y-%m-%d %T", "69-12-07 13:36:04", -2_111_036_000),
+        ("%y-%m-%d %T", "68-12-07 13:36:04", 3_122_112_964_000),
         ("%-d/%-m/%Y %k:%M:%S %Z", "7/12/2026 13:36:04 UTC", T),
         (
             "[%j %u] %d.%m.%Y %%%H:%M:%S",
@@ -103,8 +106,8 @@ proptest::proptest! {
         unix_s in 0_i64..4_102_444_800,
         offset_min in -(14 * 60)..=(14 * 60_i32),
     ) {
-        let offset = time::UtcOffset::from_whole_seconds(offset_min * 60).unwrap();
-        let at = time::OffsetDateTime::from_unix_timestamp(unix_s).unwrap().to_offset(offset);
+        let offset = ::time::UtcOffset::from_whole_seconds(offset_min * 60).unwrap();
+        let at = ::time::OffsetDateTime::from_unix_timestamp(unix_s).unwrap().to_offset(offset);
         let month = &MONTHS[usize::from(u8::from(at.month())) - 1][..3];
         let sign = if offset_min < 0 { '-' } else { '+' };
         let text = format!(
