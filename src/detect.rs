@@ -11,7 +11,7 @@
 //!
 //! Every point costs O(1) time (10 - 16 M points/s on one core, by the
 //! machine's day, `cargo bench --bench detect`) and the detector holds
-//! 1520 bytes, 1533 with a series' names (test
+//! 1528 bytes, 1541 with a series' names (test
 //! `state_fits_in_two_kilobytes`). No look-ahead: a point's score depends on
 //! it and earlier points only (proptest `prefix_scores_equal_full_scores`).
 //!

@@ -46,6 +46,9 @@ pub struct Detector {
     config: Config,
     series: Series,
     counts: Counts,
+    /// Points learned before scoring starts: `config.warmup`, or fewer when
+    /// [`Detector::end_warmup`] cut the learning short.
+    warm_at: u64,
     first_t: f64,
     last_t: f64,
     /// EWMA of the interval between points, seconds.
@@ -97,6 +100,7 @@ impl Detector {
     /// configuration serves every series).
     pub fn new(series: Series, config: Config) -> Self {
         Detector {
+            warm_at: u64::from(config.warmup),
             config,
             series,
             counts: Counts::default(),
@@ -135,6 +139,26 @@ impl Detector {
     /// Bytes of state: the struct plus the heap it owns (name and unit).
     pub fn state_bytes(&self) -> usize {
         std::mem::size_of::<Self>() + self.series.name.capacity() + self.series.unit.capacity()
+    }
+
+    /// Whether this detector still learns its baseline (scores nothing).
+    pub fn learning(&self) -> bool {
+        self.counts.points < self.warm_at
+    }
+
+    /// Ends the warm-up now, when at least `min_learned` points have been
+    /// learned: a known change is about to start (a fault injected into
+    /// the shadow), and it should be scored against what came before it
+    /// instead of being learned as the series' normal. The baseline is as
+    /// thin as the points learned. Returns whether scoring starts now
+    /// (`false`: already scoring, or too few points to score against).
+    pub fn end_warmup(&mut self, min_learned: u64) -> bool {
+        let n = self.counts.points;
+        if !self.learning() || n < min_learned.max(2) {
+            return false;
+        }
+        self.warm_at = n;
+        true
     }
 
     /// Scores `value` observed at `t` (seconds) and learns it. The score
@@ -200,7 +224,7 @@ impl Detector {
             },
             seasonal: forecast.seasonal,
         };
-        if n < u64::from(self.config.warmup) {
+        if n < self.warm_at {
             return Scored {
                 score: 0.0,
                 explanation: Explanation {

@@ -75,6 +75,40 @@ fn a_level_shift_is_flagged_within_ten_points_and_the_score_decays() {
     assert!(max(&s[1520..]) < 0.05, "decays: {}", max(&s[1520..]));
 }
 
+/// `end_warmup` starts scoring at once when enough points were learned
+/// (a shift after 50 of the 200 warm-up points is flagged), and does
+/// nothing with too few or once scoring.
+#[test]
+fn ending_the_warmup_early_scores_what_follows() {
+    let mut values = noisy(80, 100.0, 3);
+    for v in &mut values[50..] {
+        *v += 8.0;
+    }
+    let push = |d: &mut Detector, from: usize, to: usize| -> Vec<f64> {
+        (from..to)
+            .map(|i| d.push(T0 + i as f64 * 60.0, values[i]).score)
+            .collect()
+    };
+    let mut d = detector();
+    push(&mut d, 0, 5);
+    assert!(!d.end_warmup(10), "5 points are too few");
+    assert!(d.learning());
+    push(&mut d, 5, 50);
+    assert!(d.end_warmup(10));
+    assert!(!d.learning());
+    assert!(!d.end_warmup(10), "already scoring");
+    let after = push(&mut d, 50, 80);
+    assert!(max(&after[..10]) > 0.3, "flagged: {after:?}");
+    // Left to learn, the same detector would score none of it.
+    let mut d = detector();
+    let learned = push_all(&mut d, &values);
+    assert!(
+        learned
+            .iter()
+            .all(|s| s.score == 0.0 && s.explanation.cause == Cause::Warmup)
+    );
+}
+
 /// Alternating +-4 standard deviations (5 spreads) from point 1200 on: the
 /// mean does not move, so the shift chart does not see it.
 fn oscillation() -> Vec<f64> {

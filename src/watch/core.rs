@@ -39,6 +39,13 @@
 //! (`tracked`): the fault's points do not stay in its spread and records,
 //! so a smaller fault after a large one alerts too.
 //!
+//! A fault that starts while the shadow's series still learn their
+//! baseline would be learned as their normal and never alert. So
+//! [`Watch::fault_started`] ends the warm-up of every shadow series with
+//! [`FAULT_ENDS_LEARNING_AT`] points or more (and of its pre-episode copy,
+//! see `tracked`): they score the fault against the points before it.
+//! Production's series are not touched: nothing was done to production.
+//!
 //! # Judges
 //!
 //! Judge metrics are `SERVICE/METRIC` (instances pooled). Both windows grow
@@ -118,6 +125,23 @@ pub fn live_detector() -> detect::Config {
         decorrelation_span: 0.0,
         ..detect::Config::default()
     }
+}
+
+/// A fault that starts while a shadow series learns its baseline ends the
+/// learning of a series with at least this many points (a third of the
+/// live warm-up): its detector scores the fault against those points, a
+/// thinner baseline than usual, instead of learning the fault as normal.
+/// With fewer, the series has no baseline to speak of and goes on learning.
+pub const FAULT_ENDS_LEARNING_AT: u64 = 10;
+
+/// The shadow's series that were learning their baseline when a fault
+/// started, each with the points it had learned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LearningAtFault {
+    /// Scored from the fault on, against the points they had.
+    pub ended: Vec<(SeriesKey, u64)>,
+    /// Too few points: they go on learning, the fault included.
+    pub learning: Vec<(SeriesKey, u64)>,
 }
 
 /// The alerting constants for detector scores (see the module docs).
@@ -505,15 +529,14 @@ impl Watch {
     /// The shadow's alerting series whose detectors are still learning
     /// their baseline, with the points each has learned: services' series
     /// (requests: what a fault moves first) before containers', each sorted.
-    /// A fault that starts now becomes part of their baseline.
     pub fn still_learning(&self) -> Vec<(SeriesKey, u64)> {
-        let warmup = u64::from(self.config.detector.warmup);
         let mut out: Vec<(SeriesKey, u64)> = self
             .detectors
             .iter()
-            .filter(|(key, t)| key.environment == Environment::Shadow && t.alerting)
+            .filter(|(key, t)| {
+                key.environment == Environment::Shadow && t.alerting && t.detector.learning()
+            })
             .map(|(key, t)| (key.clone(), t.detector.counts().points))
-            .filter(|&(_, n)| n < warmup)
             .collect();
         out.sort_by(|(a, _), (b, _)| (a.instance.is_some(), a).cmp(&(b.instance.is_some(), b)));
         out
@@ -521,7 +544,27 @@ impl Watch {
 
     /// A fault started at `t_ms`: both judges start over from there; the
     /// shadow's last `baseline_s` seconds become the baseline's reference.
-    pub fn fault_started(&mut self, t_ms: i64) {
+    /// The shadow's series still learning their baseline stop learning
+    /// when they have [`FAULT_ENDS_LEARNING_AT`] points, so the fault is
+    /// scored against the time before it instead of learned as normal;
+    /// what became of each is returned.
+    pub fn fault_started(&mut self, t_ms: i64) -> LearningAtFault {
+        let (ended, learning): (Vec<_>, Vec<_>) = self
+            .still_learning()
+            .into_iter()
+            .partition(|&(_, n)| n >= FAULT_ENDS_LEARNING_AT);
+        for (key, _) in &ended {
+            if let Some(t) = self.detectors.get_mut(key) {
+                t.end_warmup(FAULT_ENDS_LEARNING_AT);
+            }
+        }
+        self.restart_judges(t_ms);
+        LearningAtFault { ended, learning }
+    }
+
+    /// Both judges start over at `t_ms`, the baseline's with the shadow's
+    /// last `baseline_s` seconds as its reference.
+    fn restart_judges(&mut self, t_ms: i64) {
         let config = JudgeConfig::new(self.config.judged.clone());
         let (Ok(mut baseline), Ok(vs_production)) =
             (Judge::new(config.clone()), Judge::new(config))

@@ -29,7 +29,10 @@ use crate::traffic::parse::LogTemplate;
 use crate::traffic::report::LoadReport;
 
 use super::collect::{self, CollectError, Feed, Targets};
-use super::core::{PageUse, Verdicts, Watch, WatchConfig, WatchError, judged_metrics};
+use super::core::{
+    FAULT_ENDS_LEARNING_AT, LearningAtFault, PageUse, Verdicts, Watch, WatchConfig, WatchError,
+    judged_metrics,
+};
 use super::points::{Point, ScrapeTarget, request_points, stats_points};
 use super::sources::{self, ClientWindow, Replay};
 use super::{second_of, unix_ms};
@@ -304,8 +307,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
                 continue;
             }
             let t_ms = i64::try_from(r.created_ms).unwrap_or(i64::MAX);
-            let learning = self.watch.still_learning();
-            self.watch.fault_started(t_ms);
+            let learning = self.watch.fault_started(t_ms);
             self.headlines = [None, None];
             (self.on_event)(&WatchEvent::Fault {
                 id: r.id.clone(),
@@ -407,32 +409,51 @@ pub fn judged_again(before: &[String], now: &[String]) -> Option<String> {
 const LEARNING_NAMED: usize = 3;
 
 /// What to tell the operator when fault `id` starts while shadow series
-/// are still learning their baseline (`learning`: each with the points it
-/// has learned of `warmup`): their detectors learn the fault as normal, so
-/// its alerts may never come. `None` when every series had its baseline.
-pub fn learning_notice(id: &str, learning: &[(SeriesKey, u64)], warmup: u32) -> Option<String> {
-    if learning.is_empty() {
+/// are still learning their baseline (of `warmup` points): those with
+/// enough points now score the fault against them; those with fewer learn
+/// the fault as normal, so their alerts may never come. `None` when every
+/// series had its baseline.
+pub fn learning_notice(id: &str, at_fault: &LearningAtFault, warmup: u32) -> Option<String> {
+    let LearningAtFault { ended, learning } = at_fault;
+    let mut parts = Vec::new();
+    if !ended.is_empty() {
+        parts.push(format!(
+            "{} score it against the points they had, a thinner baseline than usual",
+            named_learning(ended, warmup)
+        ));
+    }
+    if !learning.is_empty() {
+        parts.push(format!(
+            "{} had fewer than {FAULT_ENDS_LEARNING_AT} points: they learn the fault as normal \
+             and may not alert on it",
+            named_learning(learning, warmup)
+        ));
+    }
+    if parts.is_empty() {
         return None;
     }
-    let named = learning
+    Some(format!(
+        "fault {id} began while {} shadow series still learned their baseline: {}. The judge \
+         vs baseline compares with the time before it; for full baselines, start faults once \
+         the shadow's series have {warmup} points (about {warmup} s into a watch)",
+        ended.len() + learning.len(),
+        parts.join("; ")
+    ))
+}
+
+/// The first [`LEARNING_NAMED`] series with their points of `warmup`, the
+/// rest counted.
+fn named_learning(series: &[(SeriesKey, u64)], warmup: u32) -> String {
+    let named = series
         .iter()
         .take(LEARNING_NAMED)
         .map(|(key, n)| format!("{key} ({n} of {warmup})"))
         .collect::<Vec<_>>()
         .join(", ");
-    let more = learning.len().saturating_sub(LEARNING_NAMED);
-    let more = if more > 0 {
-        format!(" and {more} more")
-    } else {
-        String::new()
-    };
-    Some(format!(
-        "fault {id} began while {} shadow series still learned their baseline: {named}{more}; \
-         they learn the fault as normal and may not alert on it (the judge vs baseline still \
-         compares with the time before it). Start faults once the shadow's series have \
-         {warmup} points (about {warmup} s into a watch)",
-        learning.len()
-    ))
+    match series.len().saturating_sub(LEARNING_NAMED) {
+        0 => named,
+        more => format!("{named} and {more} more"),
+    }
 }
 
 /// The SQLite history and this run's id in it; a notice, not a failure,

@@ -63,6 +63,54 @@ fn a_200ms_shift_on_the_shadow_alerts_within_10s_and_stays_open_while_it_lasts()
     assert!(w.alerts().iter().all(|a| a.end_ms.is_none()));
 }
 
+/// A fault 20 s into a watch (the live warm-up is 30 points) ends the
+/// shadow's learning there: its 200 ms shift alerts within 10 s instead of
+/// being learned as normal. A series with fewer than
+/// [`FAULT_ENDS_LEARNING_AT`] points learns on; production's is untouched.
+#[test]
+fn a_fault_during_the_warmup_is_scored_against_the_points_before_it() {
+    let fault_at = 20;
+    let cpu = SeriesKey::instance(Environment::Shadow, "api", "api-1", metric::CPU_PERCENT);
+    let watch_with = |announce: bool| {
+        let mut w = watch();
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut at_fault = None;
+        let mut events = Vec::new();
+        for t in 0..90 {
+            if t == fault_at && announce {
+                at_fault = Some(w.fault_started(t * 1000));
+            }
+            let extra = if t >= fault_at { 200.0 } else { 0.0 };
+            let (a, b) = (latency(&mut rng), latency(&mut rng) + extra);
+            events.extend(w.push(&key(Environment::Prod, P50), t * 1000, a));
+            events.extend(w.push(&key(Environment::Shadow, P50), t * 1000, b));
+            if t >= fault_at - 5 {
+                events.extend(w.push(&cpu, t * 1000, 3.0 + rng.random_range(0.0..0.5)));
+            }
+        }
+        (at_fault, events)
+    };
+    let (at_fault, events) = watch_with(true);
+    assert_eq!(
+        at_fault.unwrap(),
+        LearningAtFault {
+            ended: vec![(key(Environment::Shadow, P50), 20)],
+            learning: vec![(cpu.clone(), 5)],
+        }
+    );
+    let opened = opened(&events);
+    assert_eq!(opened.len(), 1, "{events:#?}");
+    assert_eq!(opened[0].series, key(Environment::Shadow, P50));
+    let start = opened[0].start_ms;
+    assert!(
+        (fault_at * 1000..=(fault_at + 10) * 1000).contains(&start),
+        "opened at {start}"
+    );
+    // Unannounced, the same fault is learned as the series' normal.
+    let (_, events) = watch_with(false);
+    assert!(self::opened(&events).is_empty(), "{events:#?}");
+}
+
 #[test]
 fn one_slow_second_does_not_page_two_do_from_the_first() {
     // A stall of the host: one second at 3.5x, then the usual jitter.

@@ -69,6 +69,16 @@ impl Tracked {
         }
     }
 
+    /// Ends the detector's warm-up (see [`Detector::end_warmup`]), and its
+    /// pre-episode copy's: a fault noticed a second after its first
+    /// deviating point must not leave a learning copy to return to.
+    pub fn end_warmup(&mut self, min_learned: u64) -> bool {
+        if let Some(before) = &mut self.before_episode {
+            before.end_warmup(min_learned);
+        }
+        self.detector.end_warmup(min_learned)
+    }
+
     /// Bytes held, copies included.
     pub fn state_bytes(&self) -> usize {
         let copies = [&self.before_episode, &self.snapshot]

@@ -83,29 +83,50 @@ async fn without_a_duration_the_watch_ends_a_few_seconds_after_its_replay() {
 }
 
 /// A fault that starts while shadow series still learn their baseline is
-/// announced with the series (three named, the rest counted); none when
-/// every series had its baseline.
+/// announced with the series (three of each kind named, the rest counted):
+/// those scoring it against the points they had, and those with too few
+/// points that learn it; none when every series had its baseline.
 #[test]
 fn a_fault_during_the_baseline_is_announced_with_the_series_still_learning() {
     let key =
         |service: &str, metric: &str| SeriesKey::service(Environment::Shadow, service, metric);
-    let learning = vec![
-        (key("api", "cpu_percent"), 11),
-        (key("gateway", "error_rate"), 12),
-        (key("gateway", "latency_p50_ms"), 12),
-        (key("gateway", "latency_p99_ms"), 12),
-    ];
-    let text = learning_notice("82698795", &learning, 30).unwrap();
+    let at_fault = LearningAtFault {
+        ended: vec![
+            (key("api", "cpu_percent"), 11),
+            (key("gateway", "error_rate"), 12),
+            (key("gateway", "latency_p50_ms"), 12),
+            (key("gateway", "latency_p99_ms"), 12),
+        ],
+        learning: vec![(key("store", "cpu_percent"), 4)],
+    };
+    let text = learning_notice("82698795", &at_fault, 30).unwrap();
     assert!(
         text.starts_with(
-            "fault 82698795 began while 4 shadow series still learned their baseline: \
+            "fault 82698795 began while 5 shadow series still learned their baseline: \
              shadow/api/cpu_percent (11 of 30), shadow/gateway/error_rate (12 of 30), \
-             shadow/gateway/latency_p50_ms (12 of 30) and 1 more; "
+             shadow/gateway/latency_p50_ms (12 of 30) and 1 more score it against the points \
+             they had, a thinner baseline than usual; shadow/store/cpu_percent (4 of 30) had \
+             fewer than 10 points: they learn the fault as normal and may not alert on it. "
         ),
         "{text}"
     );
     assert!(text.ends_with("(about 30 s into a watch)"), "{text}");
-    assert_eq!(learning_notice("82698795", &[], 30), None);
+    let only_learning = LearningAtFault {
+        ended: Vec::new(),
+        learning: at_fault.learning.clone(),
+    };
+    let text = learning_notice("82698795", &only_learning, 30).unwrap();
+    assert!(
+        text.starts_with(
+            "fault 82698795 began while 1 shadow series still learned their baseline: \
+             shadow/store/cpu_percent (4 of 30) had fewer"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        learning_notice("82698795", &LearningAtFault::default(), 30),
+        None
+    );
 }
 
 #[test]
