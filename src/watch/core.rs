@@ -549,17 +549,20 @@ impl Watch {
     /// scored against the time before it instead of learned as normal;
     /// what became of each is returned.
     pub fn fault_started(&mut self, t_ms: i64) -> LearningAtFault {
-        let (ended, learning): (Vec<_>, Vec<_>) = self
-            .still_learning()
-            .into_iter()
-            .partition(|&(_, n)| n >= FAULT_ENDS_LEARNING_AT);
-        for (key, _) in &ended {
-            if let Some(t) = self.detectors.get_mut(key) {
-                t.end_warmup(FAULT_ENDS_LEARNING_AT);
+        let mut at_fault = LearningAtFault::default();
+        for (key, n) in self.still_learning() {
+            let ended = self
+                .detectors
+                .get_mut(&key)
+                .is_some_and(|t| t.end_warmup(FAULT_ENDS_LEARNING_AT));
+            if ended {
+                at_fault.ended.push((key, n));
+            } else {
+                at_fault.learning.push((key, n));
             }
         }
         self.restart_judges(t_ms);
-        LearningAtFault { ended, learning }
+        at_fault
     }
 
     /// Both judges start over at `t_ms`, the baseline's with the shadow's

@@ -307,7 +307,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
                 continue;
             }
             let t_ms = i64::try_from(r.created_ms).unwrap_or(i64::MAX);
-            let learning = self.watch.fault_started(t_ms);
+            let at_fault = self.watch.fault_started(t_ms);
             self.headlines = [None, None];
             (self.on_event)(&WatchEvent::Fault {
                 id: r.id.clone(),
@@ -316,7 +316,7 @@ impl<F: FnMut(&WatchEvent)> Session<'_, F> {
                 t_ms,
             });
             let warmup = self.watch.warmup_points();
-            if let Some(notice) = learning_notice(&r.id, &learning, warmup) {
+            if let Some(notice) = learning_notice(&r.id, &at_fault, warmup) {
                 (self.on_event)(&WatchEvent::Notice(notice));
             }
             self.faults.push(FaultSeen {
