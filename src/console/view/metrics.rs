@@ -1,5 +1,5 @@
-//! The metrics pane: the watch's state line, the services (`j`/`k` pick
-//! one), and for the selected service five charts stacked — CPU %, memory,
+//! The metrics pane: the watch's state line, its last notice (wrapped, a
+//! few rows at most), the services (`j`/`k` pick one), and for the selected service five charts stacked — CPU %, memory,
 //! p99 latency, error rate, throughput — each with production and the
 //! shadow as two lines over the last five minutes (on the p99 chart, while
 //! the Load tab drives the shadow, the load engine's own p99 as a dim
@@ -22,7 +22,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Widget};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget, Wrap};
 
 use crate::console::model::Model;
 use crate::console::model::watch::{
@@ -36,6 +36,9 @@ use crate::watch::points::client;
 const ALERTS_WIDTH: u16 = 46;
 /// The pane is split side by side from this width on.
 const SIDE_BY_SIDE: u16 = 110;
+/// Rows the last notice may take at most (a fault's warm-up notice, the
+/// longest, is four rows of a 180-column console, seven at 100).
+const NOTICE_ROWS: u16 = 6;
 /// Rows a chart needs: its title and three of plot.
 const CHART_ROWS: u16 = 4;
 /// The alerts' rows when stacked below the charts.
@@ -57,13 +60,23 @@ impl Widget for &MetricsView<'_> {
             super::placeholder("no group selected", theme).render(inner, buf);
             return;
         }
-        let [state, services, body] = Layout::vertical([
+        let notice_rows = pane.notice.as_deref().map_or(0, |text| {
+            notice_rows(text, indented(inner).width, inner.height)
+        });
+        let [state, notice, services, body] = Layout::vertical([
             Constraint::Length(1),
+            Constraint::Length(notice_rows),
             Constraint::Length(1),
             Constraint::Fill(1),
         ])
         .areas(inner);
         state_line(pane, theme).render(state, buf);
+        if let Some(text) = &pane.notice {
+            Paragraph::new(text.as_str())
+                .style(theme.muted)
+                .wrap(Wrap { trim: true })
+                .render(indented(notice), buf);
+        }
         if pane.watched.is_none() {
             // Nothing followed yet (starting, or failed before).
             return;
@@ -108,7 +121,26 @@ fn title(model: &Model, theme: &Theme) -> Line<'static> {
     Line::from(spans)
 }
 
-/// Where the run is, what it follows, the last fault and notice.
+/// Rows the run's last notice may take, under the state line: what it
+/// needs at `width`, at most [`NOTICE_ROWS`] and a sixth of `height`
+/// (at least one).
+fn notice_rows(text: &str, width: u16, height: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let needed = text.chars().count().div_ceil(width);
+    let needed = u16::try_from(needed).unwrap_or(u16::MAX);
+    needed.min(NOTICE_ROWS).min((height / 6).max(1))
+}
+
+/// `area` less its first column (the pane's lines start after a space).
+fn indented(area: Rect) -> Rect {
+    Rect {
+        x: area.x.saturating_add(1).min(area.right()),
+        width: area.width.saturating_sub(1),
+        ..area
+    }
+}
+
+/// Where the run is, what it follows, the last fault.
 fn state_line(pane: &WatchPane, theme: &Theme) -> Line<'static> {
     let Some(run) = &pane.run else {
         return Line::default();
@@ -159,9 +191,6 @@ fn state_line(pane: &WatchPane, theme: &Theme) -> Line<'static> {
             ),
             theme.warn,
         ));
-    }
-    if let Some(notice) = &pane.notice {
-        spans.push(Span::styled(format!(" · {notice}"), theme.muted));
     }
     Line::from(spans)
 }

@@ -410,3 +410,44 @@ fn alerts_that_opened_at_once_on_both_sides_name_each_other() {
     let fault = under("● critical shadow/gateway/latency_p99_ms");
     assert!(!fault.contains("shared"), "{fault}");
 }
+
+/// A long notice (a fault during the warm-up) wraps over a few rows under
+/// the state line, whole in a 180-column console, instead of being cut at
+/// the end of the state line; the charts keep the rest, and a short
+/// terminal gives it one row.
+#[test]
+fn a_long_notice_wraps_under_the_state_line() {
+    let mut model = watched();
+    let text = "fault 82698795 began while 16 shadow series still learned their baseline: \
+                shadow/gateway/client_error_rate (20 of 30), shadow/gateway/client_latency_p50_ms \
+                (20 of 30), shadow/gateway/client_latency_p99_ms (20 of 30) and 13 more score it \
+                against the points they had, a thinner baseline than usual. The judge vs baseline \
+                compares with the time before it; for full baselines, start faults once the \
+                shadow's series have 30 points (about 30 s into a watch)";
+    news(
+        &mut model,
+        WatchNews::Notice {
+            run: 0,
+            text: text.into(),
+        },
+    );
+    let terminal = screen(&model, &theme(), 180, 40);
+    let buffer = terminal.backend().buffer();
+    let (_, state_y) = find(buffer, "◆ watching shop");
+    let (_, first_y) = find(buffer, "fault 82698795 began");
+    let (_, last_y) = find(buffer, "(about 30 s into a watch)");
+    assert_eq!(first_y, state_y + 1, "under the state line");
+    assert!(
+        last_y > first_y && last_y < first_y + super::NOTICE_ROWS,
+        "{first_y}..{last_y}"
+    );
+    let (_, services_y) = find(buffer, " service ");
+    assert_eq!(services_y, last_y + 1);
+    find(buffer, "p99 latency");
+    // 12 rows: the notice gets one, cut, and the services line still shows.
+    let terminal = screen(&model, &theme(), 100, 12);
+    let buffer = terminal.backend().buffer();
+    let (_, first_y) = find(buffer, "fault 82698795 began");
+    let (_, services_y) = find(buffer, " service ");
+    assert_eq!(services_y, first_y + 1);
+}
