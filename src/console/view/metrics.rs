@@ -1,6 +1,7 @@
 //! The metrics pane: the watch's state line, its last notice (wrapped, a
-//! few rows at most), the services (`j`/`k` pick one), and for the selected service five charts stacked — CPU %, memory,
-//! p99 latency, error rate, throughput — each with production and the
+//! few rows at most), the services (`j`/`k` pick one), and for the
+//! selected service five charts stacked — CPU %, memory, p99 latency,
+//! error rate, throughput — each with production and the
 //! shadow as two lines over the last five minutes (on the p99 chart, while
 //! the Load tab drives the shadow, the load engine's own p99 as a dim
 //! `client` line: corrected for coordinated omission) and the points the
@@ -37,7 +38,7 @@ const ALERTS_WIDTH: u16 = 46;
 /// The pane is split side by side from this width on.
 const SIDE_BY_SIDE: u16 = 110;
 /// Rows the last notice may take at most (a fault's warm-up notice, the
-/// longest, is four rows of a 180-column console, seven at 100).
+/// longest, is four rows of a 180-column console).
 const NOTICE_ROWS: u16 = 6;
 /// Rows a chart needs: its title and three of plot.
 const CHART_ROWS: u16 = 4;

@@ -66,7 +66,7 @@ fn a_200ms_shift_on_the_shadow_alerts_within_10s_and_stays_open_while_it_lasts()
 /// A fault 20 s into a watch (the live warm-up is 30 points) ends the
 /// shadow's learning there: its 200 ms shift alerts within 10 s instead of
 /// being learned as normal. A series with fewer than
-/// [`FAULT_ENDS_LEARNING_AT`] points learns on; production's is untouched.
+/// [`FAULT_ENDS_LEARNING_AT`] points learns on; production raises nothing.
 #[test]
 fn a_fault_during_the_warmup_is_scored_against_the_points_before_it() {
     let fault_at = 20;

@@ -129,6 +129,21 @@ mod tests {
         assert_eq!(text(&t.detector), text(&before), "and forgotten");
     }
 
+    /// A fault seen a second after its first deviating point: the
+    /// pre-episode copy, taken while learning, stops learning too, so the
+    /// alert's close does not send the series back to its warm-up.
+    #[test]
+    fn ending_the_warmup_mid_episode_ends_the_copys_too() {
+        let (mut t, at) = fed(quiet(20));
+        t.push(at, 204.0, 4.0);
+        assert!(t.end_warmup(10));
+        t.alert_opened();
+        t.push(at + 1.0, 204.0, 4.0);
+        t.alert_closed();
+        assert!(!t.detector.learning(), "back to a copy that scores");
+        assert_eq!(t.detector.counts().points, 20, "the copy from before");
+    }
+
     #[test]
     fn without_an_alert_nothing_is_forgotten() {
         let (mut t, at) = fed(quiet(100));
